@@ -1,0 +1,49 @@
+"""Evidence: one observed fact, the query that produced it, one sentence saying it.
+
+Every claim the engine, the LLM or a draft makes must point at evidence ids, so
+an id is stable: the same query over the same data yields the same id in every
+run and every process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+EvidenceKind = Literal["metric", "trace", "log", "change", "topology", "memory", "alert"]
+
+
+class EvidenceQuery(BaseModel):
+    """The tool call that produced a piece of evidence, replayable as is."""
+
+    tool: str
+    args: dict[str, Any] = Field(default_factory=dict)
+
+    def text(self) -> str:
+        return f"{self.tool}({json.dumps(self.args, sort_keys=True, default=str)})"
+
+
+class Evidence(BaseModel):
+    """A single observed fact about one service, with its strength.
+
+    `strength` is a robust deviation score (0 = normal, larger = further from
+    the baseline in the harmful direction) on a scale shared by every kind.
+    """
+
+    id: str
+    kind: EvidenceKind
+    service: str
+    instance: str = ""
+    summary: str = Field(description="One human sentence stating the observation.")
+    query: EvidenceQuery
+    strength: float = 0.0
+    signal: str = Field("", description="What was measured, e.g. 'cpu_usage_pct'.")
+    values: dict[str, float] = Field(default_factory=dict)
+
+    @staticmethod
+    def make_id(kind: str, query: EvidenceQuery, subject: str) -> str:
+        digest = hashlib.sha1(f"{kind}|{query.text()}|{subject}".encode()).hexdigest()
+        return f"ev-{kind}-{digest[:10]}"

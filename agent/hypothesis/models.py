@@ -1,0 +1,51 @@
+"""Hypotheses: ranked suspects for the fault, each backed by evidence ids."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from agent.evidence.models import Evidence
+from tools.telemetry.replay.format import FaultType
+
+
+class Hypothesis(BaseModel):
+    """"`service` (maybe `instance`) has a `fault_type` fault", with the evidence for it.
+
+    `confidence` is the calibrated probability that this suspect is the root
+    cause; `score` is the engine's own scale, kept for ranking and debugging.
+    """
+
+    service: str
+    instance: str | None = None
+    fault_type: FaultType = "unknown"
+    confidence: float = Field(0.0, ge=0.0, le=1.0)
+    score: float = 0.0
+    evidence_ids: list[str] = Field(default_factory=list)
+    change_id: str | None = None
+    rationale: str = ""
+
+
+Verdict = Literal["conclusive", "inconclusive", "no-signal"]
+
+
+class Isolation(BaseModel):
+    """What the isolation engine concluded for one incident."""
+
+    hypotheses: list[Hypothesis] = Field(default_factory=list)
+    evidence: list[Evidence] = Field(default_factory=list)
+    verdict: Verdict = "no-signal"
+    verdict_reason: str = ""
+    onset: datetime | None = None
+    baseline_start: datetime | None = None
+    now: datetime | None = None
+    notes: list[str] = Field(default_factory=list)
+    engine: str = "deterministic"
+
+    def top(self) -> Hypothesis | None:
+        return self.hypotheses[0] if self.hypotheses else None
+
+    def evidence_by_id(self) -> dict[str, Evidence]:
+        return {e.id: e for e in self.evidence}

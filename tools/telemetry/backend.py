@@ -1,0 +1,187 @@
+"""The one interface every telemetry store sits behind.
+
+A backend is bound to a clock. Every public query is clamped to that clock
+here, in the base class, so no backend (replay files, CloudWatch, Prometheus)
+can hand the engine data stamped after `now`: a replay stays honest and a live
+triage never reads a half-written future bucket. Subclasses implement the
+underscored methods and never see a window reaching past `now`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Literal
+
+import numpy as np
+
+from tools.telemetry.models import (
+    Change,
+    LogRecord,
+    Series,
+    SeriesKey,
+    SpanFrame,
+    TemplateCounts,
+    TimeWindow,
+    Topology,
+    from_epoch,
+    to_epoch,
+)
+
+TelemetryKind = Literal["metrics", "logs", "traces", "changes", "topology"]
+
+
+class TelemetryError(Exception):
+    """A backend could not answer; the message says which store and why."""
+
+
+class TelemetryBackend(ABC):
+    """Read-only access to one estate's telemetry as of `now`."""
+
+    name: str = "backend"
+
+    def __init__(self, now: datetime) -> None:
+        self._now_s = to_epoch(now)
+
+    @property
+    def now(self) -> datetime:
+        return from_epoch(self._now_s)
+
+    @property
+    def now_s(self) -> float:
+        return self._now_s
+
+    def _clamp(self, window: TimeWindow) -> TimeWindow:
+        return window.clamp(self._now_s)
+
+    # -- what the store holds -------------------------------------------------
+    @abstractmethod
+    def kinds(self) -> set[TelemetryKind]:
+        """The telemetry kinds this store holds data for."""
+
+    @abstractmethod
+    def services(self) -> list[str]:
+        """Every service name the store knows (topology, metrics, logs, traces)."""
+
+    # -- metrics ----------------------------------------------------------------
+    def metric_series(
+        self,
+        window: TimeWindow,
+        services: Sequence[str] | None = None,
+        metrics: Sequence[str] | None = None,
+        instances: Sequence[str] | None = None,
+    ) -> list[Series]:
+        """Samples in `window`, one Series per (service, instance, metric)."""
+        window = self._clamp(window)
+        series = self._metric_series(window, services, metrics, instances)
+        for s in series:
+            keep = s.ts <= self._now_s
+            if not keep.all():
+                s.ts, s.values = s.ts[keep], s.values[keep]
+        return series
+
+    @abstractmethod
+    def _metric_series(
+        self,
+        window: TimeWindow,
+        services: Sequence[str] | None,
+        metrics: Sequence[str] | None,
+        instances: Sequence[str] | None,
+    ) -> list[Series]: ...
+
+    def metric_keys(self, window: TimeWindow) -> list[SeriesKey]:
+        """The series that have at least one sample in `window`."""
+        return self._metric_keys(self._clamp(window))
+
+    @abstractmethod
+    def _metric_keys(self, window: TimeWindow) -> list[SeriesKey]: ...
+
+    # -- logs ---------------------------------------------------------------------
+    def logs(
+        self,
+        window: TimeWindow,
+        services: Sequence[str] | None = None,
+        levels: Sequence[str] | None = None,
+        contains: str | None = None,
+        regex: str | None = None,
+        limit: int = 100,
+    ) -> list[LogRecord]:
+        """Matching log lines in `window`, newest first, at most `limit`."""
+        records = self._logs(self._clamp(window), services, levels, contains, regex, limit)
+        return [r for r in records if to_epoch(r.ts) <= self._now_s][:limit]
+
+    @abstractmethod
+    def _logs(
+        self,
+        window: TimeWindow,
+        services: Sequence[str] | None,
+        levels: Sequence[str] | None,
+        contains: str | None,
+        regex: str | None,
+        limit: int,
+    ) -> list[LogRecord]: ...
+
+    def log_template_counts(
+        self,
+        window: TimeWindow,
+        bucket_s: float,
+        services: Sequence[str] | None = None,
+        levels: Sequence[str] | None = None,
+    ) -> TemplateCounts:
+        """Line counts per (service, level, masked template) and time bucket."""
+        counts = self._log_template_counts(self._clamp(window), bucket_s, services, levels)
+        keep = counts.bucket_s <= self._now_s
+        if keep.all():
+            return counts
+        return TemplateCounts(
+            *(getattr(counts, f)[keep] for f in TemplateCounts.__dataclass_fields__)
+        )
+
+    @abstractmethod
+    def _log_template_counts(
+        self,
+        window: TimeWindow,
+        bucket_s: float,
+        services: Sequence[str] | None,
+        levels: Sequence[str] | None,
+    ) -> TemplateCounts: ...
+
+    # -- traces -------------------------------------------------------------------
+    def spans(self, window: TimeWindow, services: Sequence[str] | None = None) -> SpanFrame:
+        """Spans that started in `window` and ended by `now`."""
+        frame = self._spans(self._clamp(window), services)
+        ended = frame.ts + frame.duration_ms / 1000.0 <= self._now_s
+        return frame if ended.all() else frame.take(ended)
+
+    @abstractmethod
+    def _spans(self, window: TimeWindow, services: Sequence[str] | None) -> SpanFrame: ...
+
+    # -- changes and topology --------------------------------------------------
+    def changes(self, window: TimeWindow) -> list[Change]:
+        """Deploys, config pushes and flag flips that started in `window`."""
+        return [c for c in self._changes(self._clamp(window)) if to_epoch(c.ts) <= self._now_s]
+
+    @abstractmethod
+    def _changes(self, window: TimeWindow) -> list[Change]: ...
+
+    @abstractmethod
+    def topology(self) -> Topology:
+        """The call graph: declared where the store has one, else inferred."""
+
+
+def empty_span_frame() -> SpanFrame:
+    text = np.array([], dtype=object)
+    number = np.array([], dtype=np.float64)
+    return SpanFrame(
+        ts=number,
+        trace_id=text,
+        service=text,
+        instance=text,
+        operation=text,
+        duration_ms=number,
+        self_ms=number,
+        status=text,
+        parent_service=text,
+        child_service=text,
+    )
