@@ -7,14 +7,31 @@ never read as an instruction.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from tools.telemetry.replay.format import AlertSource
 
 AlertStatus = Literal["firing", "resolved"]
+
+# Bounds on untrusted text, so a huge or hostile payload cannot bloat stored
+# state or an LLM prompt. Size and depth of the whole body are the HTTP layer's.
+TEXT_MAX_CHARS = 2_000  # summary, one label or annotation value
+NAME_MAX_CHARS = 256  # name, fingerprint, service, system, severity, label keys
+LABELS_MAX = 100  # labels, and annotations, kept per alert
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, marked with an ellipsis where cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _bounded_map(values: Mapping[str, str]) -> dict[str, str]:
+    kept = list(values.items())[:LABELS_MAX]
+    return {clip(key, NAME_MAX_CHARS): clip(value, TEXT_MAX_CHARS) for key, value in kept}
 
 
 class AlertMetric(BaseModel):
@@ -43,8 +60,28 @@ class Alert(BaseModel):
     service: str | None = Field(None, description="The service the alert names, if any.")
     system: str | None = None
     source_severity: str | None = Field(None, description="The sender's own severity label.")
+    source_status: str | None = Field(
+        None,
+        description="The sender's own state word before mapping to `status`"
+        " (ALARM, INSUFFICIENT_DATA, No Data, Re-Triggered...).",
+    )
     summary: str = ""
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)
     metric: AlertMetric | None = None
     url: str | None = None
+
+    @field_validator("fingerprint", "name", "service", "system", "source_severity", "source_status")
+    @classmethod
+    def _short_text(cls, value: str | None) -> str | None:
+        return None if value is None else clip(value, NAME_MAX_CHARS)
+
+    @field_validator("summary", "url")
+    @classmethod
+    def _long_text(cls, value: str | None) -> str | None:
+        return None if value is None else clip(value, TEXT_MAX_CHARS)
+
+    @field_validator("labels", "annotations")
+    @classmethod
+    def _bounded(cls, value: dict[str, str]) -> dict[str, str]:
+        return _bounded_map(value)

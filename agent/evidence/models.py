@@ -40,7 +40,8 @@ class Evidence(BaseModel):
     summary: str = Field(description="One human sentence stating the observation.")
     query: EvidenceQuery
     strength: float = 0.0
-    signal: str = Field("", description="What was measured, e.g. 'cpu_usage_pct'.")
+    signal: str = Field("", description="What was measured, e.g. 'cpu' or 'trace_edge_gap'.")
+    peer: str = Field("", description="The other service of a call edge, if any.")
     values: dict[str, float] = Field(default_factory=dict)
 
     @staticmethod

@@ -12,7 +12,7 @@ from tools.telemetry.replay.format import FaultType
 
 
 class Hypothesis(BaseModel):
-    """"`service` (maybe `instance`) has a `fault_type` fault", with the evidence for it.
+    """ "`service` (maybe `instance`) has a `fault_type` fault", with the evidence for it.
 
     `confidence` is the calibrated probability that this suspect is the root
     cause; `score` is the engine's own scale, kept for ranking and debugging.

@@ -22,6 +22,7 @@ from tools.telemetry.models import (
     Series,
     SeriesKey,
     SpanFrame,
+    SpanStats,
     TemplateCounts,
     TimeWindow,
     Topology,
@@ -101,6 +102,7 @@ class TelemetryBackend(ABC):
     def logs(
         self,
         window: TimeWindow,
+        *,
         services: Sequence[str] | None = None,
         levels: Sequence[str] | None = None,
         contains: str | None = None,
@@ -108,13 +110,21 @@ class TelemetryBackend(ABC):
         limit: int = 100,
     ) -> list[LogRecord]:
         """Matching log lines in `window`, newest first, at most `limit`."""
-        records = self._logs(self._clamp(window), services, levels, contains, regex, limit)
+        records = self._logs(
+            self._clamp(window),
+            services=services,
+            levels=levels,
+            contains=contains,
+            regex=regex,
+            limit=limit,
+        )
         return [r for r in records if to_epoch(r.ts) <= self._now_s][:limit]
 
     @abstractmethod
     def _logs(
         self,
         window: TimeWindow,
+        *,
         services: Sequence[str] | None,
         levels: Sequence[str] | None,
         contains: str | None,
@@ -157,6 +167,19 @@ class TelemetryBackend(ABC):
     @abstractmethod
     def _spans(self, window: TimeWindow, services: Sequence[str] | None) -> SpanFrame: ...
 
+    def span_stats(self, window: TimeWindow, bucket_s: float) -> SpanStats:
+        """Spans summed per (bucket, service, operation, callee) over `window`.
+
+        Stores that can aggregate server-side override `_span_stats`; the
+        default sums the raw spans here.
+        """
+        stats = self._span_stats(self._clamp(window), bucket_s)
+        keep = stats.bucket_s <= self._now_s
+        return stats if keep.all() else _take_stats(stats, keep)
+
+    def _span_stats(self, window: TimeWindow, bucket_s: float) -> SpanStats:
+        return sum_spans(self.spans(window), bucket_s)
+
     # -- changes and topology --------------------------------------------------
     def changes(self, window: TimeWindow) -> list[Change]:
         """Deploys, config pushes and flag flips that started in `window`."""
@@ -184,4 +207,45 @@ def empty_span_frame() -> SpanFrame:
         status=text,
         parent_service=text,
         child_service=text,
+    )
+
+
+def _take_stats(stats: SpanStats, keep: np.ndarray) -> SpanStats:
+    return SpanStats(*(getattr(stats, f)[keep] for f in SpanStats.__dataclass_fields__))
+
+
+def sum_spans(frame: SpanFrame, bucket_s: float) -> SpanStats:
+    """Aggregate raw spans into SpanStats (for stores without server-side sums)."""
+    if len(frame) == 0:
+        text = np.array([], dtype=object)
+        number = np.array([], dtype=np.float64)
+        return SpanStats(number, text, text, text, number, number, number, number)
+    bucket = np.floor(frame.ts / bucket_s) * bucket_s
+    names, group = np.unique(
+        np.char.add(
+            np.char.add(bucket.astype(str), "\x1f"),
+            np.char.add(
+                np.char.add(frame.service.astype(str), "\x1f"),
+                np.char.add(
+                    np.char.add(frame.operation.astype(str), "\x1f"),
+                    frame.child_service.astype(str),
+                ),
+            ),
+        ),
+        return_inverse=True,
+    )
+    parts = [str(n).split("\x1f") for n in names]
+
+    def total(weights: np.ndarray | None) -> np.ndarray:
+        return np.bincount(group, weights=weights, minlength=len(names)).astype(np.float64)
+
+    return SpanStats(
+        bucket_s=np.array([float(p[0]) for p in parts]),
+        service=np.array([p[1] for p in parts], dtype=object),
+        operation=np.array([p[2] for p in parts], dtype=object),
+        peer=np.array([p[3] for p in parts], dtype=object),
+        count=total(None),
+        self_ms=total(frame.self_ms),
+        duration_ms=total(frame.duration_ms),
+        errors=total((frame.status == "error").astype(np.float64)),
     )

@@ -8,7 +8,7 @@ pydantic models.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -92,6 +92,20 @@ class Series:
     values: np.ndarray
 
 
+SPAN_COLUMNS = (
+    "ts",
+    "trace_id",
+    "service",
+    "instance",
+    "operation",
+    "duration_ms",
+    "self_ms",
+    "status",
+    "parent_service",
+    "child_service",
+)
+
+
 @dataclass(slots=True)
 class SpanFrame:
     """Spans as columns. `parent_service`/`child_service` name the service across
@@ -108,27 +122,33 @@ class SpanFrame:
     status: np.ndarray
     parent_service: np.ndarray
     child_service: np.ndarray
-    columns: tuple[str, ...] = field(
-        default=(
-            "ts",
-            "trace_id",
-            "service",
-            "instance",
-            "operation",
-            "duration_ms",
-            "self_ms",
-            "status",
-            "parent_service",
-            "child_service",
-        ),
-        repr=False,
-    )
 
     def __len__(self) -> int:
         return len(self.ts)
 
     def take(self, mask: np.ndarray) -> SpanFrame:
-        return SpanFrame(**{c: getattr(self, c)[mask] for c in self.columns})
+        return SpanFrame(**{c: getattr(self, c)[mask] for c in SPAN_COLUMNS})
+
+
+@dataclass(slots=True)
+class SpanStats:
+    """Spans summed per (time bucket, service, operation, callee).
+
+    `peer` is the service on the other side of a client span ('' for spans
+    served locally). Sums rather than means so buckets can be merged.
+    """
+
+    bucket_s: np.ndarray
+    service: np.ndarray
+    operation: np.ndarray
+    peer: np.ndarray
+    count: np.ndarray
+    self_ms: np.ndarray
+    duration_ms: np.ndarray
+    errors: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.bucket_s)
 
 
 class LogRecord(BaseModel):

@@ -12,12 +12,14 @@ import numpy as np
 
 from tools.telemetry.backend import TelemetryBackend, TelemetryKind
 from tools.telemetry.models import (
+    SPAN_COLUMNS,
     Change,
     LogRecord,
     Series,
     SeriesKey,
     ServiceNode,
     SpanFrame,
+    SpanStats,
     TemplateCounts,
     TimeWindow,
     Topology,
@@ -87,8 +89,8 @@ class ReplayDataset:
         rows = (
             self.store.cursor()
             .execute(
-                "SELECT parent_service, service FROM spans WHERE parent_service NOT IN ('', service)"
-                " GROUP BY ALL ORDER BY ALL"
+                "SELECT parent_service, service FROM spans"
+                " WHERE parent_service NOT IN ('', service) GROUP BY ALL ORDER BY ALL"
             )
             .fetchall()
         )
@@ -176,6 +178,7 @@ class ReplayBackend(TelemetryBackend):
     def _logs(
         self,
         window: TimeWindow,
+        *,
         services: Sequence[str] | None,
         levels: Sequence[str] | None,
         contains: str | None,
@@ -249,7 +252,23 @@ class ReplayBackend(TelemetryBackend):
             f" parent_service, child_service FROM spans WHERE {where} ORDER BY t",
             params,
         )
-        return SpanFrame(**cols)
+        return SpanFrame(**{name: cols[name] for name in SPAN_COLUMNS})
+
+    def _span_stats(self, window: TimeWindow, bucket_s: float) -> SpanStats:
+        cols = self._query(
+            "SELECT floor(t / ?) * ? AS bucket_s, service, operation, child_service AS peer,"
+            " count(*)::DOUBLE AS count, sum(self_ms) AS self_ms, sum(duration_ms) AS duration_ms,"
+            " count(*) FILTER (WHERE status = 'error')::DOUBLE AS errors"
+            " FROM spans WHERE t >= ? AND t <= ? AND t + duration_ms / 1000 <= ?"
+            " GROUP BY ALL ORDER BY ALL",
+            [bucket_s, bucket_s, window.start_s, window.end_s, self.now_s],
+        )
+        return SpanStats(
+            **{
+                k: v.astype(np.float64) if k != "service" and v.dtype.kind == "f" else v
+                for k, v in cols.items()
+            }
+        )
 
     def _changes(self, window: TimeWindow) -> list[Change]:
         return [c for c in self.dataset.changes if window.start_s <= to_epoch(c.ts) <= window.end_s]

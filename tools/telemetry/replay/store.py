@@ -27,7 +27,7 @@ from tools.telemetry.replay.format import (
 )
 
 # Bump when the parsed layout or the template masking changes.
-INGEST_VERSION = "3"
+INGEST_VERSION = "4"
 
 # Variable parts of a log line, masked so that equal templates mean the same code
 # path: ids, addresses and free numbers go; numbers glued to a name (line numbers
@@ -36,8 +36,8 @@ TEMPLATE_MASKS: tuple[tuple[str, str], ...] = (
     (r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", "<UUID>"),
     (r"\b[0-9a-fA-F]{12,}\b", "<HEX>"),
     (r"\b\d{1,3}(\.\d{1,3}){3}(:\d+)?\b", "<IP>"),
-    (r"(=|: )[A-Za-z]*\d[\w.\-]*", r"\1<V>"),
-    (r"(^|[\s=:,\[\(\{\"'/\-])-?\d+(\.\d+)?", r"\1<N>"),
+    (r"([=:]\s?)[A-Za-z]*\d[\w.\-]*", r"\1<V>"),
+    (r"(^|[^\w#.<])-?\d+(\.\d+)?", r"\1<N>"),
 )
 TEMPLATE_CHARS = 200
 

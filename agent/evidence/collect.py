@@ -1,0 +1,230 @@
+"""Gather evidence for one incident: every analysis, run in parallel, as Evidence.
+
+Each analysis is a read-only tool over the backend; this module turns their
+findings into Evidence items with a stable id, the query that reproduces them
+and one sentence a responder can read. Strength is a squashed robust z times
+how strongly that kind of signal indicts the service it names, so evidence
+from metrics, logs and traces can be compared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from agent.evidence.models import Evidence, EvidenceKind, EvidenceQuery
+from tools.analysis.log_shifts import LogShift, log_shifts
+from tools.analysis.metric_shifts import MetricShift, metric_shifts
+from tools.analysis.robust import squash
+from tools.analysis.split import Split
+from tools.analysis.trace_shifts import TraceShift, trace_shifts
+from tools.telemetry.backend import TelemetryBackend
+from tools.telemetry.models import from_epoch
+
+BUCKET_S = 60.0
+MIN_HISTORY_POINTS = 5
+LONG_LOOKBACK_S = 24 * 3600.0
+METRIC_MIN_Z = 3.0
+EVIDENCE_PER_SERVICE = 12
+
+
+@dataclass(slots=True)
+class Findings:
+    """Raw analysis output plus the Evidence made from it."""
+
+    metrics: list[MetricShift] = field(default_factory=list)
+    logs: list[LogShift] = field(default_factory=list)
+    traces: list[TraceShift] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def collect(backend: TelemetryBackend, split: Split) -> Findings:
+    """Run the metric, log and trace analyses side by side and build evidence."""
+    kinds = backend.kinds()
+    services = set(backend.services())
+    jobs: dict[str, Callable[[], Any]] = {}
+    if "metrics" in kinds:
+        jobs["metrics"] = lambda: _metric_shifts(backend, split, services)
+    if "logs" in kinds:
+        jobs["logs"] = lambda: log_shifts(
+            backend.log_template_counts(split.window, BUCKET_S), split, BUCKET_S
+        )
+    if "traces" in kinds:
+        jobs["traces"] = lambda: trace_shifts(
+            backend.span_stats(split.window, BUCKET_S), split, BUCKET_S
+        )
+    with ThreadPoolExecutor(max_workers=max(len(jobs), 1)) as pool:
+        futures = {name: pool.submit(job) for name, job in jobs.items()}
+        results = {name: f.result() for name, f in futures.items()}
+    findings = Findings(
+        metrics=results.get("metrics", []),
+        logs=results.get("logs", []),
+        traces=results.get("traces", []),
+        notes=[
+            f"no {k} in this telemetry store"
+            for k in ("metrics", "logs", "traces")
+            if k not in jobs
+        ],
+    )
+    findings.evidence = _limit(
+        [
+            *(_metric_evidence(m, split) for m in findings.metrics if m.z >= METRIC_MIN_Z),
+            *(_log_evidence(s, split) for s in findings.logs),
+            *(_trace_evidence(t, split) for t in findings.traces),
+        ]
+    )
+    return findings
+
+
+def _metric_shifts(
+    backend: TelemetryBackend, split: Split, services: set[str]
+) -> list[MetricShift]:
+    """Shifts of every series; when most series have too little history in the
+    window (coarse or gappy metrics), look further back for the baseline."""
+    series = backend.metric_series(split.window)
+    thin = sum(1 for s in series if split.is_baseline(s.ts).sum() < MIN_HISTORY_POINTS)
+    if series and thin > len(series) / 2:
+        split = replace(split, start_s=split.onset_s - LONG_LOOKBACK_S)
+        series = backend.metric_series(split.window)
+    return metric_shifts(series, split, services)
+
+
+def _limit(evidence: list[Evidence]) -> list[Evidence]:
+    """Keep the strongest items per service so the evidence list stays readable."""
+    kept: dict[str, int] = {}
+    out = []
+    for item in sorted(evidence, key=lambda e: -e.strength):
+        if kept.get(item.service, 0) < EVIDENCE_PER_SERVICE:
+            kept[item.service] = kept.get(item.service, 0) + 1
+            out.append(item)
+    return out
+
+
+def _window_args(split: Split, since_s: float | None = None) -> dict[str, Any]:
+    return {
+        "baseline_start": _iso(from_epoch(split.start_s)),
+        "onset": _iso(from_epoch(since_s if since_s is not None else split.onset_s)),
+        "end": _iso(from_epoch(split.now_s)),
+    }
+
+
+def _iso(ts: datetime) -> str:
+    return ts.isoformat().replace("+00:00", "Z")
+
+
+def _make(kind: EvidenceKind, query: EvidenceQuery, **fields: Any) -> Evidence:
+    """Evidence with the stable id of (kind, query, service, signal)."""
+    subject = f"{fields['service']}|{fields['signal']}"
+    return Evidence(id=Evidence.make_id(kind, query, subject), kind=kind, query=query, **fields)
+
+
+def _metric_evidence(shift: MetricShift, split: Split) -> Evidence:
+    key, fam = shift.key, shift.family
+    where = f"{key.service} ({key.instance})" if key.instance else key.service
+    verb = {"up": "rose to", "down": "fell to"}.get(fam.direction, "moved to")
+    owner = "" if shift.service == key.service else f", which points at {shift.service}"
+    summary = (
+        f"{key.metric} of {where} {verb} {shift.current:.4g} against a normal of "
+        f"{shift.baseline.median:.4g} (robust z {shift.z:.1f}){owner}."
+    )
+    args = {"service": key.service, "metric": key.metric, "instance": key.instance or None}
+    return _make(
+        "metric",
+        EvidenceQuery(tool="summarize_metric", args={**args, **_window_args(split)}),
+        service=shift.service,
+        summary=summary,
+        strength=squash(shift.z) * fam.weight,
+        signal=fam.name,
+        values={"z": shift.z, "current": shift.current, "baseline": shift.baseline.median},
+        instance=key.instance if shift.service == key.service else "",
+    )
+
+
+LOG_WEIGHT = {
+    ("new", True): 1.0,
+    ("spike", True): 0.7,
+    ("new", False): 0.5,
+    ("spike", False): 0.3,
+    ("vanished", True): 0.5,
+    ("vanished", False): 0.8,
+}
+
+
+def _log_evidence(shift: LogShift, split: Split) -> Evidence:
+    level = shift.level or "unlevelled"
+    if shift.kind == "vanished":
+        summary = (
+            f"{shift.service} stopped logging a usual {level} line: expected about "
+            f"{shift.expected:.0f} since the onset, saw {shift.current_count}."
+        )
+    else:
+        what = "a new" if shift.kind == "new" else "a surge of a"
+        summary = (
+            f"{shift.service} started logging {what} {level} line: {shift.current_count} "
+            f"since the onset against about {shift.expected:.0f} expected."
+        )
+    signal = f"log_{shift.kind}_{'error' if shift.is_error else 'info'}"
+    args = {"service": shift.service, "template": shift.template}
+    return _make(
+        "log",
+        EvidenceQuery(
+            tool="find_log_patterns", args={**args, **_window_args(split, shift.since_s)}
+        ),
+        service=shift.service,
+        summary=summary,
+        strength=squash(shift.z) * LOG_WEIGHT[(shift.kind, shift.is_error)],
+        signal=signal,
+        values={"z": shift.z, "current": shift.current_count, "expected": shift.expected},
+    )
+
+
+def _impact(shift: TraceShift) -> float:
+    """How much of all the time spent since the onset this slowdown accounts for,
+    as a factor in [0, 1]: a slow call nobody waits on is not the incident."""
+    excess = shift.share_of_time * max(0.0, 1.0 - shift.baseline / max(shift.current, 1e-9))
+    return min(1.0, (excess / IMPACT_FULL) ** 0.5)
+
+
+IMPACT_FULL = 0.05
+TRACE_WEIGHT = {"self_time": 1.0, "edge_gap": 0.8, "errors": 1.0, "calls_dropped": 0.6}
+
+
+def _trace_evidence(shift: TraceShift, split: Split) -> Evidence:
+    if shift.kind == "self_time":
+        summary = (
+            f"{shift.service} spends {shift.current:.1f} ms of its own time per '{shift.operation}'"
+            f" call, up from {shift.baseline:.1f} ms."
+        )
+    elif shift.kind == "edge_gap":
+        summary = (
+            f"Calls from {shift.service} to {shift.peer} ('{shift.operation}') spend "
+            f"{shift.current:.1f} ms between caller and callee, up from {shift.baseline:.1f} ms."
+        )
+    elif shift.kind == "errors":
+        summary = (
+            f"{shift.current:.0%} of {shift.service}'s '{shift.operation}' spans failed,"
+            f" against {shift.baseline:.0%} normally."
+        )
+    else:
+        summary = (
+            f"{shift.service} made {shift.current:.0f} '{shift.operation}' calls since the onset"
+            f" where about {shift.baseline:.0f} were expected."
+        )
+    strength = squash(shift.z) * TRACE_WEIGHT[shift.kind]
+    if shift.kind in {"self_time", "edge_gap"}:
+        strength *= _impact(shift)
+    args = {"service": shift.service, "operation": shift.operation, "peer": shift.peer or None}
+    return _make(
+        "trace",
+        EvidenceQuery(tool="summarize_traces", args={**args, **_window_args(split)}),
+        service=shift.service,
+        summary=summary,
+        strength=strength,
+        signal=f"trace_{shift.kind}",
+        values={"z": shift.z, "current": shift.current, "baseline": shift.baseline},
+        peer=shift.peer,
+    )

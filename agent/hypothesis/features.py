@@ -1,0 +1,169 @@
+"""Per-service features for ranking suspects, read off the evidence and the call graph.
+
+Every feature is a strength in [0, 1] (or a small signed difference), named
+after what it measures, so the ranking weights can be read and argued with.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from agent.evidence.models import Evidence
+from tools.telemetry.models import Topology
+
+# Evidence signal -> feature group.
+METRIC_GROUPS = {
+    "cpu": "m_resource",
+    "memory": "m_resource",
+    "disk": "m_resource",
+    "restarts": "m_resource",
+    "gc": "m_resource",
+    "saturation": "m_resource",
+    "node_cpu": "m_resource",
+    "node_memory": "m_resource",
+    "backlog": "m_resource",
+    "packet_loss": "m_resource",
+    "latency": "m_latency",
+    "errors": "m_errors",
+    "availability": "m_errors",
+    "traffic": "m_traffic",
+}
+LOG_GROUPS = {
+    "log_new_error": "l_error",
+    "log_spike_error": "l_error",
+    "log_new_info": "l_info",
+    "log_spike_info": "l_info",
+    "log_vanished_error": "l_vanished",
+    "log_vanished_info": "l_vanished",
+}
+TRACE_GROUPS = {
+    "trace_self_time": "t_self",
+    "trace_edge_gap": "t_edge",
+    "trace_errors": "t_errors",
+    "trace_calls_dropped": "t_dropped",
+}
+EVIDENCE_FEATURES: tuple[str, ...] = (
+    "m_resource",
+    "m_latency",
+    "m_errors",
+    "m_traffic",
+    "m_weak",
+    "l_error",
+    "l_info",
+    "l_vanished",
+    "t_self",
+    "t_edge",
+    "t_errors",
+    "t_dropped",
+    "change",
+)
+CONTEXT_FEATURES: tuple[str, ...] = (
+    "below_worse",
+    "above_worse",
+    "alert_names",
+    "below_alert",
+    "modalities",
+)
+FEATURES: tuple[str, ...] = (*EVIDENCE_FEATURES, *CONTEXT_FEATURES)
+
+
+@dataclass(slots=True)
+class ServiceFeatures:
+    """A service's features and the evidence each one came from."""
+
+    service: str
+    values: dict[str, float] = field(default_factory=dict)
+    sources: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+    def raise_to(self, name: str, value: float, evidence_id: str) -> None:
+        self.sources[name].append(evidence_id)
+        if value > self.values.get(name, 0.0):
+            self.values[name] = value
+
+    def vector(self) -> list[float]:
+        return [self.values.get(f, 0.0) for f in FEATURES]
+
+
+def evidence_features(evidence: list[Evidence], services: list[str]) -> dict[str, ServiceFeatures]:
+    """The strongest evidence of each group, per service."""
+    table = {s: ServiceFeatures(s) for s in services}
+    edge_owner = _edge_owners([e for e in evidence if e.signal == "trace_edge_gap"])
+    for item in evidence:
+        for service, share in _owners(item, edge_owner):
+            feats = table.setdefault(service, ServiceFeatures(service))
+            feats.raise_to(_group(item), item.strength * share, item.id)
+    return table
+
+
+def _group(item: Evidence) -> str:
+    if item.kind == "metric":
+        return METRIC_GROUPS.get(item.signal, "m_weak")
+    if item.kind == "log":
+        return LOG_GROUPS[item.signal]
+    if item.kind == "change":
+        return "change"
+    return TRACE_GROUPS.get(item.signal, "t_self")
+
+
+def _edge_owners(edges: list[Evidence]) -> dict[str, int]:
+    """How many slow call edges touch each service: the service on most of them
+    is the one whose network (or CPU) is slow, caller or callee."""
+    degree: dict[str, set[str]] = defaultdict(set)
+    for e in edges:
+        degree[e.service].add(e.peer)
+        degree[e.peer].add(e.service)
+    return {s: len(peers) for s, peers in degree.items()}
+
+
+def _owners(item: Evidence, degree: dict[str, int]) -> list[tuple[str, float]]:
+    if item.signal != "trace_edge_gap" or not item.peer:
+        return [(item.service, 1.0)]
+    caller, callee = degree.get(item.service, 0), degree.get(item.peer, 0)
+    if callee > caller:
+        return [(item.peer, 1.0)]
+    if caller > callee:
+        return [(item.service, 1.0)]
+    return [(item.peer, 0.6), (item.service, 0.4)]
+
+
+def add_context(
+    table: dict[str, ServiceFeatures],
+    base: dict[str, float],
+    topology: Topology,
+    alert_services: set[str],
+) -> None:
+    """Features relating a service to its neighbours and to the alert.
+
+    `base` is each service's evidence-only score. A caller whose callee looks
+    worse is probably a victim (latency and errors travel up the call graph);
+    a service below the alerting one is where a walk down from the symptom
+    would look.
+    """
+    below_alert = set().union(*(topology.descendants(a) for a in alert_services)) - alert_services
+    for service, feats in table.items():
+        own = base.get(service, 0.0)
+        below = [base.get(d, 0.0) for d in topology.descendants(service)]
+        above = [base.get(a, 0.0) for a in _ancestors(topology, service)]
+        feats.values["below_worse"] = max([0.0, *(b - own for b in below)])
+        feats.values["above_worse"] = max([0.0, *(a - own for a in above)])
+        feats.values["alert_names"] = 1.0 if service in alert_services else 0.0
+        feats.values["below_alert"] = 1.0 if service in below_alert else 0.0
+        feats.values["modalities"] = float(
+            sum(1 for prefix in ("m_", "l_", "t_") if _has(feats, prefix))
+        )
+
+
+def _has(feats: ServiceFeatures, prefix: str) -> bool:
+    return any(v > 0.3 for k, v in feats.values.items() if k.startswith(prefix))
+
+
+def _ancestors(topology: Topology, service: str) -> set[str]:
+    seen: set[str] = set()
+    stack = topology.callers(service)
+    while stack:
+        current = stack.pop()
+        if current not in seen:
+            seen.add(current)
+            stack.extend(topology.callers(current))
+    return seen

@@ -1,0 +1,104 @@
+"""`triage eval`: the harness as a plug-in command of the `triage` CLI.
+
+Registered through the `triage.commands` entry point, so the agent package
+never imports the harness that drives it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+
+from evals.harness import PREDICTIONS_FILE, SCORES_FILE, run_eval
+from evals.report import terminal_table
+
+# Wide enough for the summary table when the output is a file or a CI log.
+TABLE_WIDTH = 140
+
+
+class ProgressObserver:
+    """One progress bar per dataset, advancing per (case, method)."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.tasks: dict[str, TaskID] = {}
+
+    def dataset_started(self, name: str, cases: int, methods: int) -> None:
+        self.tasks[name] = self.progress.add_task(name, total=cases * methods)
+
+    def case_done(self, dataset: str, method: str, case_id: str) -> None:
+        self.progress.update(
+            self.tasks[dataset], advance=1, description=f"{dataset} [dim]{case_id} {method}[/]"
+        )
+
+
+def eval_command(
+    datasets: Annotated[
+        list[Path],
+        typer.Argument(
+            help="replay/1 dataset folders to replay.", exists=True, file_okay=False, dir_okay=True
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Folder for predictions, scores, reports.")],
+    baselines: Annotated[
+        bool, typer.Option("--baselines", help="Also run BARO, NSigma, random and most-errors.")
+    ] = False,
+    case: Annotated[
+        list[str] | None, typer.Option("--case", help="Only this case id (repeatable).")
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="At most N cases per dataset.")
+    ] = None,
+) -> None:
+    """Replay every case blind through the engine, score it against truth, write a report."""
+    console = Console()
+    if not console.is_terminal:
+        console.width = max(console.width, TABLE_WIDTH)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
+        result = run_eval(
+            datasets,
+            out,
+            with_baselines=baselines,
+            case_ids=case or (),
+            limit=limit,
+            observer=ProgressObserver(progress),
+        )
+    run, scores = result.run, result.scores
+    console.print(terminal_table(result.report))
+    for note in run.notes:
+        console.print(f"[yellow]note:[/] {note}")
+    errors = sum(1 for p in run.predictions if p.error)
+    if errors:
+        console.print(f"[red]{errors} case run(s) raised[/]; see {out / 'errors.log'}")
+    written = [out / PREDICTIONS_FILE, out / "report.md", out / "report.html"]
+    if scores is not None:
+        written.append(out / SCORES_FILE)
+    console.print("wrote " + ", ".join(str(p) for p in written))
+    if run.datasets and all(d.error for d in run.datasets):
+        raise typer.Exit(code=1)
+
+
+def _command_group() -> None:
+    """A no-op group callback (see register)."""
+
+
+def register(app: typer.Typer) -> None:
+    """Entry point of the `triage.commands` group: adds `triage eval`.
+
+    Typer runs an app's only command as the program itself (`triage DATASET...`),
+    so while `eval` may be the only command, a no-op callback keeps `triage eval`
+    a subcommand. An app that has its own callback keeps it.
+    """
+    app.command("eval")(eval_command)
+    if app.registered_callback is None:
+        app.callback()(_command_group)

@@ -1,0 +1,171 @@
+"""What an eval run produces: predictions per case, scores, timings, the report's data.
+
+Every file the harness writes (predictions.jsonl, scores.json) is one of these
+models dumped as JSON, so a later tool can read a run back without guessing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from tools.telemetry.replay.format import FaultType, Severity
+
+ENGINE = "engine"
+ALL_DATASETS = "(all)"
+
+
+class RankedSuspect(BaseModel):
+    """One entry of a ranking. `confidence` is None for methods that give no
+    probability (the baselines), so they never enter the calibration figures."""
+
+    service: str
+    instance: str | None = None
+    score: float = 0.0
+    confidence: float | None = None
+    fault_type: FaultType | None = None
+
+
+class Prediction(BaseModel):
+    """One line of predictions.jsonl: what a method said about one case.
+
+    Holds the spec's prediction fields (docs/replay-format.md, "Blind runs") plus
+    the method, the verdict and the error of a case that raised (then the ranking
+    is empty and the case scores as a miss).
+    """
+
+    id: str
+    dataset: str
+    method: str = ENGINE
+    ranking: list[RankedSuspect] = Field(default_factory=list)
+    fault_type: FaultType | None = None
+    severity: Severity | None = None
+    page_team: str | None = None
+    elapsed_s: float = 0.0
+    verdict: str | None = None
+    alert_at: datetime | None = None
+    now: datetime | None = None
+    error: str | None = None
+
+
+class CaseScore(BaseModel):
+    """One case of one method held against its truth."""
+
+    id: str
+    dataset: str
+    method: str
+    true_service: str
+    true_fault_type: FaultType
+    rank: int | None = Field(None, description="1-based service rank of the truth; None = absent.")
+    top: list[str] = Field(default_factory=list, description="The top-3 services predicted.")
+    confidence: float | None = Field(None, description="Top-1 confidence, if the method has one.")
+    fault_type: FaultType | None = None
+    fault_type_correct: bool | None = None
+    severity_correct: bool | None = None
+    page_team_correct: bool | None = None
+    candidates: int = 0
+    ranked: int = Field(0, description="How many services the ranking named.")
+    error: str | None = None
+
+    @property
+    def hit1(self) -> bool:
+        return self.rank == 1
+
+
+class ScoreRow(BaseModel):
+    """Accuracy of one method over a group of cases (a dataset, or a dataset and fault type).
+
+    AC@k is the share of cases whose true service is in the top k; Avg@5 is the
+    mean of AC@1..AC@5. Accuracies over optional truth fields are None where no
+    case in the group has that field; `*_n` says how many did.
+    """
+
+    dataset: str
+    method: str
+    fault_type: str | None = None
+    n: int
+    errors: int = 0
+    empty: int = Field(0, description="Cases answered with no suspect at all (no error).")
+    ac1: float
+    ac3: float
+    ac5: float
+    avg5: float
+    chance_ac1: float | None = Field(None, description="AC@1 of a uniform random guess.")
+    fault_type_acc: float | None = None
+    severity_acc: float | None = None
+    severity_n: int = 0
+    page_team_acc: float | None = None
+    page_team_n: int = 0
+
+
+class CalibrationBin(BaseModel):
+    lower: float
+    upper: float
+    n: int
+    mean_confidence: float | None = None
+    accuracy: float | None = None
+
+
+class CalibrationSummary(BaseModel):
+    """How well top-1 confidence matches top-1 accuracy for one method and dataset."""
+
+    dataset: str
+    method: str
+    n: int
+    brier: float | None = None
+    ece: float | None = None
+    bins: list[CalibrationBin] = Field(default_factory=list)
+
+
+class TimingSummary(BaseModel):
+    """Wall time per case of one method on one dataset."""
+
+    dataset: str
+    method: str
+    n: int
+    median_s: float
+    p95_s: float
+    max_s: float
+    total_s: float
+
+
+class DatasetRun(BaseModel):
+    """One dataset as the run saw it: where, how long it took to open, whether it has truth."""
+
+    name: str
+    path: Path
+    system: str = ""
+    cases: int = 0
+    services: int = Field(0, description="Services the dataset knows: the candidate set size.")
+    has_truth: bool = False
+    load_s: float = 0.0
+    cache_built: bool = Field(False, description="True when open() parsed the raw files.")
+    error: str | None = None
+
+
+class EvalRun(BaseModel):
+    """Everything one `triage eval` produced, before it is scored."""
+
+    started_at: datetime
+    out_dir: Path
+    datasets: list[DatasetRun] = Field(default_factory=list)
+    methods: list[str] = Field(default_factory=lambda: [ENGINE])
+    predictions: list[Prediction] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+    baseline_setup_s: float | None = Field(None, description="Importing the baselines, once.")
+
+
+class Scores(BaseModel):
+    """scores.json: the run's figures, machine-readable."""
+
+    started_at: datetime
+    datasets: list[DatasetRun]
+    methods: list[str]
+    summary: list[ScoreRow] = Field(default_factory=list)
+    by_fault_type: list[ScoreRow] = Field(default_factory=list)
+    calibration: list[CalibrationSummary] = Field(default_factory=list)
+    timing: list[TimingSummary] = Field(default_factory=list)
+    cases: list[CaseScore] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)

@@ -1,0 +1,131 @@
+"""Masking secrets and personal data before text leaves the telemetry store.
+
+Log lines and change summaries go into LLM prompts, drafts and pages. Whatever
+a service logged by mistake (a bearer token, a password in a DSN, a customer's
+e-mail or card number) must not travel further. Each rule keeps enough context
+to read the line ("password=<REDACTED>") and masking is idempotent, so text
+can be redacted twice without harm. IP addresses are kept by default: they
+help triage and are rarely personal in a service estate.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+_SECRET_KEYS = (
+    r"pass(?:word|wd)?|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key"
+    r"|client[_-]?secret|credentials?|session[_-]?id|cookie"
+)
+_CARD_PREFIX = re.compile(r"4|5[1-5]|2[2-7]|3[47]|6011|65")
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One kind of sensitive text: a pattern and what replaces each match."""
+
+    name: str
+    pattern: re.Pattern[str]
+    replace: str | Callable[[re.Match[str]], str]
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, char in enumerate(reversed(digits)):
+        d = int(char) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
+def _mask_card(match: re.Match[str]) -> str:
+    """Only digit runs that are plausible card numbers (issuer prefix and Luhn) are cards;
+    order ids and epoch-millisecond timestamps are not."""
+    digits = re.sub(r"\D", "", match.group(0))
+    if 13 <= len(digits) <= 19 and _CARD_PREFIX.match(digits) and _luhn_ok(digits):
+        return "<CARD>"
+    return match.group(0)
+
+
+PRIVATE_KEY = Rule(
+    "private_key",
+    re.compile(
+        r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)", re.S
+    ),
+    "<PRIVATE_KEY>",
+)
+URL_PASSWORD = Rule(
+    "url_password",
+    re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s:/@]+:)[^\s@/]+@"),
+    r"\1<REDACTED>@",
+)
+BEARER = Rule(
+    "bearer_token",
+    re.compile(r"(\bBearer\s+|\bAuthorization:\s*Basic\s+)(?!<)[A-Za-z0-9\-._~+/]{8,}=*", re.I),
+    r"\1<TOKEN>",
+)
+JWT = Rule("jwt", re.compile(r"\beyJ[\w-]+\.[\w-]+\.[\w-]+"), "<JWT>")
+AWS_KEY = Rule("aws_access_key", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), "<AWS_KEY>")
+KEY_VALUE = Rule(
+    "secret_value",
+    re.compile(
+        rf"(\b[\w.\-]*(?:{_SECRET_KEYS})[\"']?\s*[=:]\s*[\"']?)(?!<)[^\s\"',;&}}\]]+",
+        re.I,
+    ),
+    r"\1<REDACTED>",
+)
+EMAIL = Rule("email", re.compile(r"\b[\w.+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+\b"), "<EMAIL>")
+CARD = Rule("card_number", re.compile(r"\b\d(?:[ \-]?\d){12,18}\b"), _mask_card)
+IPV4 = Rule("ip", re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b"), "<IP>")
+
+# Order matters: whole structures (keys, URLs, tokens) go before the generic
+# key=value rule, so each secret is named by the most specific rule.
+DEFAULT_RULES: tuple[Rule, ...] = (
+    PRIVATE_KEY,
+    URL_PASSWORD,
+    BEARER,
+    JWT,
+    AWS_KEY,
+    KEY_VALUE,
+    EMAIL,
+    CARD,
+)
+
+
+def rules(*, ips: bool = False) -> tuple[Rule, ...]:
+    """The default rules, plus IP address masking when asked for."""
+    return (*DEFAULT_RULES, IPV4) if ips else DEFAULT_RULES
+
+
+def redact_counted(text: str, active: tuple[Rule, ...] = DEFAULT_RULES) -> tuple[str, int]:
+    """`text` with every sensitive span masked, and how many spans were masked."""
+    masked = 0
+    for rule in active:
+        text, n = _apply(rule, text)
+        masked += n
+    return text, masked
+
+
+def _apply(rule: Rule, text: str) -> tuple[str, int]:
+    if isinstance(rule.replace, str):
+        return rule.pattern.subn(rule.replace, text)
+    result = rule.pattern.sub(rule.replace, text)
+    changed = sum(1 for m in rule.pattern.finditer(text) if rule.replace(m) != m.group(0))
+    return result, changed
+
+
+def redact(text: str, active: tuple[Rule, ...] = DEFAULT_RULES) -> str:
+    """`text` with every sensitive span masked."""
+    return redact_counted(text, active)[0]
+
+
+def redact_data(value: Any, active: tuple[Rule, ...] = DEFAULT_RULES) -> Any:
+    """Every string inside a JSON-like value (dicts, lists) redacted; keys are kept."""
+    if isinstance(value, str):
+        return redact(value, active)
+    if isinstance(value, dict):
+        return {k: redact_data(v, active) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_data(v, active) for v in value]
+    return value
