@@ -21,6 +21,7 @@ from tools.analysis.metric_shifts import MetricShift, metric_shifts
 from tools.analysis.robust import squash
 from tools.analysis.split import Split
 from tools.analysis.trace_shifts import TraceShift, trace_shifts
+from tools.redact import redact
 from tools.telemetry.backend import TelemetryBackend
 from tools.telemetry.models import from_epoch
 
@@ -141,6 +142,7 @@ def _metric_evidence(shift: MetricShift, split: Split) -> Evidence:
         signal=fam.name,
         values={"z": shift.z, "current": shift.current, "baseline": shift.baseline.median},
         instance=key.instance if shift.service == key.service else "",
+        peer="" if shift.service == key.service else key.service,
     )
 
 
@@ -168,7 +170,7 @@ def _log_evidence(shift: LogShift, split: Split) -> Evidence:
             f"since the onset against about {shift.expected:.0f} expected."
         )
     signal = f"log_{shift.kind}_{'error' if shift.is_error else 'info'}"
-    args = {"service": shift.service, "template": shift.template}
+    args = {"service": shift.service, "template": redact(shift.template)}
     return _make(
         "log",
         EvidenceQuery(

@@ -1,14 +1,138 @@
-"""The isolation engine (placeholder while the real one is written)."""
+"""The deterministic isolation engine: from alerts and telemetry to ranked hypotheses.
+
+    alerts -> split (baseline | since onset)
+           -> evidence (metrics, logs, traces in parallel; changes)
+           -> per-service features -> ranking (fitted weights, softmax, calibration)
+           -> hypotheses with fault type, evidence ids and a verdict
+
+No step reads anything after the backend's clock, and nothing here knows a
+dataset, a system or a service name.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass
+
 from agent.alert.models import Alert
-from agent.hypothesis.models import Hypothesis, Isolation
+from agent.evidence.changes import change_evidence
+from agent.evidence.collect import collect
+from agent.evidence.models import Evidence
+from agent.hypothesis.fault_type import classify
+from agent.hypothesis.features import evidence_features
+from agent.hypothesis.models import Hypothesis, Isolation, Verdict
+from agent.hypothesis.ranking import CaseMatrix, build_case, load_model
+from tools.analysis.split import Split
 from tools.telemetry.backend import TelemetryBackend
+from tools.telemetry.models import from_epoch, to_epoch
+
+CONCLUSIVE = 0.5
+EVIDENCE_PER_HYPOTHESIS = 6
+
+
+@dataclass(slots=True)
+class Investigation:
+    """The evidence gathered for one incident and the matrix the ranking reads."""
+
+    split: Split
+    evidence: list[Evidence]
+    case: CaseMatrix
+    notes: list[str]
 
 
 def isolate(backend: TelemetryBackend, alerts: list[Alert]) -> Isolation:
-    """Rank every known service as a suspect for the fault behind `alerts`."""
+    """Rank suspects for the fault behind `alerts`, as of the backend's clock."""
+    investigation = investigate(backend, alerts)
+    ranked = load_model().rank(investigation.case)
+    by_service = _evidence_by_service(investigation.evidence)
+    hypotheses = [
+        _hypothesis(service, score, confidence, by_service.get(service, []), backend)
+        for service, score, confidence in ranked
+    ]
+    verdict, reason = _verdict(hypotheses, investigation.evidence)
+    split = investigation.split
+    return Isolation(
+        hypotheses=hypotheses,
+        evidence=investigation.evidence,
+        verdict=verdict,
+        verdict_reason=reason,
+        onset=from_epoch(split.onset_s),
+        baseline_start=from_epoch(split.start_s),
+        now=backend.now,
+        notes=investigation.notes,
+    )
+
+
+def investigate(backend: TelemetryBackend, alerts: list[Alert]) -> Investigation:
+    """Everything up to (not including) the ranking; the fitting code reuses it."""
+    split = split_for(alerts, backend.now_s)
+    findings = collect(backend, split)
+    evidence = [*findings.evidence, *change_evidence(backend, split)]
     services = backend.services()
-    hypotheses = [Hypothesis(service=s, confidence=1.0 / max(len(services), 1)) for s in services]
-    return Isolation(hypotheses=hypotheses, now=backend.now)
+    table = evidence_features(evidence, services)
+    case = build_case(table, backend.topology(), alert_services(alerts, set(services)))
+    return Investigation(split=split, evidence=evidence, case=case, notes=findings.notes)
+
+
+def split_for(alerts: list[Alert], now_s: float) -> Split:
+    """Baseline and onset from the earliest firing alert (or now, without one)."""
+    firing = [to_epoch(a.starts_at) for a in alerts if a.status == "firing"]
+    started = [to_epoch(a.starts_at) for a in alerts]
+    alert_s = min(firing or started or [now_s])
+    return Split.around(min(alert_s, now_s), now_s)
+
+
+def alert_services(alerts: list[Alert], services: set[str]) -> set[str]:
+    """Known services the alerts name, in a label or a metric dimension."""
+    named = {a.service for a in alerts if a.service}
+    for alert in alerts:
+        if alert.metric is not None:
+            named |= set(alert.metric.dimensions.values())
+    return named & services
+
+
+def _evidence_by_service(evidence: list[Evidence]) -> dict[str, list[Evidence]]:
+    grouped: dict[str, list[Evidence]] = defaultdict(list)
+    for item in evidence:
+        grouped[item.service].append(item)
+        if item.signal == "trace_edge_gap" and item.peer:
+            grouped[item.peer].append(item)
+    for items in grouped.values():
+        items.sort(key=lambda e: -e.strength)
+    return grouped
+
+
+def _hypothesis(
+    service: str,
+    score: float,
+    confidence: float,
+    evidence: list[Evidence],
+    backend: TelemetryBackend,
+) -> Hypothesis:
+    node = backend.topology().node(service)
+    cited = evidence[:EVIDENCE_PER_HYPOTHESIS]
+    change = next((e for e in evidence if e.kind == "change" and e.strength >= 0.3), None)
+    instance = next((e.instance for e in cited if e.instance), None)
+    return Hypothesis(
+        service=service,
+        instance=instance,
+        fault_type=classify(evidence, node.kind if node else "service"),
+        confidence=round(confidence, 4),
+        score=round(score, 4),
+        evidence_ids=[e.id for e in cited],
+        change_id=change.id if change else None,
+        rationale=" ".join(e.summary for e in cited[:2]),
+    )
+
+
+def _verdict(hypotheses: list[Hypothesis], evidence: list[Evidence]) -> tuple[Verdict, str]:
+    if not evidence or not hypotheses:
+        return "no-signal", "No metric, log, trace or change moved against its baseline."
+    top = hypotheses[0]
+    if not top.evidence_ids:
+        return "no-signal", "No service has evidence against it."
+    if top.confidence >= CONCLUSIVE:
+        return "conclusive", f"{top.service} stands out ({top.confidence:.0%} confidence)."
+    runner_up = hypotheses[1].service if len(hypotheses) > 1 else "nothing"
+    reason = f"Signals are weak or disagree: {top.service} leads at {top.confidence:.0%}"
+    return "inconclusive", f"{reason}, then {runner_up}."

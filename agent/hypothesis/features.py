@@ -1,4 +1,4 @@
-"""Per-service features for ranking suspects, read off the evidence and the call graph.
+"""Per-service features for ranking suspects, read off the evidence.
 
 Every feature is a strength in [0, 1] (or a small signed difference), named
 after what it measures, so the ranking weights can be read and argued with.
@@ -10,7 +10,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from agent.evidence.models import Evidence
-from tools.telemetry.models import Topology
 
 # Evidence signal -> feature group.
 METRIC_GROUPS = {
@@ -57,15 +56,8 @@ EVIDENCE_FEATURES: tuple[str, ...] = (
     "t_errors",
     "t_dropped",
     "change",
+    "memory",
 )
-CONTEXT_FEATURES: tuple[str, ...] = (
-    "below_worse",
-    "above_worse",
-    "alert_names",
-    "below_alert",
-    "modalities",
-)
-FEATURES: tuple[str, ...] = (*EVIDENCE_FEATURES, *CONTEXT_FEATURES)
 
 
 @dataclass(slots=True)
@@ -82,7 +74,7 @@ class ServiceFeatures:
             self.values[name] = value
 
     def vector(self) -> list[float]:
-        return [self.values.get(f, 0.0) for f in FEATURES]
+        return [self.values.get(f, 0.0) for f in EVIDENCE_FEATURES]
 
 
 def evidence_features(evidence: list[Evidence], services: list[str]) -> dict[str, ServiceFeatures]:
@@ -101,8 +93,8 @@ def _group(item: Evidence) -> str:
         return METRIC_GROUPS.get(item.signal, "m_weak")
     if item.kind == "log":
         return LOG_GROUPS[item.signal]
-    if item.kind == "change":
-        return "change"
+    if item.kind in {"change", "memory"}:
+        return item.kind
     return TRACE_GROUPS.get(item.signal, "t_self")
 
 
@@ -125,45 +117,3 @@ def _owners(item: Evidence, degree: dict[str, int]) -> list[tuple[str, float]]:
     if caller > callee:
         return [(item.service, 1.0)]
     return [(item.peer, 0.6), (item.service, 0.4)]
-
-
-def add_context(
-    table: dict[str, ServiceFeatures],
-    base: dict[str, float],
-    topology: Topology,
-    alert_services: set[str],
-) -> None:
-    """Features relating a service to its neighbours and to the alert.
-
-    `base` is each service's evidence-only score. A caller whose callee looks
-    worse is probably a victim (latency and errors travel up the call graph);
-    a service below the alerting one is where a walk down from the symptom
-    would look.
-    """
-    below_alert = set().union(*(topology.descendants(a) for a in alert_services)) - alert_services
-    for service, feats in table.items():
-        own = base.get(service, 0.0)
-        below = [base.get(d, 0.0) for d in topology.descendants(service)]
-        above = [base.get(a, 0.0) for a in _ancestors(topology, service)]
-        feats.values["below_worse"] = max([0.0, *(b - own for b in below)])
-        feats.values["above_worse"] = max([0.0, *(a - own for a in above)])
-        feats.values["alert_names"] = 1.0 if service in alert_services else 0.0
-        feats.values["below_alert"] = 1.0 if service in below_alert else 0.0
-        feats.values["modalities"] = float(
-            sum(1 for prefix in ("m_", "l_", "t_") if _has(feats, prefix))
-        )
-
-
-def _has(feats: ServiceFeatures, prefix: str) -> bool:
-    return any(v > 0.3 for k, v in feats.values.items() if k.startswith(prefix))
-
-
-def _ancestors(topology: Topology, service: str) -> set[str]:
-    seen: set[str] = set()
-    stack = topology.callers(service)
-    while stack:
-        current = stack.pop()
-        if current not in seen:
-            seen.add(current)
-            stack.extend(topology.callers(current))
-    return seen

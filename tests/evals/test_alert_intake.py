@@ -1,4 +1,4 @@
-"""The harness's stop-gap alert reader on the payload shapes the dev datasets use."""
+"""The harness reads case alerts through the product's intake."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from evals.alert_intake import UnsupportedAlert, case_alerts
+from agent.alert.errors import AlertParseError
+from evals.alert_intake import case_alerts
 from tests.evals.tiny_dataset import FAULTS, alertmanager_payload, cloudwatch_payload
 from tools.telemetry.replay.format import CaseRecord
 
@@ -34,6 +35,8 @@ def test_cloudwatch_alarm_keeps_state_time_metric_and_service_dimension() -> Non
     assert alert.metric.period_s == 60 and alert.metric.statistic == "Average"
 
 
-def test_other_sources_are_refused_by_name() -> None:
-    with pytest.raises(UnsupportedAlert, match="datadog"):
-        case_alerts(case("datadog", {"title": "x"}))
+def test_a_malformed_case_alert_is_refused_with_the_field_named() -> None:
+    payload = alertmanager_payload(FAULTS[0])
+    payload["alerts"][0]["startsAt"] = "yesterday"
+    with pytest.raises(AlertParseError, match=r"alerts\[0\]\.startsAt"):
+        case_alerts(case("alertmanager", payload))
