@@ -1,0 +1,70 @@
+"""The incident: the single source of truth responders and the agent share."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from agent.alert.models import Alert
+from agent.approval.models import Approval
+from agent.dispatch.models import DispatchResult
+from agent.draft.models import Draft
+from agent.hypothesis.models import Isolation
+from agent.routing.models import Routing
+from agent.severity.models import SeverityAssessment
+
+IncidentStatus = Literal["open", "acknowledged", "resolved"]
+TimelineKind = Literal[
+    "alert",
+    "opened",
+    "investigation",
+    "severity",
+    "routing",
+    "draft",
+    "approval",
+    "rejection",
+    "dispatch",
+    "escalation",
+    "chat",
+    "note",
+    "acknowledged",
+    "resolved",
+    "fallback",
+]
+
+
+class TimelineEntry(BaseModel):
+    """Something that happened, who did it, and when."""
+
+    at: datetime
+    kind: TimelineKind
+    actor: str = Field(description="'agent', 'system' or a person's name.")
+    text: str
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class Incident(BaseModel):
+    """Everything known about one incident."""
+
+    id: str
+    title: str
+    status: IncidentStatus = "open"
+    opened_at: datetime
+    updated_at: datetime
+    system: str | None = None
+    alerts: list[Alert] = Field(default_factory=list)
+    fingerprints: list[str] = Field(default_factory=list)
+    services: list[str] = Field(default_factory=list, description="Services the alerts name.")
+    isolation: Isolation | None = None
+    severity: SeverityAssessment | None = None
+    routing: Routing | None = None
+    drafts: list[Draft] = Field(default_factory=list)
+    approvals: list[Approval] = Field(default_factory=list)
+    dispatches: list[DispatchResult] = Field(default_factory=list)
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+    root_cause: dict[str, Any] | None = Field(None, description="Confirmed by a responder.")
+
+    def draft(self, draft_id: str) -> Draft | None:
+        return next((d for d in self.drafts if d.id == draft_id), None)
