@@ -18,7 +18,7 @@ from typing import Any
 from agent.evidence.models import Evidence, EvidenceKind, EvidenceQuery
 from tools.analysis.log_shifts import LogShift, log_shifts
 from tools.analysis.metric_shifts import MetricShift, metric_shifts
-from tools.analysis.robust import squash
+from tools.analysis.robust import log_squash, squash
 from tools.analysis.split import Split
 from tools.analysis.trace_shifts import TraceShift, trace_shifts
 from tools.redact import redact
@@ -138,7 +138,7 @@ def _metric_evidence(shift: MetricShift, split: Split) -> Evidence:
         EvidenceQuery(tool="summarize_metric", args={**args, **_window_args(split)}),
         service=shift.service,
         summary=summary,
-        strength=squash(shift.z) * fam.weight,
+        strength=log_squash(shift.z) * fam.weight,
         signal=fam.name,
         values={"z": shift.z, "current": shift.current, "baseline": shift.baseline.median},
         instance=key.instance if shift.service == key.service else "",
@@ -148,7 +148,7 @@ def _metric_evidence(shift: MetricShift, split: Split) -> Evidence:
 
 LOG_WEIGHT = {
     ("new", True): 1.0,
-    ("spike", True): 0.7,
+    ("spike", True): 0.9,
     ("new", False): 0.5,
     ("spike", False): 0.3,
     ("vanished", True): 0.5,
@@ -216,7 +216,7 @@ def _trace_evidence(shift: TraceShift, split: Split) -> Evidence:
             f"{shift.service} made {shift.current:.0f} '{shift.operation}' calls since the onset"
             f" where about {shift.baseline:.0f} were expected."
         )
-    strength = squash(shift.z) * TRACE_WEIGHT[shift.kind]
+    strength = log_squash(shift.z) * TRACE_WEIGHT[shift.kind]
     if shift.kind in {"self_time", "edge_gap"}:
         strength *= _impact(shift)
     args = {"service": shift.service, "operation": shift.operation, "peer": shift.peer or None}

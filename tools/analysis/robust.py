@@ -88,3 +88,11 @@ def squash(z: float, knee: float = 3.0) -> float:
     if z <= 0:
         return 0.0
     return float(z / (z + knee))
+
+
+def log_squash(z: float, full: float = 100.0) -> float:
+    """Map a deviation onto [0, 1] on a log scale (z = `full` and beyond is 1), for
+    signals whose noise alone reaches z of 10 or more (many-series metrics)."""
+    if z <= 0:
+        return 0.0
+    return float(min(1.0, np.log1p(z) / np.log1p(full)))

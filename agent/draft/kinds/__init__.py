@@ -1,0 +1,1 @@
+"""One builder per draft kind; each reads a DraftContext and the phrase table, nothing else."""
