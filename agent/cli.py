@@ -7,9 +7,31 @@ never imports the packages that drive it.
 
 from __future__ import annotations
 
+import json
+import shutil
+import sys
+import time
+from datetime import UTC, datetime, timedelta
 from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Annotated, NoReturn
 
 import typer
+from rich.console import Console
+
+from agent.alert.errors import AlertParseError, SnsSubscriptionConfirmation
+from agent.alert.models import Alert
+from agent.alert.parse import parse_alert
+from agent.approval.service import ApprovalError
+from agent.config import ConfigError, TriageConfig, data_dir, load_config
+from agent.context import TriageContext, build_context
+from agent.incident.store import IncidentNotFound
+from agent.policy.errors import PolicyError
+from agent.runner import RunOutcome, TriageRunner
+from agent.state import Decision
+from agent.views import drafts_view, incident_json, incident_view
+from tools.telemetry.replay.backend import ReplayDataset
+from tools.telemetry.replay.format import DatasetFormatError
 
 app = typer.Typer(
     name="triage",
@@ -19,6 +41,292 @@ app = typer.Typer(
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
 )
+console = Console()
+errors = Console(stderr=True, soft_wrap=True)
+DEMO_DATASET = Path(__file__).with_name("demo") / "dataset"
+DEMO_CASE = "demo-0001"
+REPLAY_LEAD = timedelta(minutes=5)
+USER_ERRORS = (
+    AlertParseError,
+    ApprovalError,
+    ConfigError,
+    DatasetFormatError,
+    IncidentNotFound,
+    PolicyError,
+    FileNotFoundError,
+)
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="triage.yaml (default: TRIAGE_CONFIG or built-in).")
+]
+HomeOption = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="State directory (default: TRIAGE_HOME or per-user)."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead.")]
+ByOption = Annotated[str, typer.Option("--by", help="Who decides (recorded in the timeline).")]
+
+
+def fail(message: str) -> NoReturn:
+    errors.print(f"[red]error:[/] {message}", highlight=False, markup=True)
+    raise typer.Exit(2)
+
+
+def _context(
+    config: Path | None, home: Path | None, telemetry: Path | None = None
+) -> TriageContext:
+    settings = load_config(config)
+    dataset = telemetry or settings.telemetry.path
+    opener = ReplayDataset.open(dataset.resolve()).at if dataset else None
+    return build_context(settings, home=home, telemetry=opener)
+
+
+def _read_alerts(path: Path, source: str | None) -> list[Alert]:
+    try:
+        raw = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
+    except OSError as error:
+        fail(f"{path}: cannot read: {error.strerror}")
+    try:
+        return parse_alert(raw, source)
+    except AlertParseError as error:
+        fail(f"{path}: {error}")
+    except SnsSubscriptionConfirmation:
+        fail(f"{path}: an SNS subscription confirmation, not an alarm; `triage serve` confirms it")
+
+
+def _progress(runner: TriageRunner, alerts: list[Alert], now: datetime | None) -> RunOutcome:
+    with console.status("triaging…", spinner="dots") as status:
+        return runner.run(alerts, now, on_step=lambda step: status.update(f"{step}…"))
+
+
+def _show(outcome: RunOutcome, as_json: bool, elapsed: float) -> None:
+    if as_json:
+        print(json.dumps(incident_json(outcome.incident, round(elapsed, 3)), ensure_ascii=False))
+        return
+    console.print(incident_view(outcome.incident))
+    if outcome.correlated != "new":
+        console.print(f"[yellow]Attached to {outcome.incident.id} ({outcome.correlated}).[/]")
+
+
+def _replay_now(alerts: list[Alert], dataset: Path | None) -> datetime | None:
+    """For a replay without --now: a few minutes after the alert, within the data."""
+    if dataset is None:
+        return None
+    latest = max(a.starts_at for a in alerts) + REPLAY_LEAD
+    end = ReplayDataset.open(dataset.resolve()).info.time_range
+    return min(latest, end[1]) if end else latest
+
+
+@app.command()
+def run(
+    alert: Annotated[Path, typer.Argument(help="Alert payload file (JSON), or - for stdin.")],
+    *,
+    source: Annotated[
+        str | None,
+        typer.Option(help="alertmanager | cloudwatch | datadog | generic (default: detect)."),
+    ] = None,
+    telemetry: Annotated[
+        Path | None, typer.Option(help="A replay/1 dataset folder to read telemetry from.")
+    ] = None,
+    now: Annotated[
+        datetime | None,
+        typer.Option(
+            help="The triage clock (UTC); default: now, or for a replay 5 min after the alert."
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+    config: ConfigOption = None,
+    home: HomeOption = None,
+) -> None:
+    """Triage one alert up to the approval step and show the incident and drafts."""
+    alerts = _read_alerts(alert, source)
+    ctx = _context(config, home, telemetry)
+    clock = now or _replay_now(alerts, telemetry or ctx.config.telemetry.path)
+    started = time.perf_counter()
+    outcome = _progress(TriageRunner(ctx), alerts, _utc(clock))
+    _show(outcome, as_json, time.perf_counter() - started)
+
+
+@app.command()
+def replay(
+    dataset: Annotated[Path, typer.Argument(help="A replay/1 dataset folder.")],
+    case: Annotated[list[str] | None, typer.Option(help="Only this case id (repeatable).")] = None,
+    as_json: JsonOption = False,
+    config: ConfigOption = None,
+    home: HomeOption = None,
+) -> None:
+    """Triage replayed cases as if live at each case's clock (each its own incident)."""
+    replayed = ReplayDataset.open(dataset.resolve())
+    cases = [c for c in replayed.cases() if not case or c.id in case]
+    if not cases:
+        fail(f"{dataset}: no case {', '.join(case or [])} (first: {replayed.cases()[0].id})")
+    root = data_dir(home) / "replays" / replayed.info.name
+    for item in cases:
+        case_home = root / item.id
+        shutil.rmtree(case_home, ignore_errors=True)
+        ctx = build_context(load_config(config), home=case_home, telemetry=replayed.at)
+        alerts = parse_alert(item.alert.payload, item.alert.source)
+        started = time.perf_counter()
+        outcome = _progress(TriageRunner(ctx), alerts, item.now)
+        _show(outcome, as_json, time.perf_counter() - started)
+        if not as_json:
+            console.print(f"[dim]state: --data-dir {case_home}[/]")
+
+
+@app.command()
+def drafts(
+    incident: Annotated[str, typer.Argument(help="Incident id, e.g. INC-20261126-0001.")],
+    as_json: JsonOption = False,
+    config: ConfigOption = None,
+    home: HomeOption = None,
+) -> None:
+    """Show an incident's drafts and their states."""
+    found = _context(config, home).store.get(incident)
+    if as_json:
+        print(json.dumps(incident_json(found)["drafts"], ensure_ascii=False))
+        return
+    for panel in drafts_view(found.drafts):
+        console.print(panel)
+
+
+@app.command()
+def approve(
+    incident: Annotated[str, typer.Argument(help="Incident id.")],
+    draft: Annotated[str, typer.Argument(help="Draft id (see `triage drafts`).")],
+    *,
+    edit: Annotated[
+        Path | None, typer.Option("--edit", help="File with the edited body to send instead.")
+    ] = None,
+    by: ByOption = "",
+    config: ConfigOption = None,
+    home: HomeOption = None,
+) -> None:
+    """Approve a draft (optionally edited); approved drafts are sent at once."""
+    body = edit.read_text(encoding="utf-8") if edit else None
+    decision = Decision(draft_id=draft, action="approve", by=by or _user(), edited_body=body)
+    _decide(incident, decision, config, home)
+
+
+@app.command()
+def reject(
+    incident: Annotated[str, typer.Argument(help="Incident id.")],
+    draft: Annotated[str, typer.Argument(help="Draft id.")],
+    *,
+    reason: Annotated[str, typer.Option("--reason", help="Why (recorded; required).")],
+    by: ByOption = "",
+    config: ConfigOption = None,
+    home: HomeOption = None,
+) -> None:
+    """Reject a draft with a reason; nothing is sent."""
+    decision = Decision(draft_id=draft, action="reject", by=by or _user(), reason=reason)
+    _decide(incident, decision, config, home)
+
+
+def _decide(incident: str, decision: Decision, config: Path | None, home: Path | None) -> None:
+    outcome = TriageRunner(_context(config, home)).decide(incident, decision)
+    found = outcome.incident.draft(decision.draft_id)
+    state = found.state if found else "?"
+    console.print(f"{decision.draft_id}: [bold]{state}[/]")
+    for entry in outcome.incident.timeline[-2:]:
+        console.print(
+            f"  [dim]{entry.at:%Y-%m-%d %H:%M:%S}[/] {entry.kind}: {entry.text}", markup=False
+        )
+    if outcome.pending:
+        console.print(f"still pending: {', '.join(p['id'] for p in outcome.pending)}")
+
+
+@app.command()
+def incidents(
+    as_json: JsonOption = False,
+    config: ConfigOption = None,
+    home: HomeOption = None,
+) -> None:
+    """List recent incidents."""
+    found = _context(config, home).store.recent()
+    if as_json:
+        print(json.dumps([incident_json(i) for i in found], ensure_ascii=False))
+        return
+    for item in found:
+        top = item.isolation.top() if item.isolation else None
+        level = item.severity.level if item.severity else "-"
+        suspect = f"{top.service} ({top.fault_type})" if top else "-"
+        console.print(
+            f"{item.id}  {item.status:12} {level:5} {suspect}  {item.title}", markup=False
+        )
+
+
+@app.command()
+def show(
+    incident: Annotated[str, typer.Argument(help="Incident id.")],
+    as_json: JsonOption = False,
+    config: ConfigOption = None,
+    home: HomeOption = None,
+) -> None:
+    """Show one incident: suspects, severity, routing, drafts, timeline."""
+    found = _context(config, home).store.get(incident)
+    if as_json:
+        print(json.dumps(incident_json(found), ensure_ascii=False))
+        return
+    console.print(incident_view(found, with_bodies=False))
+    for entry in found.timeline:
+        console.print(
+            f"  {entry.at:%Y-%m-%d %H:%M:%S} {entry.actor:10} {entry.kind}: {entry.text}",
+            markup=False,
+        )
+
+
+@app.command()
+def demo(home: HomeOption = None) -> None:
+    """Replay the bundled incident end to end: triage, drafts, approve the page."""
+    dataset = ReplayDataset.open(DEMO_DATASET.resolve())
+    item = next(c for c in dataset.cases() if c.id == DEMO_CASE)
+    demo_home = data_dir(home) / "demo"
+    shutil.rmtree(demo_home, ignore_errors=True)
+    ctx = build_context(TriageConfig(), home=demo_home, telemetry=dataset.at)
+    runner = TriageRunner(ctx)
+    console.rule(f"[bold]incident-triage demo[/]: {item.title}")
+    started = time.perf_counter()
+    outcome = _progress(runner, parse_alert(item.alert.payload, item.alert.source), item.now)
+    console.print(incident_view(outcome.incident))
+    console.print(f"[green]Triaged in {time.perf_counter() - started:.1f} s.[/]")
+    page = next(d for d in outcome.incident.drafts if d.kind == "page")
+    decided = runner.decide(
+        outcome.incident.id, Decision(draft_id=page.id, action="approve", by="demo")
+    )
+    console.rule("Approved the page as 'demo': it went to the outbox")
+    console.print(Path(ctx.dispatch.outbox_path).read_text(encoding="utf-8"), markup=False)
+    _next_steps(decided, demo_home)
+
+
+def _next_steps(outcome: RunOutcome, home: Path) -> None:
+    incident = outcome.incident.id
+    pending = [p["id"] for p in outcome.pending]
+    console.rule("Try next")
+    lines = [
+        f"triage drafts {incident} --data-dir {home}",
+        f"triage approve {incident} {pending[0]} --data-dir {home}" if pending else "",
+        f"triage reject {incident} {pending[-1]} --reason 'wording' --data-dir {home}"
+        if pending
+        else "",
+        f"triage show {incident} --data-dir {home}",
+        f"triage replay {DEMO_DATASET} --json",
+        "triage eval ../shared/replay/nezha-ob-dev --out eval-report",
+    ]
+    for line in filter(None, lines):
+        console.print(f"  {line}", markup=False)
+
+
+def _user() -> str:
+    import getpass
+
+    return getpass.getuser()
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """Command-line times without an offset are UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
 
 
 def _load_plugins() -> None:
@@ -26,6 +334,15 @@ def _load_plugins() -> None:
         entry.load()(app)
 
 
+@app.callback()
+def _main() -> None:
+    """incident-triage."""
+
+
 def main() -> None:
     _load_plugins()
-    app()
+    try:
+        app()
+    except USER_ERRORS as error:
+        errors.print(f"error: {error}", markup=False)
+        raise SystemExit(2) from None

@@ -22,3 +22,11 @@ class Approval(BaseModel):
     edited: bool = False
     original_body: str | None = Field(None, description="The body before the human's edit.")
     reason: str | None = None
+    content_sha256: str | None = Field(
+        None,
+        description="Digest of what was approved (channel, audience, title, body, payload);"
+        " a later change to any of them, even without a revision bump, voids the approval.",
+    )
+    warnings: list[str] = Field(
+        default_factory=list, description="Flags the reviewer was shown and approved over."
+    )

@@ -54,6 +54,7 @@ class Incident(BaseModel):
     opened_at: datetime
     updated_at: datetime
     system: str | None = None
+    run_id: str | None = Field(None, description="The triage run that waits for approvals.")
     alerts: list[Alert] = Field(default_factory=list)
     fingerprints: list[str] = Field(default_factory=list)
     services: list[str] = Field(default_factory=list, description="Services the alerts name.")
@@ -68,3 +69,10 @@ class Incident(BaseModel):
 
     def draft(self, draft_id: str) -> Draft | None:
         return next((d for d in self.drafts if d.id == draft_id), None)
+
+    def lookup_keys(self) -> set[str]:
+        """Keys that find this incident for dedup and correlation."""
+        keys = {f"fp:{f}" for f in self.fingerprints} | {f"svc:{s}" for s in self.services}
+        if self.system and not self.services:
+            keys.add(f"sys:{self.system}")
+        return keys

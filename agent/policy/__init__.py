@@ -1,0 +1,7 @@
+"""The incident policy file: teams, services, severity, rotations, escalation, dispatch."""
+
+from agent.policy.errors import PolicyError
+from agent.policy.load import default_policy, load_policy, parse_policy
+from agent.policy.models import Policy
+
+__all__ = ["Policy", "PolicyError", "default_policy", "load_policy", "parse_policy"]

@@ -12,12 +12,19 @@ class SeverityInputs(BaseModel):
     own severity label is a hint shown to people, not an input here."""
 
     service: str | None = Field(None, description="The suspected culprit (top hypothesis).")
-    tier: int | None = Field(None, description="Catalogue tier of the most critical affected service (1 = most critical).")
+    tier: int | None = Field(
+        None,
+        description="Catalogue tier of the most critical affected service (1 = most critical).",
+    )
     user_facing: bool = Field(False, description="A user-facing service is affected or alerting.")
     affected_services: list[str] = Field(default_factory=list)
     blast_radius: int = Field(0, description="How many services show harm.")
     security: bool = Field(False, description="The leading hypothesis is a security incident.")
     confidence: float = Field(0.0, ge=0.0, le=1.0)
+    notes: list[str] = Field(
+        default_factory=list,
+        description="How the facts were derived (catalogue gaps, defaults), shown as reasons.",
+    )
 
 
 class SeverityAssessment(BaseModel):

@@ -1,0 +1,193 @@
+"""Recording a human's decision on a draft: pure functions from incident to incident.
+
+Nothing leaves without an approval that covers the draft's current content
+(agent/dispatch checks it again before every send). These functions do no I/O:
+the graph calls them after its interrupt and persists what they return.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from datetime import datetime
+
+from agent.approval.content import content_digest, flagged
+from agent.approval.models import Approval
+from agent.draft.lint import is_outside
+from agent.draft.models import Draft
+from agent.incident.models import Incident, TimelineEntry
+
+DIFF_MAX_LINES = 200
+
+
+class ApprovalError(ValueError):
+    """A decision that cannot be recorded; the message says why and what to do."""
+
+
+def approve(
+    incident: Incident,
+    draft_id: str,
+    by: str,
+    at: datetime,
+    edited_body: str | None = None,
+    *,
+    warnings: Sequence[str] = (),
+) -> Incident:
+    """`incident` with `by`'s approval of the draft, edited first when `edited_body` differs.
+
+    An edit bumps the revision and keeps the original body on the approval, so
+    the timeline shows what the human changed. `warnings` are flags the reviewer
+    was shown and approved over; they are recorded, never acted on. Approving a
+    revision that is already approved returns `incident` unchanged, so a resumed
+    graph can repeat the call safely.
+    """
+    draft = _decidable(incident, draft_id, by, at)
+    if draft.state == "rejected":
+        raise ApprovalError(f"draft {draft_id!r} was rejected; draft a new message instead")
+    if edited_body is not None and not edited_body.strip():
+        raise ApprovalError(
+            f"edited body for draft {draft_id!r} is empty; reject the draft instead"
+        )
+    edited = edited_body is not None and edited_body != draft.body
+    if not edited and approval_for(incident, draft) is not None:
+        return incident
+    body = edited_body if edited_body is not None and edited else draft.body
+    found = _check_flags(incident, draft, body)
+    revision = draft.revision + 1 if edited else draft.revision
+    approval = Approval(
+        draft_id=draft.id,
+        incident_id=incident.id,
+        decision="approve",
+        by=by.strip(),
+        at=at,
+        revision=revision,
+        edited=edited,
+        original_body=draft.body if edited else None,
+        content_sha256=content_digest(draft, body),
+        warnings=[*warnings, *found],
+    )
+    approved = draft.model_copy(
+        update={"body": body, "revision": revision, "state": "edited" if edited else "approved"}
+    )
+    entry = _approval_entry(draft, approval, body)
+    return _record(incident, approved, approval, entry)
+
+
+def reject(incident: Incident, draft_id: str, by: str, at: datetime, reason: str) -> Incident:
+    """`incident` with the draft rejected by `by`; the reason is required so the agent can learn."""
+    draft = _decidable(incident, draft_id, by, at)
+    if draft.state == "rejected":
+        raise ApprovalError(f"draft {draft_id!r} is already rejected")
+    if not reason or not reason.strip():
+        raise ApprovalError(f"rejecting draft {draft_id!r} needs a reason")
+    rejection = Approval(
+        draft_id=draft.id,
+        incident_id=incident.id,
+        decision="reject",
+        by=by.strip(),
+        at=at,
+        revision=draft.revision,
+        reason=reason.strip(),
+        content_sha256=content_digest(draft),
+    )
+    entry = TimelineEntry(
+        at=at,
+        kind="rejection",
+        actor=rejection.by,
+        text=f"{rejection.by} rejected {draft.kind} {draft.title!r}: {rejection.reason}",
+        data={"draft_id": draft.id, "revision": draft.revision, "reason": rejection.reason},
+    )
+    return _record(incident, draft.model_copy(update={"state": "rejected"}), rejection, entry)
+
+
+def approval_for(incident: Incident, draft: Draft) -> Approval | None:
+    """The approval covering the draft as it is now, or None.
+
+    The latest decision on the draft's current revision counts, and only if the
+    content still has the digest that was approved: an edit, a rejection or any
+    change of title, body or payload after approval leaves the draft unapproved.
+    """
+    for decision in reversed(incident.approvals):
+        if decision.draft_id != draft.id or decision.incident_id != draft.incident_id:
+            continue
+        if decision.revision != draft.revision:
+            continue
+        if decision.decision == "reject":
+            return None
+        if decision.content_sha256 == content_digest(draft):
+            return decision
+    return None
+
+
+def _decidable(incident: Incident, draft_id: str, by: str, at: datetime) -> Draft:
+    """The draft, if a decision on it can be recorded at all."""
+    draft = incident.draft(draft_id)
+    if draft is None:
+        known = ", ".join(repr(d.id) for d in incident.drafts) or "none"
+        raise ApprovalError(
+            f"incident {incident.id!r} has no draft {draft_id!r}; known drafts: {known}"
+        )
+    if draft.state == "sent":
+        raise ApprovalError(f"draft {draft_id!r} was already sent; decisions on it are final")
+    if not by or not by.strip():
+        raise ApprovalError(f"the reviewer's name is empty; say who decided on draft {draft_id!r}")
+    if at.tzinfo is None:
+        raise ApprovalError("the decision time must be timezone-aware (use UTC)")
+    return draft
+
+
+def _check_flags(incident: Incident, draft: Draft, body: str) -> list[str]:
+    """Secrets, personal data and paging contacts in what is approved.
+
+    Fatal for a draft leaving the response team (the human cannot approve past
+    them), warnings on an internal one (a false positive must not hold up a page).
+    """
+    routing = incident.routing
+    people = [*routing.paged, routing.incident_commander] if routing else []
+    outside = is_outside(draft)
+    found = flagged(f"{draft.title}\n{body}", outside, [p.contact for p in people if p.contact])
+    if found and outside:
+        raise ApprovalError(
+            f"draft {draft.id!r} is for {draft.audience} but contains"
+            f" {', '.join(found)}; remove it before approving"
+        )
+    return [f"contains {name}" for name in found]
+
+
+def _approval_entry(draft: Draft, approval: Approval, body: str) -> TimelineEntry:
+    """The timeline's record of who approved what, and the edit as a diff."""
+    how = f"edited and approved (revision {approval.revision})" if approval.edited else "approved"
+    data: dict[str, object] = {
+        "draft_id": draft.id,
+        "revision": approval.revision,
+        "edited": approval.edited,
+        "warnings": approval.warnings,
+    }
+    if approval.edited:
+        data["diff"] = _diff(draft.body, body)
+    return TimelineEntry(
+        at=approval.at,
+        kind="approval",
+        actor=approval.by,
+        text=f"{approval.by} {how} {draft.kind} {draft.title!r} for {draft.channel}",
+        data=data,
+    )
+
+
+def _diff(before: str, after: str) -> list[str]:
+    lines = difflib.unified_diff(
+        before.splitlines(), after.splitlines(), "drafted", "approved", lineterm=""
+    )
+    return list(lines)[:DIFF_MAX_LINES]
+
+
+def _record(incident: Incident, draft: Draft, decision: Approval, entry: TimelineEntry) -> Incident:
+    """A copy of `incident` with the draft replaced and the decision logged; input untouched."""
+    return incident.model_copy(
+        update={
+            "drafts": [draft if d.id == draft.id else d for d in incident.drafts],
+            "approvals": [*incident.approvals, decision],
+            "timeline": [*incident.timeline, entry],
+            "updated_at": max(incident.updated_at, decision.at),
+        }
+    )

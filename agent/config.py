@@ -1,0 +1,79 @@
+"""Runtime configuration: one YAML file validated by pydantic (config/triage.example.yaml).
+
+The organisation's policy (catalogue, severity, rotations) lives in its own
+file, referenced from here, because SREs and managers own it, not operators.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from agent.dispatch.config import DispatchConfig
+from agent.llm.config import LLMConfig
+
+Language = Literal["en", "ja"]
+
+
+class ConfigError(ValueError):
+    """The configuration file is missing or invalid; says which field and why."""
+
+
+class TelemetryConfig(BaseModel):
+    """Where telemetry is read from."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    backend: Literal["replay"] = Field("replay", description="Telemetry store kind.")
+    path: Path | None = Field(None, description="replay: the replay/1 dataset folder.")
+
+
+class TriageConfig(BaseModel):
+    """Everything a deployment chooses; every field has a safe default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    policy: Path | None = Field(None, description="Policy YAML; default: the bundled example.")
+    language: Language | None = Field(None, description="Drafts language; default: policy's.")
+    correlation_window_min: int = Field(30, ge=1, le=24 * 60)
+    war_room_url: str | None = Field(None, description="Base URL of the war-room page.")
+    telemetry: TelemetryConfig = Field(default_factory=TelemetryConfig)
+    llm: LLMConfig = Field(default_factory=LLMConfig)
+    dispatch: DispatchConfig = Field(default_factory=DispatchConfig)
+
+
+def load_config(path: Path | None) -> TriageConfig:
+    """The config at `path` (or TRIAGE_CONFIG), else defaults, LLM settings from env."""
+    path = path or _env_path("TRIAGE_CONFIG")
+    if path is None:
+        return TriageConfig(llm=LLMConfig.from_env())
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML: {error}") from None
+    try:
+        return TriageConfig.model_validate(raw)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"{path}: {where}: {first['msg']}") from None
+
+
+def data_dir(override: Path | None = None) -> Path:
+    """--data-dir, else TRIAGE_HOME, else the per-user data directory."""
+    chosen = override or _env_path("TRIAGE_HOME")
+    path = chosen or Path(platformdirs.user_data_dir("incident-triage"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _env_path(name: str) -> Path | None:
+    value = os.environ.get(name)
+    return Path(value) if value else None

@@ -1,0 +1,78 @@
+"""What every graph node may use but the checkpoint never stores.
+
+State is data about the incident and is checkpointed; the context is the
+machinery (stores, policy, telemetry, clock) and is rebuilt by whichever
+process runs or resumes the graph.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+from pathlib import Path
+
+from agent.config import Language, TriageConfig, data_dir
+from agent.dispatch.config import DispatchConfig
+from agent.incident.store import IncidentStore
+from agent.policy.load import default_policy, load_policy
+from agent.policy.models import Policy
+from knowledge.memory import EmptyMemory, IncidentMemory
+from tools.telemetry.backend import TelemetryBackend
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class TriageContext:
+    """Per-process machinery for the triage graph."""
+
+    config: TriageConfig
+    home: Path
+    telemetry: Callable[[datetime], TelemetryBackend] | None = None
+    memory: IncidentMemory = field(default_factory=EmptyMemory)
+    clock: Callable[[], datetime] = utc_now
+    actor: str = "agent"
+
+    @cached_property
+    def store(self) -> IncidentStore:
+        return IncidentStore(self.home / "incidents.sqlite")
+
+    @cached_property
+    def policy(self) -> Policy:
+        return load_policy(self.config.policy) if self.config.policy else default_policy()
+
+    @property
+    def language(self) -> Language:
+        return self.config.language or self.policy.language
+
+    @cached_property
+    def dispatch(self) -> DispatchConfig:
+        """The dispatch config, its outbox inside this context's data directory
+        unless the config names one, so separate runs never share an outbox."""
+        chosen = self.config.dispatch
+        if "outbox_path" in chosen.model_fields_set:
+            return chosen
+        return chosen.model_copy(update={"outbox_path": self.home / "outbox.jsonl"})
+
+    def backend(self, now: datetime) -> TelemetryBackend:
+        if self.telemetry is None:
+            raise RuntimeError("no telemetry configured: pass --telemetry or set telemetry.path")
+        return self.telemetry(now)
+
+
+def build_context(
+    config: TriageConfig,
+    home: Path | None = None,
+    telemetry: Callable[[datetime], TelemetryBackend] | None = None,
+    memory: IncidentMemory | None = None,
+) -> TriageContext:
+    return TriageContext(
+        config=config,
+        home=data_dir(home),
+        telemetry=telemetry,
+        memory=memory or EmptyMemory(),
+    )

@@ -1,0 +1,148 @@
+"""Sending an approved draft, and recording what happened in the incident.
+
+`dispatch` is the only entry point the graph uses to send. It refuses, without
+touching the network, anything that lacks an approval for the draft's current
+content; every attempt (sent, failed or refused) is kept in `incident.dispatches`
+and the timeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from agent.approval.service import approval_for
+from agent.dispatch.config import DispatchConfig
+from agent.dispatch.guard import UnapprovedSendError, refusal
+from agent.dispatch.models import DispatchResult, DispatchStatus
+from agent.dispatch.outbox import OutboxSender
+from agent.dispatch.pagerduty import PagerDutySender
+from agent.dispatch.sender import Sender, utc_now
+from agent.dispatch.slack import SlackSender
+from agent.dispatch.transport import RetryPolicy
+from agent.draft.models import Draft
+from agent.incident.models import Incident, TimelineEntry
+
+
+class DispatchError(ValueError):
+    """The dispatch request itself is wrong (an unknown draft id)."""
+
+
+def dispatch(
+    incident: Incident,
+    draft_id: str,
+    config: DispatchConfig,
+    senders: Mapping[str, Sender] | None = None,
+    now: datetime | None = None,
+) -> Incident:
+    """`incident` after trying to send the draft: sent, failed (retryable) or refused.
+
+    An already-sent draft returns `incident` unchanged, so repeating a dispatch
+    never sends twice. `senders` overrides the adapter per channel name (tests,
+    custom channels); otherwise the channel's configured adapter or the outbox is used.
+    """
+    draft = incident.draft(draft_id)
+    if draft is None:
+        known = ", ".join(repr(d.id) for d in incident.drafts) or "none"
+        raise DispatchError(f"incident {incident.id!r} has no draft {draft_id!r}; known: {known}")
+    if draft.state == "sent":
+        return incident
+    if now is not None and now.tzinfo is None:
+        raise DispatchError("`now` must be timezone-aware (use UTC)")
+    clock = (lambda: now) if now is not None else utc_now
+    approval = approval_for(incident, draft)
+    problem = refusal(draft, approval)
+    if problem or approval is None:
+        return _record(incident, draft, _refused(incident, draft, problem, clock()))
+    sender = (senders or {}).get(draft.channel) or sender_for(draft, incident, config, now)
+    try:
+        result = sender.send(draft, approval)
+        if result.approval_by is None:  # a custom sender's result still names the approver
+            result = result.model_copy(update={"approval_by": approval.by})
+    except UnapprovedSendError as err:
+        result = _refused(incident, draft, str(err), clock())
+    except Exception as err:  # a broken adapter must show up in the timeline, not kill the graph
+        result = _result(draft, "failed", clock(), f"{type(err).__name__}: {err}", approval.by)
+    return _record(incident, draft, result)
+
+
+def sender_for(
+    draft: Draft, incident: Incident, config: DispatchConfig, now: datetime | None = None
+) -> Sender:
+    """The adapter for the draft's channel: its API when configured, else the outbox.
+
+    Status page and e-mail always go to the outbox, for a person or PR tool to publish.
+    """
+    policy = RetryPolicy.of(config)
+    clock = (lambda: now) if now is not None else utc_now
+    if draft.channel == "pagerduty" and config.pagerduty is not None:
+        team = incident.routing.page_team if incident.routing else None
+        return PagerDutySender(config.pagerduty, policy, team=team, clock=clock)
+    if draft.channel == "slack" and config.slack is not None:
+        return SlackSender(config.slack, policy, clock=clock)
+    return OutboxSender(config.outbox_path, clock=clock)
+
+
+def _refused(incident: Incident, draft: Draft, problem: str, at: datetime) -> DispatchResult:
+    """A refusal that also says what became of the draft's last decision."""
+    last = next((a for a in reversed(incident.approvals) if a.draft_id == draft.id), None)
+    if last is not None and last.decision == "reject":
+        problem += f" (rejected by {last.by}: {last.reason})"
+    elif last is not None and last.revision != draft.revision:
+        problem += f" ({last.by} approved revision {last.revision}; it was edited since)"
+    elif last is not None:
+        problem += f" (the draft changed after {last.by} approved it)"
+    return _result(draft, "refused", at, problem)
+
+
+def _result(
+    draft: Draft, status: DispatchStatus, at: datetime, detail: str, by: str | None = None
+) -> DispatchResult:
+    return DispatchResult(
+        draft_id=draft.id,
+        incident_id=draft.incident_id,
+        channel=draft.channel,
+        status=status,
+        at=at,
+        approval_by=by,
+        detail=detail,
+    )
+
+
+def _record(incident: Incident, draft: Draft, result: DispatchResult) -> Incident:
+    """A copy of `incident` with the attempt logged; a sent draft becomes "sent"."""
+    drafts = incident.drafts
+    if result.status == "sent":
+        sent = draft.model_copy(update={"state": "sent"})
+        drafts = [sent if d.id == draft.id else d for d in incident.drafts]
+    return incident.model_copy(
+        update={
+            "drafts": drafts,
+            "dispatches": [*incident.dispatches, result],
+            "timeline": [*incident.timeline, _entry(draft, result)],
+            "updated_at": max(incident.updated_at, result.at),
+        }
+    )
+
+
+def _entry(draft: Draft, result: DispatchResult) -> TimelineEntry:
+    what = f"{draft.kind} {draft.title!r} via {draft.channel}"
+    text = {
+        "sent": f"Sent {what} to {result.destination}, approved by {result.approval_by}",
+        "failed": f"Failed to send {what}: {result.detail}",
+        "refused": f"Refused to send {what}: {result.detail}",
+    }[result.status]
+    return TimelineEntry(
+        at=result.at,
+        kind="dispatch",
+        actor="system",
+        text=text,
+        data={
+            "draft_id": draft.id,
+            "revision": draft.revision,
+            "status": result.status,
+            "destination": result.destination,
+            "response_code": result.response_code,
+            "approval_by": result.approval_by,
+        },
+    )

@@ -1,0 +1,66 @@
+"""Dedup and correlation: does this alert belong to an incident already open?
+
+In an alert storm, one fault fires hundreds of alerts across its neighbours.
+Responders want one incident, so an alert joins an open incident when it is
+the same condition (fingerprint), or names the same service or a call-graph
+neighbour of one, or (when it names no service) the same system, within the
+correlation window. Only the alert's routing fields are read, never its text.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import BaseModel
+
+from agent.alert.models import Alert
+from agent.incident.models import Incident
+from agent.incident.store import IncidentStore
+from tools.telemetry.models import Topology
+
+Match = Literal["new", "duplicate", "related"]
+
+
+class Correlation(BaseModel):
+    """Where the alerts go: a new incident, or an open one and why."""
+
+    match: Match
+    incident: Incident | None = None
+    reason: str = ""
+
+
+def keys_for(alerts: list[Alert], topology: Topology) -> tuple[set[str], set[str]]:
+    """(dedup keys, related keys) the store indexes incidents by."""
+    dedup = {f"fp:{a.fingerprint}" for a in alerts}
+    services = {a.service for a in alerts if a.service}
+    neighbours = set().union(*(topology.neighbours(s) for s in services)) if services else set()
+    related = {f"svc:{s}" for s in services | neighbours}
+    related |= {f"sys:{a.system}" for a in alerts if a.system and not a.service}
+    return dedup, related
+
+
+def correlate(
+    store: IncidentStore,
+    alerts: list[Alert],
+    topology: Topology,
+    now: datetime,
+    window: timedelta,
+) -> Correlation:
+    """Find the open incident these alerts belong to, if any."""
+    dedup, related = keys_for(alerts, topology)
+    since = now - window
+    same = store.open_with_keys(dedup, since)
+    if same:
+        return Correlation(match="duplicate", incident=same[0], reason="same alert fingerprint")
+    near = store.open_with_keys(related, since)
+    if near:
+        shared = sorted(related & near[0].lookup_keys())
+        return Correlation(match="related", incident=near[0], reason=_reason(shared))
+    return Correlation(match="new")
+
+
+def _reason(shared: list[str]) -> str:
+    names = ", ".join(k.split(":", 1)[1] for k in shared[:3])
+    kind = "system" if shared and shared[0].startswith("sys:") else "service or neighbour"
+    return f"same {kind} ({names}) within the correlation window"

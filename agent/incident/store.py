@@ -1,0 +1,135 @@
+"""Incidents on disk: one SQLite file (WAL) under the data directory.
+
+The store is the single source of truth every surface reads (CLI, war room,
+chat): the graph's checkpoints say where a run stopped, the store says what
+the incident is. Each incident is one JSON document plus the columns needed
+to find it, written in one transaction, so a crash never leaves half an
+incident.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from agent.incident.models import Incident, IncidentStatus
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS incidents (
+    id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    opened_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    document TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS incidents_status ON incidents (status, updated_at);
+CREATE TABLE IF NOT EXISTS incident_keys (
+    key TEXT NOT NULL,
+    incident_id TEXT NOT NULL REFERENCES incidents (id),
+    PRIMARY KEY (key, incident_id)
+);
+CREATE TABLE IF NOT EXISTS counters (day TEXT PRIMARY KEY, n INTEGER NOT NULL);
+"""
+
+
+class IncidentNotFound(LookupError):
+    """No incident with that id; the message lists the recent ones."""
+
+
+class IncidentStore:
+    """Create, save and look up incidents."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA busy_timeout=10000")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def new_id(self, opened_at: datetime) -> str:
+        """INC-YYYYMMDD-NNNN, numbered per UTC day."""
+        day = opened_at.strftime("%Y%m%d")
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO counters (day, n) VALUES (?, 1)"
+                " ON CONFLICT (day) DO UPDATE SET n = n + 1",
+                (day,),
+            )
+            (n,) = db.execute("SELECT n FROM counters WHERE day = ?", (day,)).fetchone()
+        return f"INC-{day}-{n:04d}"
+
+    def save(self, incident: Incident) -> Incident:
+        """Write the incident and the keys it is found by."""
+        keys = incident.lookup_keys()
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO incidents (id, status, opened_at, updated_at, document)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+                " status = excluded.status, updated_at = excluded.updated_at,"
+                " document = excluded.document",
+                (
+                    incident.id,
+                    incident.status,
+                    incident.opened_at.isoformat(),
+                    incident.updated_at.isoformat(),
+                    incident.model_dump_json(),
+                ),
+            )
+            db.execute("DELETE FROM incident_keys WHERE incident_id = ?", (incident.id,))
+            db.executemany(
+                "INSERT INTO incident_keys (key, incident_id) VALUES (?, ?)",
+                [(k, incident.id) for k in sorted(keys)],
+            )
+        return incident
+
+    def get(self, incident_id: str) -> Incident:
+        row = self._db.execute(
+            "SELECT document FROM incidents WHERE id = ?", (incident_id,)
+        ).fetchone()
+        if row is None:
+            recent = ", ".join(i.id for i in self.recent(limit=5)) or "none yet"
+            raise IncidentNotFound(f"no incident {incident_id!r} (recent: {recent})")
+        return Incident.model_validate_json(row[0])
+
+    def recent(self, status: IncidentStatus | None = None, limit: int = 50) -> list[Incident]:
+        """Newest first."""
+        sql = "SELECT document FROM incidents"
+        params: tuple[object, ...] = ()
+        if status is not None:
+            sql += " WHERE status = ?"
+            params = (status,)
+        rows = self._db.execute(f"{sql} ORDER BY updated_at DESC LIMIT ?", (*params, limit))
+        return [Incident.model_validate_json(r[0]) for r in rows]
+
+    def open_with_keys(self, keys: set[str], since: datetime) -> list[Incident]:
+        """Unresolved incidents updated since `since` that carry any of `keys`."""
+        if not keys:
+            return []
+        marks = ", ".join("?" for _ in keys)
+        rows = self._db.execute(
+            "SELECT DISTINCT i.document FROM incidents i JOIN incident_keys k"
+            f" ON k.incident_id = i.id WHERE k.key IN ({marks}) AND i.status != 'resolved'"
+            " AND i.updated_at >= ? ORDER BY i.updated_at DESC",
+            (*sorted(keys), since.isoformat()),
+        )
+        return [Incident.model_validate_json(r[0]) for r in rows]

@@ -1,0 +1,41 @@
+"""The graph's state: data about one incident run, checkpointed after every step.
+
+Only pydantic models live here, each registered with the checkpoint
+serializer (agent.checkpoint), so a run stopped at the approval step resumes
+in another process exactly as it was.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from agent.alert.models import Alert
+from agent.incident.models import Incident
+from knowledge.memory import Recollection
+
+Correlated = Literal["new", "duplicate", "related"]
+
+
+class Decision(BaseModel):
+    """A human's answer at the approval step, for one draft."""
+
+    draft_id: str
+    action: Literal["approve", "reject"]
+    by: str
+    edited_body: str | None = None
+    reason: str | None = None
+
+
+class TriageState(BaseModel):
+    """One triage run: the alerts in, the incident out."""
+
+    run_id: str = Field(description="The graph thread: approvals resume it.")
+    alerts: list[Alert]
+    received_at: datetime = Field(description="The run's clock: telemetry is read as of now.")
+    incident: Incident | None = None
+    correlated: Correlated = "new"
+    recollections: list[Recollection] = Field(default_factory=list)
+    decision: Decision | None = None

@@ -1,0 +1,126 @@
+"""How an incident is shown: a rich terminal view and one JSON object.
+
+The JSON carries at least the replay/1 prediction fields (ranking, fault_type,
+severity, page_team, elapsed_s), so scripts and the eval harness read the
+same shape a person sees.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from agent.draft.models import Draft
+from agent.incident.models import Incident
+
+TOP_SUSPECTS = 5
+EVIDENCE_SHOWN = 3
+
+
+def incident_json(incident: Incident, elapsed_s: float | None = None) -> dict[str, Any]:
+    """The incident as the CLI's --json object."""
+    isolation, severity, routing = incident.isolation, incident.severity, incident.routing
+    top = isolation.top() if isolation else None
+    return {
+        "incident_id": incident.id,
+        "status": incident.status,
+        "ranking": [
+            {"service": h.service, "score": h.score, "confidence": h.confidence}
+            for h in (isolation.hypotheses if isolation else [])
+        ],
+        "fault_type": top.fault_type if top else "unknown",
+        "verdict": isolation.verdict if isolation else None,
+        "severity": severity.level if severity else None,
+        "severity_reasons": severity.reasons if severity else [],
+        "page_team": routing.page_team if routing else None,
+        "ic": routing.incident_commander.name if routing else None,
+        "paged": [{"name": r.name, "team": r.team, "role": r.role} for r in routing.paged]
+        if routing
+        else [],
+        "drafts": [_draft_json(d) for d in incident.drafts],
+        "engine": isolation.engine if isolation else None,
+        "notes": isolation.notes if isolation else [],
+        "elapsed_s": elapsed_s,
+    }
+
+
+def _draft_json(d: Draft) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "kind": d.kind,
+        "audience": d.audience,
+        "channel": d.channel,
+        "language": d.language,
+        "state": d.state,
+        "title": d.title,
+        "body": d.body,
+        "evidence_ids": d.evidence_ids,
+    }
+
+
+def incident_view(incident: Incident, with_bodies: bool = True) -> RenderableType:
+    """Hypotheses with evidence, severity and why, who is paged and IC, the drafts."""
+    parts: list[RenderableType] = [
+        Text(f"{incident.id}  {incident.title}  [{incident.status}]", style="bold")
+    ]
+    parts.extend(_suspects(incident))
+    parts.extend(_severity_and_routing(incident))
+    parts.extend(drafts_view(incident.drafts, with_bodies))
+    return Group(*parts)
+
+
+def _suspects(incident: Incident) -> list[RenderableType]:
+    isolation = incident.isolation
+    if isolation is None:
+        return [Text("Not investigated.", style="dim")]
+    evidence = isolation.evidence_by_id()
+    title = escape(f"Suspects ({isolation.verdict}: {isolation.verdict_reason})")
+    table = Table(title=title, expand=True)
+    table.add_column("#", justify="right")
+    table.add_column("service")
+    table.add_column("fault type")
+    table.add_column("confidence", justify="right")
+    table.add_column("evidence")
+    for rank, h in enumerate(isolation.hypotheses[:TOP_SUSPECTS], start=1):
+        lines = [
+            f"[{i}] {evidence[i].summary}" for i in h.evidence_ids[:EVIDENCE_SHOWN] if i in evidence
+        ]
+        table.add_row(
+            str(rank),
+            Text(h.service),
+            h.fault_type,
+            f"{h.confidence:.0%}",
+            Text("\n".join(lines) or "—"),
+        )
+    notes: list[RenderableType] = [Text(f"note: {n}", style="yellow") for n in isolation.notes]
+    return [table, *notes]
+
+
+def _severity_and_routing(incident: Incident) -> list[RenderableType]:
+    lines: list[str] = []
+    if incident.severity:
+        s = incident.severity
+        lines.append(f"{s.level} (rule {s.rule}): {'; '.join(s.reasons)}")
+        lines.append(f"status every {s.status_every_min} min; retrospective: {s.retrospective}")
+    if incident.routing:
+        r = incident.routing
+        paged = ", ".join(f"{p.name} ({p.role}, {p.team})" for p in r.paged)
+        lines.append(f"page {r.page_team}: {paged}")
+        lines.append(f"incident commander: {r.incident_commander.name}")
+    return [Panel(Text("\n".join(lines)), title="Severity and routing")] if lines else []
+
+
+def drafts_view(drafts: list[Draft], with_bodies: bool = True) -> list[RenderableType]:
+    out: list[RenderableType] = []
+    for d in drafts:
+        header = f"{d.id}  [{d.state}]  {d.kind} → {d.audience} via {d.channel} ({d.language})"
+        content: list[RenderableType] = [Text(d.title, style="bold")]
+        if with_bodies:
+            content.extend([Text(""), Text(d.body)])
+        out.append(Panel(Group(*content), title=escape(header), expand=True))
+    return out

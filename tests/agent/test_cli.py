@@ -1,0 +1,67 @@
+"""`triage` as a user runs it: a real process, real files, exit codes and output."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support.synthetic import SyntheticDataset
+from tools.telemetry.replay.format import CaseRecord
+
+
+def triage(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "agent", *args],
+        capture_output=True,
+        text=True,
+        env=os.environ,
+        check=False,
+    )
+
+
+def test_run_json_carries_the_prediction_fields(
+    tmp_path: Path, synthetic: SyntheticDataset, case: CaseRecord
+) -> None:
+    alert = tmp_path / "alert.json"
+    alert.write_text(json.dumps(case.alert.payload), encoding="utf-8")
+    done = triage(
+        "run", str(alert), "--telemetry", str(synthetic.root), "--now", case.now.isoformat(),
+        "--json", "--data-dir", str(tmp_path / "home"),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["ranking"][0]["service"] == "payment"
+    assert 0.0 <= result["ranking"][0]["confidence"] <= 1.0
+    for key in ("fault_type", "severity", "page_team", "elapsed_s", "incident_id", "ic", "paged"):
+        assert key in result
+    assert result["page_team"] == "payments"
+    page = next(d for d in result["drafts"] if d["kind"] == "page")
+    assert page["state"] == "pending" and page["evidence_ids"]
+    assert set(page) >= {"id", "audience", "channel", "language", "state", "body", "evidence_ids"}
+
+
+def test_a_malformed_alert_is_refused_naming_the_field(tmp_path: Path) -> None:
+    alert = tmp_path / "bad.json"
+    alert_entry = {"status": "firing", "labels": {"alertname": "X"}}
+    payload = {"version": "4", "status": "firing", "alerts": [alert_entry]}
+    alert.write_text(json.dumps(payload), encoding="utf-8")
+    done = triage("run", str(alert), "--source", "alertmanager", "--data-dir", str(tmp_path))
+    assert done.returncode == 2
+    assert "bad.json" in done.stderr and "alerts[0].startsAt" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_an_unknown_incident_is_a_clear_error(tmp_path: Path) -> None:
+    done = triage("drafts", "INC-19990101-0001", "--data-dir", str(tmp_path / "home"))
+    assert done.returncode == 2
+    assert "INC-19990101-0001" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_help_lists_the_commands() -> None:
+    done = triage("--help")
+    assert done.returncode == 0
+    for command in ("run", "replay", "demo", "drafts", "approve", "reject", "eval"):
+        assert command in done.stdout

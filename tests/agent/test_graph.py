@@ -1,0 +1,164 @@
+"""The triage graph end to end on the synthetic incident (planted payment fault)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from agent.alert.models import Alert
+from agent.approval.service import ApprovalError
+from agent.config import TriageConfig, load_config
+from agent.context import build_context
+from agent.runner import TriageRunner
+from agent.state import Decision
+from tests.support.receiver import Receiver
+from tests.support.synthetic import SyntheticDataset
+from tools.telemetry.replay.backend import ReplayDataset
+from tools.telemetry.replay.format import CaseRecord
+
+
+def test_a_run_stops_at_approval_with_every_decision_made(
+    runner: TriageRunner, alerts: list[Alert], case: CaseRecord
+) -> None:
+    outcome = runner.run(alerts, case.now)
+    incident = outcome.incident
+    assert outcome.waiting and outcome.correlated == "new"
+    assert incident.isolation is not None
+    top = incident.isolation.top()
+    assert top is not None and top.service == "payment"
+    assert top.evidence_ids, "the top suspect cites evidence"
+    assert incident.severity is not None and incident.severity.reasons
+    assert incident.routing is not None and incident.routing.page_team == "payments"
+    assert incident.routing.incident_commander.name
+    kinds = {d.kind for d in incident.drafts}
+    assert {"page", "responder_update", "status_update"} <= kinds
+    assert all(d.state == "pending" for d in incident.drafts)
+    assert {p["id"] for p in outcome.pending} == {d.id for d in incident.drafts}
+    steps = [e.kind for e in incident.timeline]
+    assert steps[:5] == ["opened", "investigation", "severity", "routing", "draft"]
+
+
+def test_nothing_is_sent_before_approval(
+    runner: TriageRunner, alerts: list[Alert], case: CaseRecord
+) -> None:
+    outcome = runner.run(alerts, case.now)
+    assert not outcome.incident.dispatches
+    assert not Path(runner.ctx.dispatch.outbox_path).exists()
+
+
+def test_approving_the_page_sends_it_once_to_the_outbox(
+    runner: TriageRunner, alerts: list[Alert], case: CaseRecord
+) -> None:
+    incident = runner.run(alerts, case.now).incident
+    page = next(d for d in incident.drafts if d.kind == "page")
+    outcome = runner.decide(incident.id, Decision(draft_id=page.id, action="approve", by="aki"))
+    sent = outcome.incident.draft(page.id)
+    assert sent is not None and sent.state == "sent"
+    lines = Path(runner.ctx.dispatch.outbox_path).read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1 and page.id in lines[0]
+    approval = outcome.incident.approvals[-1]
+    assert approval.by == "aki" and approval.decision == "approve"
+    with pytest.raises(ApprovalError):
+        runner.decide(incident.id, Decision(draft_id=page.id, action="approve", by="aki"))
+    assert len(Path(runner.ctx.dispatch.outbox_path).read_text().splitlines()) == 1
+
+
+def test_a_rejection_records_the_reason_and_sends_nothing(
+    runner: TriageRunner, alerts: list[Alert], case: CaseRecord
+) -> None:
+    incident = runner.run(alerts, case.now).incident
+    status = next(d for d in incident.drafts if d.kind == "status_update")
+    decision = Decision(draft_id=status.id, action="reject", by="aki", reason="too early")
+    outcome = runner.decide(incident.id, decision)
+    rejected = outcome.incident.draft(status.id)
+    assert rejected is not None and rejected.state == "rejected"
+    assert outcome.incident.timeline[-1].kind == "rejection"
+    assert "too early" in outcome.incident.approvals[-1].reason
+    assert not Path(runner.ctx.dispatch.outbox_path).exists()
+    assert status.id not in {p["id"] for p in outcome.pending}
+
+
+def test_an_edited_approval_sends_the_edit(
+    runner: TriageRunner, alerts: list[Alert], case: CaseRecord
+) -> None:
+    incident = runner.run(alerts, case.now).incident
+    update = next(d for d in incident.drafts if d.kind == "responder_update")
+    decision = Decision(
+        draft_id=update.id, action="approve", by="aki", edited_body="Rolled back payment."
+    )
+    outcome = runner.decide(incident.id, decision)
+    approval = outcome.incident.approvals[-1]
+    assert approval.edited and approval.original_body == update.body
+    outbox = Path(runner.ctx.dispatch.outbox_path).read_text(encoding="utf-8")
+    assert "Rolled back payment." in outbox
+
+
+def test_a_repeat_alert_joins_the_open_incident(
+    runner: TriageRunner, alerts: list[Alert], case: CaseRecord
+) -> None:
+    first = runner.run(alerts, case.now)
+    again = runner.run(alerts, case.now + timedelta(minutes=2))
+    assert again.correlated == "duplicate" and again.incident.id == first.incident.id
+    assert not again.waiting, "an attached alert does not start a second triage"
+    assert len(runner.ctx.store.recent()) == 1
+    assert again.incident.timeline[-1].kind == "alert"
+
+
+def test_an_unrelated_alert_opens_a_second_incident(
+    runner: TriageRunner, alerts: list[Alert], case: CaseRecord
+) -> None:
+    runner.run(alerts, case.now)
+    other = alerts[0].model_copy(
+        update={"fingerprint": "other", "service": "billing-report", "system": "back-office"}
+    )
+    outcome = runner.run([other], case.now)
+    assert outcome.correlated == "new"
+    assert len(runner.ctx.store.recent()) == 2
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_drafts_come_in_the_configured_language(
+    language: str, home: Path, synthetic: SyntheticDataset, alerts: list[Alert], case: CaseRecord
+) -> None:
+    config = TriageConfig.model_validate({"language": language})
+    runner = TriageRunner(build_context(config, home=home, telemetry=synthetic.open().at))
+    drafts = runner.run(alerts, case.now).incident.drafts
+    assert {d.language for d in drafts} == {language}
+    status = next(d for d in drafts if d.kind == "status_update")
+    assert ("ご" in status.body) == (language == "ja")
+
+
+def test_approval_from_a_new_process_pages_exactly_once(
+    config_file: Path, home: Path, pagerduty: Receiver, alerts: list[Alert], case: CaseRecord
+) -> None:
+    """The run stops at approval; a separate `triage approve` process resumes it."""
+    config = load_config(config_file)
+    dataset = config.telemetry.path
+    assert dataset is not None
+
+    runner = TriageRunner(
+        build_context(config, home=home, telemetry=ReplayDataset.open(dataset).at)
+    )
+    incident = runner.run(alerts, case.now).incident
+    page = next(d for d in incident.drafts if d.kind == "page")
+    del runner  # this process is done; only the checkpoint remains
+    command = [
+        sys.executable, "-m", "agent", "approve", incident.id, page.id,
+        "--by", "oncall-lead", "--config", str(config_file), "--data-dir", str(home),
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, env=os.environ, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "sent" in done.stdout
+    (request,) = pagerduty.wait_for(1)
+    body = request.json()
+    assert body["routing_key"] == "test-routing-key"
+    assert body["event_action"] == "trigger"
+    assert body["dedup_key"] and body["payload"]["summary"]
+    again = subprocess.run(command, capture_output=True, text=True, env=os.environ, check=False)
+    assert again.returncode == 2 and "error" in again.stderr
+    assert len(pagerduty.requests) == 1
