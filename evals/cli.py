@@ -13,8 +13,11 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
+from agent.config import TriageConfig, load_config
+from agent.llm.config import LLMConfig
 from evals.harness import PREDICTIONS_FILE, SCORES_FILE, run_eval
 from evals.report import terminal_table
+from evals.triage import graph_triage
 
 # Wide enough for the summary table when the output is a file or a CI log.
 TABLE_WIDTH = 140
@@ -43,6 +46,7 @@ def eval_command(
             help="replay/1 dataset folders to replay.", exists=True, file_okay=False, dir_okay=True
         ),
     ],
+    *,
     out: Annotated[Path, typer.Option("--out", help="Folder for predictions, scores, reports.")],
     baselines: Annotated[
         bool, typer.Option("--baselines", help="Also run BARO, NSigma, random and most-errors.")
@@ -52,6 +56,13 @@ def eval_command(
     ] = None,
     limit: Annotated[
         int | None, typer.Option("--limit", min=1, help="At most N cases per dataset.")
+    ] = None,
+    llm: Annotated[
+        str | None,
+        typer.Option("--llm", help="Investigate with this model too ('scripted' = offline fake)."),
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="triage.yaml (policy, language, LLM).")
     ] = None,
 ) -> None:
     """Replay every case blind through the engine, score it against truth, write a report."""
@@ -71,6 +82,7 @@ def eval_command(
             with_baselines=baselines,
             case_ids=case or (),
             limit=limit,
+            triage=graph_triage(_settings(config, llm)),
             observer=ProgressObserver(progress),
         )
     run, scores = result.run, result.scores
@@ -90,6 +102,13 @@ def eval_command(
 
 def _command_group() -> None:
     """A no-op group callback (see register)."""
+
+
+def _settings(config: Path | None, llm: str | None) -> TriageConfig:
+    settings = load_config(config)
+    if llm is None:
+        return settings
+    return settings.model_copy(update={"llm": LLMConfig(enabled=True, model=llm)})
 
 
 def register(app: typer.Typer) -> None:

@@ -10,25 +10,21 @@ from __future__ import annotations
 
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
 from pydantic import BaseModel
 
-from agent.alert.models import Alert
-from agent.hypothesis.models import Isolation
 from evals.alert_intake import case_alerts
 from evals.baselines import Baseline, load_baselines
 from evals.models import ENGINE, DatasetRun, EvalRun, Prediction, RankedSuspect, Scores
 from evals.report import ReportData, write_reports
 from evals.scoring import score_run
-from tools.telemetry.backend import TelemetryBackend
+from evals.triage import CaseTriage, Engine, engine_only, graph_triage
 from tools.telemetry.replay.backend import ReplayDataset
 from tools.telemetry.replay.format import CaseRecord, TruthRecord, load_truth
-
-Engine = Callable[[TelemetryBackend, list[Alert]], Isolation]
 
 PREDICTIONS_FILE = "predictions.jsonl"
 SCORES_FILE = "scores.json"
@@ -60,13 +56,6 @@ class _Silent:
         pass
 
 
-def default_engine() -> Engine:
-    """The isolation engine as it is now (looked up at run time, never cached)."""
-    from agent.hypothesis import engine
-
-    return engine.isolate
-
-
 def _error_text(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
@@ -77,12 +66,12 @@ class Harness:
     def __init__(
         self,
         out_dir: Path,
-        engine: Engine | None = None,
+        triage: CaseTriage | None = None,
         baselines: Sequence[Baseline] = (),
         observer: RunObserver | None = None,
     ) -> None:
         self.out_dir = out_dir
-        self.engine = engine or default_engine()
+        self.triage = triage or graph_triage()
         self.baselines = list(baselines)
         self.observer = observer or _Silent()
         self.run = EvalRun(
@@ -140,14 +129,17 @@ class Harness:
         prediction = Prediction(id=case.id, dataset=name, method=ENGINE, now=case.now)
         started = time.perf_counter()
         try:
-            backend = dataset.at(case.now)
             alerts = case_alerts(case)
-            isolation = self.engine(backend, alerts)
+            result = self.triage(dataset, case)
         except Exception as error:
             prediction.elapsed_s = time.perf_counter() - started
             return self._failed(prediction, error)
         prediction.elapsed_s = time.perf_counter() - started
         prediction.alert_at = alerts[0].starts_at if alerts else None
+        isolation = result.isolation
+        prediction.severity = result.severity
+        prediction.page_team = result.page_team
+        prediction.engine = isolation.engine
         prediction.ranking = [
             RankedSuspect(
                 service=h.service,
@@ -223,6 +215,7 @@ def run_eval(
     case_ids: Sequence[str] = (),
     limit: int | None = None,
     engine: Engine | None = None,
+    triage: CaseTriage | None = None,
     observer: RunObserver | None = None,
 ) -> EvalResult:
     """Replay, score where truth exists, write predictions, scores and reports.
@@ -237,7 +230,8 @@ def run_eval(
         started = time.perf_counter()
         baselines, notes = load_baselines()
         setup_s = time.perf_counter() - started
-    harness = Harness(out_dir, engine=engine, baselines=baselines, observer=observer)
+    chosen = triage or (engine_only(engine) if engine is not None else None)
+    harness = Harness(out_dir, triage=chosen, baselines=baselines, observer=observer)
     harness.run.notes.extend(notes)
     harness.run.baseline_setup_s = setup_s
 

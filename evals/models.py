@@ -45,6 +45,9 @@ class Prediction(BaseModel):
     page_team: str | None = None
     elapsed_s: float = 0.0
     verdict: str | None = None
+    engine: str | None = Field(
+        None, description="'deterministic' or 'llm:<model>' (fallbacks say so)."
+    )
     alert_at: datetime | None = None
     now: datetime | None = None
     error: str | None = None

@@ -10,8 +10,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-import evals.harness
+import evals.cli
 from evals.cli import register
+from evals.triage import engine_only
 from tests.evals.conftest import REPO, make_fixed_engine
 
 runner = CliRunner()
@@ -26,7 +27,7 @@ def triage_app() -> typer.Typer:
 def test_eval_command_replays_scores_and_prints_the_summary(
     tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(evals.harness, "default_engine", make_fixed_engine)
+    monkeypatch.setattr(evals.cli, "graph_triage", lambda _: engine_only(make_fixed_engine()))
     out = tmp_path / "out"
     result = runner.invoke(
         triage_app(), ["eval", str(tiny), "--out", str(out), "--case", "tiny-02"]
@@ -48,6 +49,16 @@ def test_eval_command_runs_the_real_engine_without_dying(tiny: Path, tmp_path: P
     assert len(lines) == 2
     for line in lines:  # either an answer or a recorded error, never a lost case
         assert line["ranking"] or line["error"]
+
+
+def test_eval_command_with_the_scripted_llm_records_the_engine(tiny: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = ["eval", str(tiny), "--out", str(out), "--limit", "1", "--llm", "scripted"]
+    result = runner.invoke(triage_app(), args)
+    assert result.exit_code == 0, result.output
+    (line,) = [json.loads(x) for x in (out / "predictions.jsonl").read_text().splitlines()]
+    assert line["engine"] == "llm:scripted" or line["error"]
+    assert line["severity"] and line["page_team"]
 
 
 def test_eval_command_rejects_a_missing_folder(tmp_path: Path) -> None:
