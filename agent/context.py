@@ -43,7 +43,10 @@ class TriageContext:
 
     @cached_property
     def policy(self) -> Policy:
-        return load_policy(self.config.policy) if self.config.policy else default_policy()
+        """The configured policy; a rota whose terms have all ended is an error today."""
+        if self.config.policy is None:
+            return default_policy()
+        return load_policy(self.config.policy, today=self.clock().date())
 
     @property
     def language(self) -> Language:

@@ -1,4 +1,4 @@
-"""The incident policy file: teams, services, severity, rotations, escalation, dispatch."""
+"""The incident policy file: teams, services, severity, rotations, escalation."""
 
 from agent.policy.errors import PolicyError
 from agent.policy.load import default_policy, load_policy, parse_policy

@@ -36,7 +36,6 @@ def check_policy(policy: Policy) -> Found:
         *_rotations(policy),
         *_overrides(policy),
         *_escalation(policy),
-        *_dispatch(policy),
     ]
 
 
@@ -292,7 +291,7 @@ def _overrides(policy: Policy) -> Found:
     return found
 
 
-# -- escalation and dispatch ----------------------------------------------------
+# -- escalation -----------------------------------------------------------------
 
 
 def _escalation(policy: Policy) -> Found:
@@ -324,15 +323,3 @@ def _escalation(policy: Policy) -> Found:
     if esc.fallback_team is not None and esc.fallback_team not in teams:
         found.append((("escalation", "fallback_team"), unknown("team", esc.fallback_team, teams)))
     return found
-
-
-def _dispatch(policy: Policy) -> Found:
-    pagerduty = policy.dispatch.pagerduty
-    if pagerduty is None:
-        return []
-    teams = [t.name for t in policy.teams]
-    return [
-        (("dispatch", "pagerduty", "routing_keys", team), unknown("team", team, teams))
-        for team in pagerduty.routing_keys
-        if team not in teams
-    ]

@@ -37,7 +37,6 @@ ENGAGE_ROLES: tuple[str, ...] = ("duty", "leader", "senior_ic", "csirt")
 RELATIVE_TARGETS: tuple[str, ...] = ("secondary", "leader")
 
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
-_ENV_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _CLOCK_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 
@@ -55,16 +54,6 @@ def _timezone(value: str) -> str:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(f"unknown time zone {value!r} (e.g. 'Asia/Tokyo', 'UTC')") from None
-    return value
-
-
-def _env_var(value: str) -> str:
-    """Secrets live in the environment; the value is not echoed in case it is one."""
-    if not _ENV_RE.match(value):
-        raise ValueError(
-            "not an environment variable name: put the secret in an environment"
-            " variable and name it here (e.g. PD_ROUTING_KEY_PAYMENTS)"
-        )
     return value
 
 
@@ -93,7 +82,6 @@ def _clock(value: Any) -> Any:
 
 Name = Annotated[str, AfterValidator(_name)]
 TimeZoneName = Annotated[str, AfterValidator(_timezone)]
-EnvVarName = Annotated[str, AfterValidator(_env_var)]
 HttpsUrl = Annotated[str, AfterValidator(_https)]
 ClockTime = Annotated[time, BeforeValidator(_clock)]
 
@@ -317,7 +305,7 @@ class Rotations(Strict):
         return data
 
 
-# -- escalation and dispatch ----------------------------------------------------
+# -- escalation -----------------------------------------------------------------
 
 
 class UnacknowledgedStep(Strict):
@@ -339,34 +327,6 @@ class Escalation(Strict):
     fallback_team: str | None = Field(None, description="Default: the duty rota's team.")
 
 
-class PagerDuty(Strict):
-    events_url: HttpsUrl = "https://events.pagerduty.com/v2/enqueue"
-    routing_keys: dict[str, EnvVarName] = Field(default_factory=dict)
-
-
-class Webhook(Strict):
-    env: EnvVarName | None = None
-    url: HttpsUrl | None = None
-
-    @model_validator(mode="after")
-    def _one(self) -> Webhook:
-        if (self.env is None) == (self.url is None):
-            raise ValueError("give exactly one of env (preferred) or url")
-        return self
-
-
-class Slack(Strict):
-    webhooks: dict[str, Webhook] = Field(default_factory=dict, description="Keyed by channel.")
-
-
-class Dispatch(Strict):
-    outbox: str | None = Field(
-        None, description="Outbox file; None = the agent's default (in its data directory)."
-    )
-    pagerduty: PagerDuty | None = None
-    slack: Slack | None = None
-
-
 # -- the policy -----------------------------------------------------------------
 
 
@@ -379,7 +339,6 @@ class Policy(Strict):
     severity: SeverityPolicy
     rotations: Rotations
     escalation: Escalation = Field(default_factory=Escalation)
-    dispatch: Dispatch = Field(default_factory=Dispatch)
 
     @model_validator(mode="after")
     def _consistent(self) -> Policy:

@@ -79,7 +79,6 @@ def test_the_example_loads_from_its_file() -> None:
     }
     csirt = policy.team("csirt")
     assert csirt is not None and csirt.kind == "security"
-    assert policy.dispatch.pagerduty is None and policy.dispatch.slack is None
 
 
 def test_the_example_has_exactly_the_demo_estate() -> None:
@@ -323,45 +322,6 @@ def test_broken_yaml_is_reported_with_a_line() -> None:
     assert error.line is not None
 
 
-def test_a_literal_routing_key_is_refused_without_echoing_it() -> None:
-    secret = "0123456789abcdef0123456789abcdef"
-    error = problem_of(
-        variant(
-            (
-                "  outbox: null\n",
-                f"  outbox: null\n  pagerduty:\n    routing_keys: {{payments: {secret}}}\n",
-            )
-        )
-    )
-    assert error.path == "dispatch.pagerduty.routing_keys.payments"
-    assert "environment variable" in error.problem
-    assert secret[:6] not in str(error)
-
-
-def test_dispatch_with_env_var_names_loads() -> None:
-    text = variant(
-        (
-            "  outbox: null\n",
-            "  outbox: null\n"
-            "  pagerduty:\n    routing_keys: {payments: PD_ROUTING_KEY_PAYMENTS}\n"
-            '  slack:\n    webhooks:\n      "#incident": { env: SLACK_WEBHOOK_INCIDENT }\n'
-            '      "#pr-incident": { url: "https://hooks.slack.example/T/B/x" }\n'
-            '      "#local-test": { url: "http://127.0.0.1:8765/hook" }\n',
-        )
-    )
-    policy = parse_policy(text)
-    assert policy.dispatch.pagerduty is not None
-    assert policy.dispatch.pagerduty.routing_keys == {"payments": "PD_ROUTING_KEY_PAYMENTS"}
-    assert policy.dispatch.slack is not None
-    assert policy.dispatch.slack.webhooks["#incident"].env == "SLACK_WEBHOOK_INCIDENT"
-
-
-def test_dispatch_defaults_to_the_local_outbox_only() -> None:
-    text = example_text().split("\ndispatch:")[0]
-    dispatch = parse_policy(text).dispatch
-    assert (dispatch.outbox, dispatch.pagerduty, dispatch.slack) == (None, None, None)
-
-
 @pytest.mark.parametrize(
     ("content", "says"),
     [("", "the policy is empty"), ("- a\n- b\n", "a list, not a mapping")],
@@ -413,34 +373,5 @@ def test_the_example_text_documents_every_top_level_section() -> None:
         "severity:",
         "rotations:",
         "escalation:",
-        "dispatch:",
     ):
         assert f"\n{section}" in text
-
-
-@pytest.mark.parametrize(
-    ("webhook", "path", "says"),
-    [
-        (
-            '{ url: "http://hooks.slack.example/T/B/secret" }',
-            "dispatch.slack.webhooks.#incident.url",
-            "not an https:// URL",
-        ),
-        (
-            '{ env: SLACK_WEBHOOK, url: "https://hooks.slack.example/T/B/x" }',
-            "dispatch.slack.webhooks.#incident",
-            "exactly one of env (preferred) or url",
-        ),
-    ],
-)
-def test_slack_webhooks_are_checked(webhook: str, path: str, says: str) -> None:
-    error = problem_of(
-        variant(
-            (
-                "  outbox: null\n",
-                f'  outbox: null\n  slack:\n    webhooks:\n      "#incident": {webhook}\n',
-            )
-        )
-    )
-    assert (error.path, says in error.problem) == (path, True)
-    assert "secret" not in str(error)

@@ -1,0 +1,33 @@
+"""The documented example configuration loads, and mistakes are named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agent.config import ConfigError, load_config
+
+EXAMPLE = Path(__file__).parents[2] / "config" / "triage.example.yaml"
+
+
+def test_the_example_config_loads_with_its_documented_values() -> None:
+    config = load_config(EXAMPLE)
+    assert config.language == "ja"
+    assert config.telemetry.backend == "replay"
+    assert config.llm.enabled is False
+    assert config.dispatch.pagerduty is None
+
+
+def test_an_unknown_key_is_named_with_its_path(tmp_path: Path) -> None:
+    bad = tmp_path / "triage.yaml"
+    bad.write_text("llm:\n  enabld: true\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"triage\.yaml: llm\.enabld"):
+        load_config(bad)
+
+
+def test_broken_yaml_is_reported_not_raised(tmp_path: Path) -> None:
+    bad = tmp_path / "triage.yaml"
+    bad.write_text("language: [en\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(bad)
