@@ -14,7 +14,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -27,11 +27,13 @@ from agent.config import ConfigError, TriageConfig, data_dir, load_config
 from agent.context import TriageContext, build_context
 from agent.incident.store import IncidentNotFound
 from agent.policy.errors import PolicyError
-from agent.runner import RunOutcome, TriageRunner
 from agent.state import Decision
 from agent.views import drafts_view, incident_json, incident_view
 from tools.telemetry.replay.backend import ReplayDataset
 from tools.telemetry.replay.format import DatasetFormatError
+
+if TYPE_CHECKING:
+    from agent.runner import RunOutcome, TriageRunner
 
 app = typer.Typer(
     name="triage",
@@ -94,6 +96,13 @@ def _read_alerts(path: Path, source: str | None) -> list[Alert]:
         fail(f"{path}: an SNS subscription confirmation, not an alarm; `triage serve` confirms it")
 
 
+def _runner(ctx: TriageContext) -> TriageRunner:
+    """The graph, imported on first use: `triage --help` should not pay for LangGraph."""
+    from agent.runner import TriageRunner
+
+    return TriageRunner(ctx)
+
+
 def _progress(runner: TriageRunner, alerts: list[Alert], now: datetime | None) -> RunOutcome:
     with console.status("triaging…", spinner="dots") as status:
         return runner.run(alerts, now, on_step=lambda step: status.update(f"{step}…"))
@@ -143,7 +152,7 @@ def run(
     ctx = _context(config, home, telemetry)
     clock = now or _replay_now(alerts, telemetry or ctx.config.telemetry.path)
     started = time.perf_counter()
-    outcome = _progress(TriageRunner(ctx), alerts, _utc(clock))
+    outcome = _progress(_runner(ctx), alerts, _utc(clock))
     _show(outcome, as_json, time.perf_counter() - started)
 
 
@@ -167,7 +176,7 @@ def replay(
         ctx = build_context(load_config(config), home=case_home, telemetry=replayed.at)
         alerts = parse_alert(item.alert.payload, item.alert.source)
         started = time.perf_counter()
-        outcome = _progress(TriageRunner(ctx), alerts, item.now)
+        outcome = _progress(_runner(ctx), alerts, item.now)
         _show(outcome, as_json, time.perf_counter() - started)
         if not as_json:
             console.print(f"[dim]state: --data-dir {case_home}[/]")
@@ -223,7 +232,7 @@ def reject(
 
 
 def _decide(incident: str, decision: Decision, config: Path | None, home: Path | None) -> None:
-    outcome = TriageRunner(_context(config, home)).decide(incident, decision)
+    outcome = _runner(_context(config, home)).decide(incident, decision)
     found = outcome.incident.draft(decision.draft_id)
     state = found.state if found else "?"
     console.print(f"{decision.draft_id}: [bold]{state}[/]")
@@ -283,7 +292,7 @@ def demo(home: HomeOption = None) -> None:
     demo_home = data_dir(home) / "demo"
     shutil.rmtree(demo_home, ignore_errors=True)
     ctx = build_context(TriageConfig(), home=demo_home, telemetry=dataset.at)
-    runner = TriageRunner(ctx)
+    runner = _runner(ctx)
     console.rule(f"[bold]incident-triage demo[/]: {item.title}")
     started = time.perf_counter()
     outcome = _progress(runner, parse_alert(item.alert.payload, item.alert.source), item.now)

@@ -15,9 +15,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 
 from agent.config import TriageConfig, load_config
 from agent.llm.config import LLMConfig
-from evals.harness import PREDICTIONS_FILE, SCORES_FILE, run_eval
-from evals.report import terminal_table
-from evals.triage import graph_triage
 
 # Wide enough for the summary table when the output is a file or a CI log.
 TABLE_WIDTH = 140
@@ -66,6 +63,11 @@ def eval_command(
     ] = None,
 ) -> None:
     """Replay every case blind through the engine, score it against truth, write a report."""
+    # Imported here so that registering the command (every `triage` start) stays cheap.
+    from evals.harness import PREDICTIONS_FILE, SCORES_FILE, run_eval
+    from evals.report import terminal_table
+    from evals.triage import graph_triage
+
     console = Console()
     if not console.is_terminal:
         console.width = max(console.width, TABLE_WIDTH)

@@ -10,9 +10,8 @@ import math
 import os
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, ConfigDict, Field
 
 BEDROCK_PROVIDERS = frozenset({"bedrock", "bedrock_converse", "aws"})
@@ -21,6 +20,10 @@ DEFAULT_MODEL = "bedrock:anthropic.claude-3-5-sonnet-20240620-v1:0"
 ENV_PREFIX = "TRIAGE_LLM_"
 # "openai:gpt-4o" has a provider prefix; "anthropic.claude-...-v1:0" and ARNs do not.
 _PROVIDER = re.compile(r"(?P<provider>[a-z][a-z0-9_-]*):(?P<name>.+)")
+
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
 
 
 class LLMConfigError(ValueError):

@@ -10,7 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-import evals.cli
+import evals.triage
 from evals.cli import register
 from evals.triage import engine_only
 from tests.evals.conftest import REPO, make_fixed_engine
@@ -27,7 +27,7 @@ def triage_app() -> typer.Typer:
 def test_eval_command_replays_scores_and_prints_the_summary(
     tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(evals.cli, "graph_triage", lambda _: engine_only(make_fixed_engine()))
+    monkeypatch.setattr(evals.triage, "graph_triage", lambda _: engine_only(make_fixed_engine()))
     out = tmp_path / "out"
     result = runner.invoke(
         triage_app(), ["eval", str(tiny), "--out", str(out), "--case", "tiny-02"]

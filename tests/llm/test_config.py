@@ -8,8 +8,7 @@ import pytest
 from langchain_aws import ChatBedrockConverse
 from pydantic import ValidationError
 
-from agent.llm import LLMConfig, LLMConfigError, chat_model
-from agent.llm.config import DEFAULT_MODEL, split_model
+from agent.llm.config import DEFAULT_MODEL, LLMConfig, LLMConfigError, chat_model, split_model
 from agent.llm.scripted import ScriptedChatModel
 from tests.llm.converse import MODEL_ID, stubbed_client
 

@@ -7,7 +7,8 @@ import json
 import re
 from typing import Any
 
-from agent.llm import LLMConfig, chat_model, llm_isolation
+from agent.llm.config import LLMConfig, chat_model
+from agent.llm.investigate import llm_isolation
 from tests.llm.conftest import Incident
 from tests.llm.converse import MODEL_ID, fake_converse, response, submit, suspect, tool_use
 

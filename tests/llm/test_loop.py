@@ -11,8 +11,8 @@ from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatResult
 
 from agent.hypothesis.models import Isolation
-from agent.llm import LLMConfig, llm_isolation
-from agent.llm.investigate import error_reason
+from agent.llm.config import LLMConfig
+from agent.llm.investigate import error_reason, llm_isolation
 from agent.llm.scripted import ScriptedChatModel
 from tests.llm.conftest import Incident
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from agent.llm import LLMConfig
 from agent.llm.assessment import SUBMIT_TOOL, submit_spec
+from agent.llm.config import LLMConfig
 from agent.llm.prompts import cut, data_json, read_fence, system_prompt, tool_result, user_message
 from tests.llm.conftest import Incident
 from tools.telemetry.replay.format import FAULT_TYPES

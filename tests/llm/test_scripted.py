@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from agent.llm import LLMConfig, llm_engine, llm_isolation
+from agent.llm.config import LLMConfig
+from agent.llm.investigate import llm_engine, llm_isolation
 from agent.llm.scripted import ScriptedChatModel
 from tests.llm.conftest import Incident
 

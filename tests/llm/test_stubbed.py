@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from agent.llm import LLMConfig, LLMOutcome, chat_model, llm_isolation
+from agent.llm.config import LLMConfig, chat_model
+from agent.llm.investigate import LLMOutcome, llm_isolation
 from tests.llm.conftest import Incident
 from tests.llm.converse import (
     MODEL_ID,

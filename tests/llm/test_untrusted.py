@@ -6,7 +6,8 @@ import json
 
 from pydantic import BaseModel
 
-from agent.llm import LLMConfig, LLMOutcome, chat_model, llm_isolation
+from agent.llm.config import LLMConfig, chat_model
+from agent.llm.investigate import LLMOutcome, llm_isolation
 from agent.llm.prompts import FENCE_CLOSE, fenced_spans, read_fence, system_prompt, user_message
 from tests.llm.conftest import Incident
 from tests.llm.converse import (
