@@ -26,7 +26,11 @@ from tools.telemetry.backend import TelemetryBackend
 from tools.telemetry.models import from_epoch
 
 BUCKET_S = 60.0
-MIN_HISTORY_POINTS = 5
+# Log and span counts are fetched this finely and folded into onset-aligned buckets.
+ALIGN_S = 5.0
+# A robust median and spread want a score of samples; coarse metrics (5-minute
+# CloudWatch periods) have fewer in the usual window and look further back.
+MIN_HISTORY_POINTS = 20
 LONG_LOOKBACK_S = 24 * 3600.0
 METRIC_MIN_Z = 3.0
 EVIDENCE_PER_SERVICE = 12
@@ -52,11 +56,11 @@ def collect(backend: TelemetryBackend, split: Split) -> Findings:
         jobs["metrics"] = lambda: _metric_shifts(backend, split, services)
     if "logs" in kinds:
         jobs["logs"] = lambda: log_shifts(
-            backend.log_template_counts(split.window, BUCKET_S), split, BUCKET_S
+            backend.log_template_counts(split.window, ALIGN_S), split, BUCKET_S
         )
     if "traces" in kinds:
         jobs["traces"] = lambda: trace_shifts(
-            backend.span_stats(split.window, BUCKET_S), split, BUCKET_S
+            backend.span_stats(split.window, ALIGN_S), split, BUCKET_S
         )
     with ThreadPoolExecutor(max_workers=max(len(jobs), 1)) as pool:
         futures = {name: pool.submit(job) for name, job in jobs.items()}

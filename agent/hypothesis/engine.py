@@ -11,7 +11,6 @@ dataset, a system or a service name.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
 from agent.alert.models import Alert
@@ -19,7 +18,7 @@ from agent.evidence.changes import change_evidence
 from agent.evidence.collect import collect
 from agent.evidence.models import Evidence
 from agent.hypothesis.fault_type import classify
-from agent.hypothesis.features import evidence_features
+from agent.hypothesis.features import ServiceFeatures, evidence_features
 from agent.hypothesis.models import Hypothesis, Isolation, Verdict
 from agent.hypothesis.ranking import CaseMatrix, build_case, load_model
 from tools.analysis.split import Split
@@ -36,6 +35,7 @@ class Investigation:
 
     split: Split
     evidence: list[Evidence]
+    features: dict[str, ServiceFeatures]
     case: CaseMatrix
     notes: list[str]
 
@@ -44,7 +44,7 @@ def isolate(backend: TelemetryBackend, alerts: list[Alert]) -> Isolation:
     """Rank suspects for the fault behind `alerts`, as of the backend's clock."""
     investigation = investigate(backend, alerts)
     ranked = load_model().rank(investigation.case)
-    by_service = _evidence_by_service(investigation.evidence)
+    by_service = _evidence_by_service(investigation.evidence, investigation.features)
     hypotheses = [
         _hypothesis(service, score, confidence, by_service.get(service, []), backend)
         for service, score, confidence in ranked
@@ -69,9 +69,12 @@ def investigate(backend: TelemetryBackend, alerts: list[Alert]) -> Investigation
     findings = collect(backend, split)
     evidence = [*findings.evidence, *change_evidence(backend, split)]
     services = backend.services()
-    table = evidence_features(evidence, services)
-    case = build_case(table, backend.topology(), alert_services(alerts, set(services)))
-    return Investigation(split=split, evidence=evidence, case=case, notes=findings.notes)
+    topology = backend.topology()
+    table = evidence_features(evidence, services, topology)
+    case = build_case(table, topology, alert_services(alerts, set(services)))
+    return Investigation(
+        split=split, evidence=evidence, features=table, case=case, notes=findings.notes
+    )
 
 
 def split_for(alerts: list[Alert], now_s: float) -> Split:
@@ -91,15 +94,18 @@ def alert_services(alerts: list[Alert], services: set[str]) -> set[str]:
     return named & services
 
 
-def _evidence_by_service(evidence: list[Evidence]) -> dict[str, list[Evidence]]:
-    grouped: dict[str, list[Evidence]] = defaultdict(list)
-    for item in evidence:
-        grouped[item.service].append(item)
-        if item.signal == "trace_edge_gap" and item.peer:
-            grouped[item.peer].append(item)
-    for items in grouped.values():
-        items.sort(key=lambda e: -e.strength)
-    return grouped
+def _evidence_by_service(
+    evidence: list[Evidence], features: dict[str, ServiceFeatures]
+) -> dict[str, list[Evidence]]:
+    """Each service's evidence, strongest first: what its features were read from."""
+    by_id = {e.id: e for e in evidence}
+    return {
+        service: sorted(
+            (by_id[i] for i in {i for ids in feats.sources.values() for i in ids}),
+            key=lambda e: (-e.strength, e.id),
+        )
+        for service, feats in features.items()
+    }
 
 
 def _hypothesis(

@@ -1,100 +1,141 @@
 """What kind of fault a suspect has, read from the evidence that indicts it.
 
 Rules, not a model: a responder must be able to see why the engine says
-"CPU" rather than "network delay". The strongest specific signal wins; when
-only generic symptoms (latency alone) are present the answer is "unknown",
-because a latency jump alone cannot tell a bad deploy from a slow disk.
+"CPU" rather than "network delay". A change or a security finding decides
+outright. Otherwise every piece of strong evidence votes for the fault types
+it is a symptom of, weighted by how specific it is (a CPU metric says "cpu"
+outright; a service's own processing slowing says it less surely), and the
+best-supported type wins. Where the time went separates the two kinds of
+slowness: a slow wire (callers waiting, the service itself unchanged) is the
+network; a service whose own processing slowed is not. When only generic
+symptoms are present the answer is "unknown", because a latency jump alone
+cannot tell a bad deploy from a slow disk.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from agent.evidence.models import Evidence
 from tools.telemetry.replay.format import FaultType
 
-RESOURCE: dict[str, FaultType] = {
-    "cpu": "cpu",
-    "node_cpu": "cpu",
-    "memory": "memory",
-    "node_memory": "memory",
-    "restarts": "memory",
-    "disk": "disk",
-    "saturation": "resource-exhaustion",
-    "backlog": "resource-exhaustion",
-    "packet_loss": "network-loss",
-}
 CHANGE: dict[str, FaultType] = {
     "change_deploy": "bad-deploy",
     "change_config": "config",
     "change_feature_flag": "config",
     "change_secret_rotation": "config",
 }
+# Metric family -> (fault type, how surely a move of it means that type).
+RESOURCE: dict[str, tuple[FaultType, float]] = {
+    "cpu": ("cpu", 1.0),
+    "node_cpu": ("cpu", 0.6),
+    "memory": ("memory", 0.8),
+    "node_memory": ("memory", 0.5),
+    "restarts": ("memory", 1.0),
+    "gc": ("memory", 0.5),
+    "disk": ("disk", 1.0),
+    "saturation": ("resource-exhaustion", 1.0),
+    "backlog": ("resource-exhaustion", 0.8),
+    "packet_loss": ("network-loss", 1.0),
+}
 EXCEPTION_WORDS = ("exception", "traceback", "panic", "stack")
-STRONG = 0.45
+FAILURES = {"errors", "availability", "trace_errors"}
+STRONG = 0.3
+MIN_SCORE = 0.35
+OWN_SLOWDOWN = 0.5
+WIRE = 0.8
+VANISHED = 0.8
+FAILED_REQUESTS = 0.6
+SECOND_VOTE = 0.5
+
+Vote = tuple[FaultType, float]
+TRACE_VOTES: dict[str, list[Vote]] = {
+    # A service's own processing slowing is most often starvation for CPU.
+    "trace_self_time": [("cpu", OWN_SLOWDOWN)],
+    "trace_edge_gap": [("network-delay", WIRE)],
+    "trace_errors": [("code-error-return", FAILED_REQUESTS)],
+}
 
 
 def classify(evidence: list[Evidence], kind: str = "service") -> FaultType:
-    """The fault type best supported by one suspect's `evidence`: the first rule,
-    most specific first, that the strong evidence satisfies."""
+    """The fault type best supported by one suspect's strong `evidence`."""
     strong = sorted((e for e in evidence if e.strength >= STRONG), key=lambda e: -e.strength)
-    for rule in (_changed, _security, _resource, _surge, _code_fault, _dependency, _network):
-        found = rule(strong, kind)
-        if found is not None:
-            return found
-    return "unknown"
+    decided = next((CHANGE[e.signal] for e in strong if e.signal in CHANGE), None)
+    if decided is None and any(e.signal.startswith("security") for e in strong):
+        decided = "security"
+    if decided is not None:
+        return decided
+    scores = _scores(strong, kind)
+    best = max(scores, key=lambda t: scores[t], default=None)
+    return best if best is not None and scores[best] >= MIN_SCORE else "unknown"
 
 
-def _changed(strong: list[Evidence], kind: str) -> FaultType | None:
-    return next((CHANGE[e.signal] for e in strong if e.signal in CHANGE), None)
+def _scores(strong: list[Evidence], kind: str) -> dict[FaultType, float]:
+    """Each type's best vote plus half its second best (from a different signal)."""
+    votes: dict[FaultType, dict[str, float]] = defaultdict(dict)
+    for item in strong:
+        for fault, weight in _votes(item, kind):
+            signal = votes[fault]
+            signal[item.signal] = max(signal.get(item.signal, 0.0), item.strength * weight)
+    scores: dict[FaultType, float] = {}
+    for fault, by_signal in votes.items():
+        ranked = sorted(by_signal.values(), reverse=True)
+        scores[fault] = ranked[0] + SECOND_VOTE * (ranked[1] if len(ranked) > 1 else 0.0)
+    if "network-delay" in scores:
+        scores["network-delay"] -= _own_slowdown(strong)
+    return scores
 
 
-def _security(strong: list[Evidence], kind: str) -> FaultType | None:
-    return "security" if any(e.signal.startswith("security") for e in strong) else None
+def _votes(item: Evidence, kind: str) -> list[Vote]:
+    """The fault types `item` is a symptom of, with how surely."""
+    if kind in {"database", "external"} and _symptom(item):
+        return [("database" if kind == "database" else "dependency-down", 1.0)]
+    if item.kind == "metric":
+        return _metric_votes(item)
+    if item.kind == "log":
+        return _log_votes(item)
+    return TRACE_VOTES.get(item.signal, [])
 
 
-def _resource(strong: list[Evidence], kind: str) -> FaultType | None:
-    return next(
-        (RESOURCE[e.signal] for e in strong if e.kind == "metric" and e.signal in RESOURCE), None
-    )
+def _metric_votes(item: Evidence) -> list[Vote]:
+    if item.signal in RESOURCE:
+        return [RESOURCE[item.signal]]
+    if item.signal == "latency" and item.peer:
+        # A per-edge latency, measured by the caller: the wire.
+        return [("network-delay", WIRE)]
+    if item.signal == "traffic" and _rose(item):
+        return [("traffic-surge", 1.0)]
+    if item.signal in FAILURES:
+        return [("code-error-return", FAILED_REQUESTS)]
+    return []
 
 
-def _surge(strong: list[Evidence], kind: str) -> FaultType | None:
-    rising = any(
-        e.signal == "traffic" and e.values.get("current", 0) > e.values.get("baseline", 0)
+def _log_votes(item: Evidence) -> list[Vote]:
+    if item.signal in {"log_new_error", "log_spike_error"}:
+        text = f"{item.summary} {item.query.args.get('template', '')}".lower()
+        if any(word in text for word in EXCEPTION_WORDS):
+            return [("code-exception", 1.0)]
+        return [("code-error-return", 1.0)]
+    if item.signal in {"log_vanished_info", "log_vanished_error"}:
+        # The usual line after the failing call never comes: the code path was cut short.
+        return [("code-exception", VANISHED)]
+    return []
+
+
+def _own_slowdown(strong: list[Evidence]) -> float:
+    """How strongly the suspect's own processing slowed (its own latency or self time)."""
+    own = [
+        e.strength
         for e in strong
-    )
-    return "traffic-surge" if rising else None
+        if e.signal == "trace_self_time"
+        or (e.kind == "metric" and e.signal == "latency" and not e.peer)
+    ]
+    return max(own, default=0.0)
 
 
-def _dependency(strong: list[Evidence], kind: str) -> FaultType | None:
-    if kind not in {"database", "external"} or not _symptomatic(strong):
-        return None
-    return "database" if kind == "database" else "dependency-down"
+def _rose(item: Evidence) -> bool:
+    return item.values.get("current", 0.0) > item.values.get("baseline", 0.0)
 
 
-def _network(strong: list[Evidence], kind: str) -> FaultType | None:
-    edges = any(
-        e.signal == "trace_edge_gap" or (e.kind == "metric" and e.signal == "latency" and e.peer)
-        for e in strong
-    )
-    return "network-delay" if edges else None
-
-
-def _code_fault(strong: list[Evidence], kind: str) -> FaultType | None:
-    errors = [e for e in strong if e.signal in {"log_new_error", "log_spike_error"}]
-    if any(word in _text(e) for e in errors for word in EXCEPTION_WORDS):
-        return "code-exception"
-    if errors:
-        return "code-error-return"
-    if any(e.signal in {"log_vanished_info", "log_vanished_error"} for e in strong):
-        return "code-exception"
-    if any(e.signal in {"trace_errors", "errors", "availability"} for e in strong):
-        return "code-error-return"
-    return None
-
-
-def _text(item: Evidence) -> str:
-    return f"{item.summary} {item.query.args.get('template', '')}".lower()
-
-
-def _symptomatic(strong: list[Evidence]) -> bool:
-    return any(e.signal in {"latency", "errors", "availability", "trace_errors"} for e in strong)
+def _symptom(item: Evidence) -> bool:
+    return item.signal in {"latency", "errors", "availability", "trace_errors"}

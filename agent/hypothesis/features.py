@@ -2,6 +2,10 @@
 
 Every feature is a strength in [0, 1] (or a small signed difference), named
 after what it measures, so the ranking weights can be read and argued with.
+Most evidence indicts the service it names; two kinds are shared out by the
+call graph: a slow call edge goes to whichever end sits on more slow edges,
+and a change in a service's inbound traffic goes half to its callers, who
+decide what it receives.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from agent.evidence.models import Evidence
+from tools.telemetry.models import Topology
 
 # Evidence signal -> feature group.
 METRIC_GROUPS = {
@@ -77,12 +82,14 @@ class ServiceFeatures:
         return [self.values.get(f, 0.0) for f in EVIDENCE_FEATURES]
 
 
-def evidence_features(evidence: list[Evidence], services: list[str]) -> dict[str, ServiceFeatures]:
+def evidence_features(
+    evidence: list[Evidence], services: list[str], topology: Topology
+) -> dict[str, ServiceFeatures]:
     """The strongest evidence of each group, per service."""
     table = {s: ServiceFeatures(s) for s in services}
     edge_owner = _edge_owners([e for e in evidence if e.signal == "trace_edge_gap"])
     for item in evidence:
-        for service, share in _owners(item, edge_owner):
+        for service, share in _owners(item, edge_owner, topology):
             feats = table.setdefault(service, ServiceFeatures(service))
             feats.raise_to(_group(item), item.strength * share, item.id)
     return table
@@ -108,7 +115,10 @@ def _edge_owners(edges: list[Evidence]) -> dict[str, int]:
     return {s: len(peers) for s, peers in degree.items()}
 
 
-def _owners(item: Evidence, degree: dict[str, int]) -> list[tuple[str, float]]:
+def _owners(item: Evidence, degree: dict[str, int], topology: Topology) -> list[tuple[str, float]]:
+    """Who a piece of evidence indicts, and by how much."""
+    if item.kind == "metric" and item.signal == "traffic":
+        return _traffic_owners(item.service, topology.callers(item.service))
     if item.signal != "trace_edge_gap" or not item.peer:
         return [(item.service, 1.0)]
     caller, callee = degree.get(item.service, 0), degree.get(item.peer, 0)
@@ -117,3 +127,11 @@ def _owners(item: Evidence, degree: dict[str, int]) -> list[tuple[str, float]]:
     if caller > callee:
         return [(item.service, 1.0)]
     return [(item.peer, 0.6), (item.service, 0.4)]
+
+
+def _traffic_owners(service: str, callers: list[str]) -> list[tuple[str, float]]:
+    """A service's inbound traffic is what its callers send: a change in it points
+    at them as much as at the service."""
+    if not callers:
+        return [(service, 1.0)]
+    return [(service, 0.5), *((caller, 0.5 / len(callers)) for caller in callers)]

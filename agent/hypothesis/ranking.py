@@ -14,7 +14,7 @@ little when twenty services jumped with it.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -47,26 +47,23 @@ class CaseMatrix:
 
     services: list[str]
     evidence: np.ndarray
-    descendants: list[np.ndarray]
-    ancestors: list[np.ndarray]
+    below: np.ndarray
     alert_names: np.ndarray
     below_alert: np.ndarray
     external: np.ndarray
+    standout: np.ndarray = field(init=False)
+    modalities: np.ndarray = field(init=False)
 
-    @property
-    def standout(self) -> np.ndarray:
-        """Each value relative to the mean of the top few services on that feature."""
+    def __post_init__(self) -> None:
+        # Each value relative to the mean of the top few services on that feature.
         top = np.sort(self.evidence, axis=0)[::-1][:PEERS].mean(axis=0)
-        return np.minimum(self.evidence / (0.1 + top), STANDOUT_CAP) / STANDOUT_CAP
-
-    @property
-    def modalities(self) -> np.ndarray:
+        self.standout = np.minimum(self.evidence / (0.1 + top), STANDOUT_CAP) / STANDOUT_CAP
         groups = [
             [i for i, f in enumerate(EVIDENCE_FEATURES) if f.startswith(p)]
             for p in ("m_", "l_", "t_")
         ]
         present = [(self.evidence[:, g] > STRONG).any(axis=1) for g in groups]
-        return np.sum(present, axis=0).astype(np.float64)
+        self.modalities = np.sum(present, axis=0).astype(np.float64)
 
 
 def build_case(
@@ -76,17 +73,21 @@ def build_case(
     index = {s: i for i, s in enumerate(services)}
     graph = _Graph(topology)
     below_alert = set().union(*(graph.descendants(a) for a in alert_services)) - alert_services
+    evidence = np.array([table[s].vector() for s in services]).reshape(len(services), -1)
 
-    def positions(names: set[str]) -> np.ndarray:
-        return np.array(sorted(index[n] for n in names if n in index), dtype=np.int64)
-
+    # below[i, j]: service j is reachable by following calls down from service i.
+    below = np.zeros((len(services), len(services)), dtype=bool)
+    for i, service in enumerate(services):
+        below[i, [index[n] for n in graph.descendants(service) if n in index]] = True
     return CaseMatrix(
         services=services,
-        evidence=np.array([table[s].vector() for s in services]).reshape(len(services), -1),
-        descendants=[positions(graph.descendants(s)) for s in services],
-        ancestors=[positions(graph.ancestors(s)) for s in services],
+        evidence=evidence,
+        below=below,
         alert_names=np.array([s in alert_services for s in services], dtype=np.float64),
-        below_alert=np.array([s in below_alert for s in services], dtype=np.float64),
+        # Below the alerting service *and* showing something: a service with no
+        # evidence against it gains nothing from where it sits.
+        below_alert=np.array([s in below_alert for s in services], dtype=np.float64)
+        * evidence.any(axis=1),
         external=np.array([graph.kind(s) == "external" for s in services], dtype=np.float64),
     )
 
@@ -99,31 +100,29 @@ def scores(weights: np.ndarray, case: CaseMatrix) -> np.ndarray:
     base = case.evidence @ w_raw + case.standout @ w_standout
     context = np.column_stack(
         [
-            _worst_relative(base, case.descendants, difference=True),
-            _worst_relative(base, case.ancestors, difference=True),
+            _worst_relative(base, case.below, difference=True),
+            _worst_relative(base, case.below.T, difference=True),
             case.alert_names,
             case.below_alert,
             case.modalities,
-            _worst_relative(base, case.descendants, difference=False),
+            _worst_relative(base, case.below, difference=False),
             case.external,
         ]
     )
     return base + context @ w_context
 
 
-def _worst_relative(base: np.ndarray, others: list[np.ndarray], difference: bool) -> np.ndarray:
+def _worst_relative(base: np.ndarray, reach: np.ndarray, difference: bool) -> np.ndarray:
     """Per service, how much worse (difference) or how nearly as bad (ratio, capped
-    at 1) its worst neighbour in `others` looks."""
-    out = np.zeros(len(base))
-    for i, idx in enumerate(others):
-        if len(idx) == 0:
-            continue
-        worst = float(base[idx].max())
-        if difference:
-            out[i] = max(0.0, worst - base[i])
-        elif base[i] > 0:
-            out[i] = min(1.0, max(0.0, worst) / base[i])
-    return out
+    at 1) the worst service it reaches (row of `reach`) looks."""
+    if base.size == 0:
+        return base
+    worst = np.where(reach, base[None, :], -np.inf).max(axis=1)
+    has = reach.any(axis=1)
+    if difference:
+        return np.where(has, np.maximum(0.0, worst - base), 0.0)
+    ratio = np.divide(np.maximum(0.0, worst), base, out=np.zeros_like(base), where=base > 0)
+    return np.where(has, np.minimum(1.0, ratio), 0.0)
 
 
 def softmax(values: np.ndarray) -> np.ndarray:
@@ -160,12 +159,14 @@ class RankingModel(BaseModel):
         return np.array([named.get(p, 0.0) for p in PARAMETERS])
 
     def rank(self, case: CaseMatrix) -> list[tuple[str, float, float]]:
-        """(service, score, calibrated confidence), best first."""
+        """(service, score, calibrated confidence), best first: services with evidence
+        against them by score, then the rest by score (where they sit in the call
+        graph is no reason to suspect them before a service that shows something)."""
         if not case.services:
             return []
         raw = scores(self.vector(), case)
         probs = softmax(raw)
-        order = np.argsort(-raw, kind="stable")
+        order = np.lexsort((-raw, -case.evidence.any(axis=1).astype(np.float64)))
         top = float(probs[order[0]])
         calibrated = self.calibration.apply(top)
         rest = (1.0 - calibrated) / (1.0 - top) if top < 1.0 else 0.0
@@ -190,31 +191,19 @@ class _Graph:
     def __init__(self, topology: Topology) -> None:
         self.callees = {s.name: list(s.depends_on) for s in topology.services}
         self.kinds = {s.name: s.kind for s in topology.services}
-        self.callers: dict[str, list[str]] = {}
-        for caller, callees in self.callees.items():
-            for callee in callees:
-                self.callers.setdefault(callee, []).append(caller)
         self._down: dict[str, set[str]] = {}
-        self._up: dict[str, set[str]] = {}
 
     def kind(self, service: str) -> str:
         return self.kinds.get(service, "service")
 
     def descendants(self, service: str) -> set[str]:
-        return self._reach(service, self.callees, self._down)
-
-    def ancestors(self, service: str) -> set[str]:
-        return self._reach(service, self.callers, self._up)
-
-    @staticmethod
-    def _reach(start: str, edges: dict[str, list[str]], memo: dict[str, set[str]]) -> set[str]:
-        if start not in memo:
+        if service not in self._down:
             seen: set[str] = set()
-            stack = list(edges.get(start, []))
+            stack = list(self.callees.get(service, []))
             while stack:
                 current = stack.pop()
                 if current not in seen:
                     seen.add(current)
-                    stack.extend(edges.get(current, []))
-            memo[start] = seen - {start}
-        return memo[start]
+                    stack.extend(self.callees.get(current, []))
+            self._down[service] = seen - {service}
+        return self._down[service]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from tools.analysis.robust import Direction
 
@@ -63,6 +64,7 @@ _COMPILED: tuple[tuple[re.Pattern[str], str, Direction, float, float], ...] = tu
 )
 
 
+@cache
 def family_of(metric: str) -> MetricFamily:
     """The family of a metric name; unknown names get a cautious default."""
     name = metric.lower()

@@ -3,7 +3,8 @@
 One pass over all series of the window: each gets a robust deviation in its
 family's harmful direction, and is attributed to the service it indicts. That
 is usually the service that emits it, except per-edge series (`to_<callee>_*`
-on a caller), which indict the callee.
+on a caller), which indict the callee. Series sampled at the same instants
+are scored together, as rows of one matrix: a triage scores thousands.
 """
 
 from __future__ import annotations
@@ -16,7 +17,14 @@ from typing import Literal
 import numpy as np
 
 from tools.analysis.metric_families import MetricFamily, edge_peer, family_of
-from tools.analysis.robust import Baseline, deviation, rolling_sustained, sustained
+from tools.analysis.robust import (
+    Baseline,
+    Baselines,
+    deviations,
+    rolling_sustained,
+    sustained,
+    with_routine,
+)
 from tools.analysis.split import Split
 from tools.telemetry.models import Series, SeriesKey
 
@@ -33,20 +41,16 @@ class MetricShift:
     baseline: Baseline
     current: float
     z: float
-    first_breach_s: float | None
-
-    @property
-    def weighted(self) -> float:
-        return self.z * self.family.weight
 
 
 def metric_shifts(series: list[Series], split: Split, services: set[str]) -> list[MetricShift]:
     """Score every series; series without a usable baseline or current are skipped."""
-    shifts = []
+    by_clock: dict[bytes, list[Series]] = defaultdict(list)
     for s in series:
-        shift = _shift(s, split, services)
-        if shift is not None:
-            shifts.append(shift)
+        by_clock[s.ts.tobytes()].append(s)
+    shifts = [
+        shift for members in by_clock.values() for shift in _group_shifts(members, split, services)
+    ]
     return _consistent_percentiles(shifts)
 
 
@@ -72,44 +76,84 @@ def _consistent_percentiles(shifts: list[MetricShift]) -> list[MetricShift]:
     return shifts
 
 
-def _shift(s: Series, split: Split, services: set[str]) -> MetricShift | None:
-    family = family_of(s.key.metric)
-    values = np.where(s.values > family.plausible_max, np.nan, s.values)
-    base = values[split.is_baseline(s.ts)]
-    current = values[split.is_current(s.ts)]
-    if np.isfinite(base).sum() < MIN_BASELINE_POINTS or not np.isfinite(current).any():
-        return None
-    baseline, value, z = _strongest(base, current, family)
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """Every row's baseline, current value and deviation in one direction."""
+
+    baselines: Baselines
+    current: np.ndarray
+    z: np.ndarray
+
+
+def _group_shifts(members: list[Series], split: Split, services: set[str]) -> list[MetricShift]:
+    """Shifts of series that share their sample times."""
+    ts = members[0].ts
+    families = [family_of(s.key.metric) for s in members]
+    values = np.vstack([s.values for s in members])
+    ceiling = np.array([f.plausible_max for f in families])
+    values = np.where(values > ceiling[:, None], np.nan, values)
+    base, current = values[:, split.is_baseline(ts)], values[:, split.is_current(ts)]
+    usable = (np.isfinite(base).sum(axis=1) >= MIN_BASELINE_POINTS) & np.isfinite(current).any(
+        axis=1
+    )
+    rows = np.flatnonzero(usable)
+    if rows.size == 0:
+        return []
+    picked = [families[i] for i in rows]
+    up, down = (_read(base[rows], current[rows], picked, d) for d in ("up", "down"))
+    return [
+        _shift(members[i], family, services, down if down.z[k] > up.z[k] else up, k)
+        for k, (i, family) in enumerate(zip(rows, picked, strict=True))
+    ]
+
+
+def _read(
+    base: np.ndarray,
+    current: np.ndarray,
+    families: list[MetricFamily],
+    direction: Literal["up", "down"],
+) -> _Reading:
+    """Deviation of every row in `direction` (-1 where its family does not hurt that way).
+
+    The current window's sustained extreme is compared with the same statistic
+    over every equally long window of the baseline, so rows are grouped by how
+    many current samples they have.
+    """
+    n = len(families)
+    median, scale, count = np.full(n, np.nan), np.full(n, np.nan), np.zeros(n, np.int64)
+    widths = np.isfinite(current).sum(axis=1)
+    abs_floor = np.array([f.abs_floor for f in families])
+    rel_floor = np.array([f.rel_floor for f in families])
+    for width in np.unique(widths):
+        rows = widths == width
+        reference = rolling_sustained(base[rows], int(width), direction)
+        found = with_routine(
+            Baselines.of(reference, abs_floor[rows], rel_floor[rows]), base[rows], direction
+        )
+        median[rows], scale[rows], count[rows] = found.median, found.scale, found.count
+    baselines = Baselines(median, scale, count)
+    value = sustained(current, direction)
+    applies = np.array([f.direction in {direction, "both"} for f in families])
+    return _Reading(
+        baselines, value, np.where(applies, deviations(value, baselines, direction), -1)
+    )
+
+
+def _shift(
+    series: Series, family: MetricFamily, services: set[str], reading: _Reading, k: int
+) -> MetricShift:
     return MetricShift(
-        key=s.key,
+        key=series.key,
         family=family,
-        service=_indicted_service(s.key, services),
-        baseline=baseline,
-        current=value,
-        z=z,
-        first_breach_s=_first_breach(s.ts, values, split, baseline, family),
+        service=_indicted_service(series.key, services),
+        baseline=Baseline(
+            float(reading.baselines.median[k]),
+            float(reading.baselines.scale[k]),
+            int(reading.baselines.count[k]),
+        ),
+        current=float(reading.current[k]),
+        z=max(float(reading.z[k]), 0.0),
     )
-
-
-def _strongest(
-    base: np.ndarray, current: np.ndarray, family: MetricFamily
-) -> tuple[Baseline, float, float]:
-    """Baseline, current value and deviation in the family's harmful direction
-    (for two-sided families, whichever direction moved further)."""
-    directions: tuple[Literal["up", "down"], ...] = (
-        ("up", "down") if family.direction == "both" else (family.direction,)
-    )
-    width = int(np.isfinite(current).sum())
-    best: tuple[Baseline, float, float] | None = None
-    for direction in directions:
-        reference = rolling_sustained(base, width, direction)
-        baseline = Baseline.of(reference, family.abs_floor, family.rel_floor)
-        value = sustained(current, direction)
-        z = deviation(value, baseline, direction)
-        if best is None or z > best[2]:
-            best = (baseline, value, z)
-    assert best is not None
-    return best
 
 
 def _indicted_service(key: SeriesKey, services: set[str]) -> str:
@@ -117,14 +161,3 @@ def _indicted_service(key: SeriesKey, services: set[str]) -> str:
     if edge is not None and edge[0] == "to":
         return edge[1]
     return key.service
-
-
-def _first_breach(
-    ts: np.ndarray, values: np.ndarray, split: Split, baseline: Baseline, family: MetricFamily
-) -> float | None:
-    """When the series first left its normal band after the window opened."""
-    recent = ts >= split.onset_s - (split.onset_s - split.start_s) / 4
-    for t, v in zip(ts[recent], values[recent], strict=True):
-        if deviation(float(v), baseline, family.direction) >= 3.0:
-            return float(t)
-    return None

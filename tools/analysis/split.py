@@ -16,8 +16,8 @@ class Split:
     Alerts fire after a fault starts (rules hold for a minute or more), so the
     baseline ends a lead time before the first alert. When exactly the fault
     began inside that lead is unknown; count-based signals try each candidate
-    start in `onsets` and keep the one that explains the change best, so a few
-    fault-free minutes do not dilute a short fault.
+    start in `onset_buckets` and keep the one that explains the change best, so
+    a few fault-free minutes do not dilute a short fault.
     """
 
     start_s: float
@@ -37,10 +37,17 @@ class Split:
             alert_s=min(max(alert_s, onset), now_s),
         )
 
-    def onsets(self, step_s: float) -> list[float]:
-        """Candidate fault starts, every `step_s` from the onset up to the alert."""
-        count = int((self.alert_s - self.onset_s) // step_s) + 1
-        return [self.onset_s + i * step_s for i in range(max(count, 1))]
+    def onset_buckets(self, bucket_s: float) -> list[int]:
+        """Candidate fault starts as indices of onset-aligned buckets (see `bucket_of`)."""
+        return list(range(int((self.alert_s - self.onset_s) // bucket_s) + 1))
+
+    def bucket_of(self, ts: np.ndarray, bucket_s: float) -> np.ndarray:
+        """Index of the `bucket_s`-wide bucket each time falls in, counted from the onset
+        (negative before it). Buckets aligned on the onset rather than the clock keep
+        a fault that began seconds after the onset out of the baseline."""
+        return np.floor((np.asarray(ts, dtype=np.float64) - self.onset_s) / bucket_s).astype(
+            np.int64
+        )
 
     @property
     def window(self) -> TimeWindow:

@@ -16,13 +16,23 @@ from typing import Literal
 
 import numpy as np
 
-from tools.analysis.robust import Baseline, deviation
+from tools.analysis.codes import factorize
+from tools.analysis.robust import (
+    Baselines,
+    count_dispersion,
+    deviations,
+    poisson_z,
+    row_quantiles,
+)
 from tools.analysis.split import Split
 from tools.telemetry.models import SpanStats
 
 TraceShiftKind = Literal["self_time", "edge_gap", "errors", "calls_dropped"]
 MIN_SPANS = 5
+MIN_Z = 3.0
 SELF_FLOOR_MS = 1.0
+SELF_REL_FLOOR = 0.2
+ERROR_RATE_FLOOR = 0.02
 MIN_EXPECTED_DROPPED = 8.0
 
 
@@ -43,34 +53,37 @@ class TraceShift:
 
 @dataclass(slots=True)
 class _Matrix:
-    """Per (operation group x time bucket) sums over the whole window."""
+    """Per (operation group x live bucket) sums over the whole window; buckets are
+    aligned on the onset, `live` holds their indices (negative before the onset)."""
 
     keys: list[tuple[str, str, str]]
-    buckets: np.ndarray
-    is_base: np.ndarray
+    owner: np.ndarray  # each group's service, as an index into `services`
+    services: list[str]
+    live: np.ndarray
     count: np.ndarray
     self_ms: np.ndarray
     errors: np.ndarray
 
-    def baseline(self, m: np.ndarray) -> np.ndarray:
-        return m[:, self.is_base]
+    def before(self, m: np.ndarray, onset: int) -> np.ndarray:
+        return m[:, self.live < onset]
 
-    def since(self, m: np.ndarray, onset: float) -> np.ndarray:
-        return m[:, self.buckets >= onset].sum(axis=1)
+    def since(self, m: np.ndarray, onset: int) -> np.ndarray:
+        return m[:, self.live >= onset].sum(axis=1)
 
 
 def trace_shifts(stats: SpanStats, split: Split, bucket_s: float) -> list[TraceShift]:
     """Operations and edges whose self time, errors or call share moved, strongest first.
 
-    Each candidate fault start of the split is tried and the strongest reading
-    of every operation kept.
+    `stats` may be finer than `bucket_s`; it is folded into onset-aligned buckets.
+    Each candidate fault start of the split is tried, with everything before it
+    as the baseline, and the strongest reading of every operation kept.
     """
-    matrix = _aggregate(stats, split)
+    matrix = _aggregate(stats, split, bucket_s)
     if matrix is None:
         return []
     best: dict[tuple[str, str, str, str], TraceShift] = {}
-    for onset in split.onsets(bucket_s):
-        if not (matrix.buckets >= onset).any():
+    for onset in split.onset_buckets(bucket_s):
+        if not (matrix.live >= onset).any() or not (matrix.live < onset).any():
             continue
         for shift in (
             *_self_time_shifts(matrix, onset),
@@ -83,28 +96,32 @@ def trace_shifts(stats: SpanStats, split: Split, bucket_s: float) -> list[TraceS
     return sorted(best.values(), key=lambda s: -s.z)
 
 
-def _aggregate(stats: SpanStats, split: Split) -> _Matrix | None:
-    """Lay span sums out as (service, operation, callee) x bucket matrices."""
+def _aggregate(stats: SpanStats, split: Split, bucket_s: float) -> _Matrix | None:
+    """Lay span sums out as (service, operation, callee) x live bucket matrices."""
     if len(stats) == 0:
         return None
-    buckets, column = np.unique(stats.bucket_s, return_inverse=True)
-    is_base = buckets < split.onset_s
-    if not is_base.any() or is_base.all():
-        return None
-    keys = list(zip(stats.service, stats.operation, stats.peer, strict=True))
-    names = sorted(set(keys))
-    row = {k: i for i, k in enumerate(names)}
-    rows = np.fromiter((row[k] for k in keys), dtype=np.int64, count=len(keys))
+    live, column = np.unique(split.bucket_of(stats.bucket_s, bucket_s), return_inverse=True)
+    services, service_code = factorize(stats.service)
+    operations, operation_code = factorize(stats.operation)
+    peers, peer_code = factorize(stats.peer)
+    code = (service_code * len(operations) + operation_code) * len(peers) + peer_code
+    groups, rows = np.unique(code, return_inverse=True)
+    operation_of, peer_of = np.divmod(groups, len(peers))
+    owner, operation_of = np.divmod(operation_of, len(operations))
 
     def matrix(values: np.ndarray) -> np.ndarray:
-        out = np.zeros((len(names), len(buckets)))
+        out = np.zeros((len(groups), len(live)))
         np.add.at(out, (rows, column), values)
         return out
 
     return _Matrix(
-        keys=[(str(a), str(b), str(c)) for a, b, c in names],
-        buckets=buckets,
-        is_base=is_base,
+        keys=[
+            (services[s], operations[o], peers[p])
+            for s, o, p in zip(owner, operation_of, peer_of, strict=True)
+        ],
+        owner=owner,
+        services=services,
+        live=live,
         count=matrix(stats.count),
         self_ms=matrix(stats.self_ms),
         errors=matrix(stats.errors),
@@ -117,101 +134,93 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return out
 
 
-def _self_time_shifts(m: _Matrix, onset: float) -> list[TraceShift]:
-    base_means = _ratio(m.baseline(m.self_ms), m.baseline(m.count))
+def _self_time_shifts(m: _Matrix, onset: int) -> list[TraceShift]:
+    """Operations whose mean self time per span rose, against their per-bucket means
+    (widened by the spikes they make routinely)."""
+    base_means = _ratio(m.before(m.self_ms, onset), m.before(m.count, onset))
     now_count = m.since(m.count, onset)
     now_self = m.since(m.self_ms, onset)
-    total_self = float(now_self.sum()) or 1.0
-    out = []
-    for g, (service, operation, peer) in enumerate(m.keys):
-        if now_count[g] < MIN_SPANS:
-            continue
-        baseline = Baseline.of(base_means[g], SELF_FLOOR_MS, 0.2)
-        value = float(now_self[g] / now_count[g])
-        z = deviation(value, baseline, "up")
-        if z >= 3.0:
-            kind: TraceShiftKind = "edge_gap" if peer else "self_time"
-            out.append(
-                TraceShift(
-                    kind,
-                    service,
-                    operation,
-                    peer,
-                    baseline.median,
-                    value,
-                    z,
-                    int(now_count[g]),
-                    float(now_self[g]) / total_self,
-                )
-            )
-    return out
+    n = len(m.keys)
+    baselines = Baselines.of(base_means, np.full(n, SELF_FLOOR_MS), np.full(n, SELF_REL_FLOOR))
+    value = now_self / np.maximum(now_count, 1.0)
+    z = deviations(value, baselines, "up")
+    share = now_self / (float(now_self.sum()) or 1.0)
+    return [
+        TraceShift(
+            "edge_gap" if m.keys[g][2] else "self_time",
+            *m.keys[g],
+            baseline=float(baselines.median[g]),
+            current=float(value[g]),
+            z=float(z[g]),
+            current_spans=int(now_count[g]),
+            share_of_time=float(share[g]),
+        )
+        for g in np.flatnonzero((now_count >= MIN_SPANS) & (z >= MIN_Z))
+    ]
 
 
-def _error_shifts(m: _Matrix, onset: float) -> list[TraceShift]:
+def _error_shifts(m: _Matrix, onset: int) -> list[TraceShift]:
+    """Operations whose share of failed spans rose."""
     if not m.errors.any():
         return []
-    base_rates = _ratio(m.baseline(m.errors), m.baseline(m.count))
+    n = len(m.keys)
+    baselines = Baselines.of(
+        _ratio(m.before(m.errors, onset), m.before(m.count, onset)),
+        np.full(n, ERROR_RATE_FLOOR),
+        np.zeros(n),
+    )
     now_count = m.since(m.count, onset)
     now_errors = m.since(m.errors, onset)
-    out = []
-    for g, (service, operation, peer) in enumerate(m.keys):
-        if now_count[g] < MIN_SPANS or now_errors[g] == 0:
-            continue
-        baseline = Baseline.of(base_rates[g], 0.02)
-        value = float(now_errors[g] / now_count[g])
-        z = deviation(value, baseline, "up")
-        if z >= 3.0:
-            out.append(
-                TraceShift(
-                    "errors",
-                    service,
-                    operation,
-                    peer,
-                    baseline.median,
-                    value,
-                    z,
-                    int(now_count[g]),
-                    0.0,
-                )
-            )
-    return out
+    value = now_errors / np.maximum(now_count, 1.0)
+    z = deviations(value, baselines, "up")
+    return [
+        TraceShift(
+            "errors",
+            *m.keys[g],
+            baseline=float(baselines.median[g]),
+            current=float(value[g]),
+            z=float(z[g]),
+            current_spans=int(now_count[g]),
+            share_of_time=0.0,
+        )
+        for g in np.flatnonzero((now_count >= MIN_SPANS) & (now_errors > 0) & (z >= MIN_Z))
+    ]
 
 
-def _dropped_call_shifts(m: _Matrix, onset: float) -> list[TraceShift]:
+def _dropped_call_shifts(m: _Matrix, onset: int) -> list[TraceShift]:
     """Operations that stopped being called while their service kept serving.
 
     Compared as the operation's share of its service's spans, so a drop in
-    overall traffic does not register.
+    overall traffic does not register; an operation whose share wanders with
+    the request mix is judged against its own wander.
     """
-    services = np.array([k[0] for k in m.keys], dtype=object)
-    base_counts = m.baseline(m.count)
+    base_counts = m.before(m.count, onset)
+    served_base = np.zeros((len(m.services), base_counts.shape[1]))
+    np.add.at(served_base, m.owner, base_counts)
+    served = served_base[m.owner]
+    shares = np.where(served > 0, base_counts / np.where(served > 0, served, 1.0), np.nan)
+    (share,) = row_quantiles(shares, (0.5,))
+    share = np.nan_to_num(share)
     now_counts = m.since(m.count, onset)
-    out = []
-    for service in np.unique(services):
-        rows = np.flatnonzero(services == service)
-        served_base = base_counts[rows].sum(axis=0)
-        served_now = float(now_counts[rows].sum())
-        live = served_base > 0
-        if served_now < MIN_SPANS or not live.any():
-            continue
-        shares = np.median(base_counts[rows][:, live] / served_base[live], axis=1)
-        for g, share in zip(rows, shares, strict=True):
-            expected = float(share) * served_now
-            observed = float(now_counts[g])
-            z = (expected - observed) / np.sqrt(expected + 1.0)
-            if expected >= MIN_EXPECTED_DROPPED and observed <= expected / 3 and z >= 3.0:
-                _, operation, peer = m.keys[g]
-                out.append(
-                    TraceShift(
-                        "calls_dropped",
-                        str(service),
-                        operation,
-                        peer,
-                        expected,
-                        observed,
-                        float(z),
-                        int(observed),
-                        0.0,
-                    )
-                )
-    return out
+    served_now = np.bincount(m.owner, weights=now_counts, minlength=len(m.services))[m.owner]
+    expected = share * served_now
+    dispersion = count_dispersion(base_counts, served, share, 1.0)
+    z = -poisson_z(now_counts, expected) / np.sqrt(dispersion)
+    dropped = (
+        (served_now >= MIN_SPANS)
+        & (expected >= MIN_EXPECTED_DROPPED)
+        & (now_counts <= expected / 3)
+        & (z >= MIN_Z)
+    )
+    return [
+        TraceShift(
+            "calls_dropped",
+            *m.keys[g],
+            baseline=float(expected[g]),
+            current=float(now_counts[g]),
+            z=float(z[g]),
+            current_spans=int(now_counts[g]),
+            share_of_time=0.0,
+        )
+        for g in np.flatnonzero(dropped)
+    ]

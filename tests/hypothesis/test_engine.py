@@ -1,0 +1,40 @@
+"""The engine end to end on the synthetic shop: the planted payment fault comes first."""
+
+from __future__ import annotations
+
+from agent.hypothesis.engine import isolate
+from evals.alert_intake import case_alerts
+from tests.support.synthetic import CULPRIT_CHANGE_ID, NEW_ERROR, SyntheticDataset
+from tools.telemetry.replay.backend import ReplayBackend
+
+
+def test_the_planted_fault_ranks_first_with_cited_evidence(
+    synthetic: SyntheticDataset, backend: ReplayBackend
+) -> None:
+    (case,) = synthetic.open().cases()
+    isolation = isolate(backend, case_alerts(case))
+    top = isolation.top()
+    assert top is not None and top.service == synthetic.spec.fault_service
+    assert isolation.verdict == "conclusive" and top.confidence >= 0.5
+    evidence = isolation.evidence_by_id()
+    cited = [evidence[i] for i in top.evidence_ids]
+    assert cited and all(top.service in (e.service, e.peer) for e in cited)
+    assert {"metric", "log", "trace", "change"} <= {e.kind for e in cited}
+    assert top.change_id is not None and CULPRIT_CHANGE_ID in evidence[top.change_id].summary
+    assert top.fault_type == "bad-deploy"
+    new_errors = [e for e in isolation.evidence if e.signal == "log_new_error"]
+    assert [e.service for e in new_errors] == [top.service]
+    assert NEW_ERROR.split()[0] in new_errors[0].query.args["template"]
+
+
+def test_confidences_are_a_distribution_and_every_service_is_ranked(
+    synthetic: SyntheticDataset, backend: ReplayBackend
+) -> None:
+    (case,) = synthetic.open().cases()
+    isolation = isolate(backend, case_alerts(case))
+    assert {h.service for h in isolation.hypotheses} == set(backend.services())
+    assert abs(sum(h.confidence for h in isolation.hypotheses) - 1.0) < 1e-3
+    backed = [h for h in isolation.hypotheses if h.evidence_ids]
+    assert isolation.hypotheses[: len(backed)] == backed  # suspects with evidence lead
+    scores = [h.score for h in backed]
+    assert scores == sorted(scores, reverse=True)
