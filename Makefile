@@ -4,13 +4,14 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit install bench eval clean
+.PHONY: demo test lint typecheck unit install bench eval clean chromium prometheus
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev,eval]'
 	$(BIN)/python -m evals.baselines.install
+	$(BIN)/python -m knowledge.install
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -28,7 +29,15 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest
 
-test: lint typecheck unit
+# The war room's browser tests drive Debian's chromium (installing it needs root).
+chromium:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
+# The telemetry tests run a real Prometheus (and promtool) from Debian's package.
+prometheus:
+	command -v prometheus >/dev/null || (apt-get update && apt-get install -y prometheus)
+
+test: chromium prometheus lint typecheck unit
 
 # Accuracy and speed on the shared dev datasets (not part of CI's pass/fail).
 eval: $(STAMP)

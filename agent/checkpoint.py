@@ -15,7 +15,7 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from pydantic import BaseModel
 
 from agent.alert.models import Alert, AlertMetric
-from agent.approval.models import Approval
+from agent.approval.models import Approval, Decision
 from agent.dispatch.models import DispatchResult
 from agent.draft.models import Draft
 from agent.evidence.models import Evidence, EvidenceQuery
@@ -23,7 +23,7 @@ from agent.hypothesis.models import Hypothesis, Isolation
 from agent.incident.models import Incident, TimelineEntry
 from agent.routing.models import EscalationStep, Responder, Routing
 from agent.severity.models import SeverityAssessment
-from agent.state import Decision, TriageState
+from agent.state import TriageState
 from knowledge.memory import Recollection
 
 STATE_TYPES: tuple[type[BaseModel], ...] = (

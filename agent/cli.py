@@ -11,7 +11,7 @@ import json
 import shutil
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -22,13 +22,16 @@ from rich.console import Console
 from agent.alert.errors import AlertParseError, SnsSubscriptionConfirmation
 from agent.alert.models import Alert
 from agent.alert.parse import parse_alert
+from agent.approval.models import Decision
 from agent.approval.service import ApprovalError
 from agent.config import ConfigError, TriageConfig, data_dir, load_config
 from agent.context import TriageContext, build_context
 from agent.incident.store import IncidentNotFound
 from agent.policy.errors import PolicyError
-from agent.state import Decision
 from agent.views import drafts_view, incident_json, incident_view
+from tools.telemetry.backend import TelemetryError
+from tools.telemetry.composite import open_telemetry
+from tools.telemetry.config import TelemetryConfigError
 from tools.telemetry.replay.backend import ReplayDataset
 from tools.telemetry.replay.format import DatasetFormatError
 
@@ -47,7 +50,6 @@ console = Console()
 errors = Console(stderr=True, soft_wrap=True)
 DEMO_DATASET = Path(__file__).with_name("demo") / "dataset"
 DEMO_CASE = "demo-0001"
-REPLAY_LEAD = timedelta(minutes=5)
 USER_ERRORS = (
     AlertParseError,
     ApprovalError,
@@ -56,6 +58,8 @@ USER_ERRORS = (
     IncidentNotFound,
     PolicyError,
     FileNotFoundError,
+    TelemetryConfigError,
+    TelemetryError,
 )
 
 ConfigOption = Annotated[
@@ -78,8 +82,7 @@ def _context(
     config: Path | None, home: Path | None, telemetry: Path | None = None
 ) -> TriageContext:
     settings = load_config(config)
-    dataset = telemetry or settings.telemetry.path
-    opener = ReplayDataset.open(dataset.resolve()).at if dataset else None
+    opener = open_telemetry(settings.telemetry, telemetry)
     return build_context(settings, home=home, telemetry=opener)
 
 
@@ -121,9 +124,7 @@ def _replay_now(alerts: list[Alert], dataset: Path | None) -> datetime | None:
     """For a replay without --now: a few minutes after the alert, within the data."""
     if dataset is None:
         return None
-    latest = max(a.starts_at for a in alerts) + REPLAY_LEAD
-    end = ReplayDataset.open(dataset.resolve()).info.time_range
-    return min(latest, end[1]) if end else latest
+    return ReplayDataset.open(dataset.resolve()).clock_after(max(a.starts_at for a in alerts))
 
 
 @app.command()
@@ -150,7 +151,7 @@ def run(
     """Triage one alert up to the approval step and show the incident and drafts."""
     alerts = _read_alerts(alert, source)
     ctx = _context(config, home, telemetry)
-    clock = now or _replay_now(alerts, telemetry or ctx.config.telemetry.path)
+    clock = now or _replay_now(alerts, telemetry or ctx.config.telemetry.replay_path())
     started = time.perf_counter()
     outcome = _progress(_runner(ctx), alerts, _utc(clock))
     _show(outcome, as_json, time.perf_counter() - started)
@@ -206,13 +207,21 @@ def approve(
     edit: Annotated[
         Path | None, typer.Option("--edit", help="File with the edited body to send instead.")
     ] = None,
+    role: Annotated[
+        str | None,
+        typer.Option(
+            "--as", help="Sign off as this role (legal, pr) where a draft needs several sign-offs."
+        ),
+    ] = None,
     by: ByOption = "",
     config: ConfigOption = None,
     home: HomeOption = None,
 ) -> None:
-    """Approve a draft (optionally edited); approved drafts are sent at once."""
+    """Approve a draft (optionally edited); it is sent once every required sign-off is in."""
     body = edit.read_text(encoding="utf-8") if edit else None
-    decision = Decision(draft_id=draft, action="approve", by=by or _user(), edited_body=body)
+    decision = Decision(
+        draft_id=draft, action="approve", by=by or _user(), edited_body=body, role=role
+    )
     _decide(incident, decision, config, home)
 
 

@@ -16,21 +16,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent.dispatch.config import DispatchConfig
 from agent.llm.config import LLMConfig
+from agent.server.config import ServerConfig
+from knowledge.config import MemoryConfig
+from tools.telemetry.config import TelemetryConfig
 
 Language = Literal["en", "ja"]
 
 
 class ConfigError(ValueError):
     """The configuration file is missing or invalid; says which field and why."""
-
-
-class TelemetryConfig(BaseModel):
-    """Where telemetry is read from."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    backend: Literal["replay"] = Field("replay", description="Telemetry store kind.")
-    path: Path | None = Field(None, description="replay: the replay/1 dataset folder.")
 
 
 class TriageConfig(BaseModel):
@@ -45,6 +39,8 @@ class TriageConfig(BaseModel):
     telemetry: TelemetryConfig = Field(default_factory=TelemetryConfig)
     llm: LLMConfig = Field(default_factory=LLMConfig)
     dispatch: DispatchConfig = Field(default_factory=DispatchConfig)
+    memory: MemoryConfig = Field(default_factory=MemoryConfig)
+    server: ServerConfig = Field(default_factory=ServerConfig)
 
 
 def load_config(path: Path | None) -> TriageConfig:

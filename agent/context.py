@@ -18,8 +18,9 @@ from agent.dispatch.config import DispatchConfig
 from agent.incident.store import IncidentStore
 from agent.policy.load import default_policy, load_policy
 from agent.policy.models import Policy
-from knowledge.memory import EmptyMemory, IncidentMemory
+from knowledge.memory import EmptyMemory, IncidentMemory, configured_memory
 from tools.telemetry.backend import TelemetryBackend
+from tools.telemetry.composite import open_telemetry
 
 
 def utc_now() -> datetime:
@@ -73,9 +74,10 @@ def build_context(
     telemetry: Callable[[datetime], TelemetryBackend] | None = None,
     memory: IncidentMemory | None = None,
 ) -> TriageContext:
+    home = data_dir(home)
     return TriageContext(
         config=config,
-        home=data_dir(home),
-        telemetry=telemetry,
-        memory=memory or EmptyMemory(),
+        home=home,
+        telemetry=telemetry if telemetry is not None else open_telemetry(config.telemetry),
+        memory=memory or configured_memory(config.memory, home),
     )

@@ -8,13 +8,15 @@ from datetime import datetime, timedelta
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
-from agent.approval.service import approve, reject
+from agent.approval.models import Decision
+from agent.approval.service import decide
 from agent.context import TriageContext
 from agent.dispatch.service import dispatch
 from agent.draft.context import Bilingual, DraftContext
 from agent.draft.from_incident import context_from_incident
 from agent.draft.lint import check_external, is_outside
 from agent.draft.write import write_drafts
+from agent.evidence.memory import recall_into
 from agent.hypothesis.engine import alert_services, isolate
 from agent.incident.correlate import correlate
 from agent.incident.models import Incident, TimelineKind
@@ -23,8 +25,7 @@ from agent.llm.investigate import llm_isolation
 from agent.policy.models import LocalText
 from agent.routing.route import route
 from agent.severity.assess import assess, severity_inputs
-from agent.state import Decision, TriageState
-from knowledge.memory import RecallQuery
+from agent.state import TriageState
 from tools.telemetry.models import Topology
 
 Update = dict[str, object]
@@ -108,27 +109,29 @@ def investigate(state: TriageState, runtime: Runtime[TriageContext]) -> Update:
 
 
 def recall(state: TriageState, runtime: Runtime[TriageContext]) -> Update:
-    """Similar past incidents and runbooks, resolved before now."""
-    incident = _incident(state)
-    isolation = incident.isolation
-    suspects = isolation.hypotheses[:3] if isolation else []
-    query = RecallQuery(
-        text=" ".join([incident.title, *(h.rationale for h in suspects)]),
-        services=[h.service for h in suspects],
-        fault_types=[h.fault_type for h in suspects],
-        alert_names=sorted({a.name for a in state.alerts}),
-        before=state.received_at,
-    )
-    return {"recollections": runtime.context.memory.recall(query)}
+    """Similar past incidents and runbooks, resolved before now, as memory evidence."""
+    ctx, at = runtime.context, state.received_at
+    backend = ctx.backend(at) if ctx.telemetry else None
+    lift = ctx.config.memory.lift
+    found = recall_into(ctx.memory, _incident(state), state.alerts, at, backend, lift=lift)
+    if not found.text:
+        return {"recollections": found.recollections}
+    update = _record(ctx, found.incident, found.kind, found.text, at, **found.data)
+    return {**update, "recollections": found.recollections}
 
 
 def assess_severity(state: TriageState, runtime: Runtime[TriageContext]) -> Update:
     """Severity by policy, from the catalogue and the evidence, never from alert text."""
     ctx, at = runtime.context, state.received_at
     incident = _incident(state)
-    top = incident.isolation.top() if incident.isolation else None
-    evidence = incident.isolation.evidence if incident.isolation else []
-    affected = sorted({e.service for e in evidence if e.strength >= AFFECTED})
+    isolation = incident.isolation
+    top = isolation.top() if isolation else None
+    if isolation is not None and isolation.harmed is not None:
+        # Harm as the policy means it: errors or latency clearly worse (agent.severity.harm).
+        affected = list(isolation.harmed)
+    else:
+        evidence = isolation.evidence if isolation else []
+        affected = sorted({e.service for e in evidence if e.strength >= AFFECTED})
     services = set(ctx.backend(at).services()) if ctx.telemetry else set()
     inputs = severity_inputs(
         ctx.policy,
@@ -169,7 +172,7 @@ def draft(state: TriageState, runtime: Runtime[TriageContext]) -> Update:
     """Every message this incident needs, each pending a human's approval."""
     ctx, at = runtime.context, state.received_at
     incident = _incident(state)
-    drafts = write_drafts(_draft_context(ctx, incident, at))
+    drafts = write_drafts(draft_context(ctx, incident, at))
     incident = incident.model_copy(update={"drafts": drafts})
     kinds = ", ".join(d.kind for d in drafts)
     return _record(ctx, incident, "draft", f"Drafted {kinds}; waiting for approval.", at)
@@ -196,23 +199,11 @@ def await_approval(state: TriageState, runtime: Runtime[TriageContext]) -> Updat
 
 
 def _decide(ctx: TriageContext, incident: Incident, decision: Decision) -> Update:
-    at = ctx.clock()
-    if decision.action == "reject":
-        return _save(
-            ctx, reject(incident, decision.draft_id, decision.by, at, decision.reason or "")
-        )
     target = incident.draft(decision.draft_id)
-    warnings = (
-        check_external(target, _internal_names(ctx, incident))
-        if target and is_outside(target)
-        else []
-    )
-    return _save(
-        ctx,
-        approve(
-            incident, decision.draft_id, decision.by, at, decision.edited_body, warnings=warnings
-        ),
-    )
+    warnings: list[str] = []
+    if decision.action == "approve" and target is not None and is_outside(target):
+        warnings = check_external(target, _internal_names(ctx, incident))
+    return _save(ctx, decide(incident, decision, ctx.clock(), warnings=warnings))
 
 
 def send_approved(state: TriageState, runtime: Runtime[TriageContext]) -> Update:
@@ -232,7 +223,8 @@ def after_send(state: TriageState) -> str:
     return "await_approval" if any(d.state == "pending" for d in incident.drafts) else "__end__"
 
 
-def _draft_context(ctx: TriageContext, incident: Incident, at: datetime) -> DraftContext:
+def draft_context(ctx: TriageContext, incident: Incident, at: datetime) -> DraftContext:
+    """What the drafts may say about `incident` at `at`: evidence, routing, names, notes."""
     policy = ctx.policy
     org = policy.organisation
     public_names = {

@@ -13,12 +13,13 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command
 
 from agent.alert.models import Alert
-from agent.approval.service import ApprovalError, approve, reject
+from agent.approval.models import Decision
+from agent.approval.service import ApprovalError, decide
 from agent.checkpoint import open_checkpointer
 from agent.context import TriageContext
 from agent.graph import build_graph
 from agent.incident.models import Incident
-from agent.state import Decision, TriageState
+from agent.state import TriageState
 
 
 @dataclass(slots=True)
@@ -79,11 +80,7 @@ class TriageRunner:
     def _check(self, incident: Incident, decision: Decision) -> None:
         """Fail before resuming if the decision would be refused, so a bad
         command never disturbs the waiting run."""
-        at = self.ctx.clock()
-        if decision.action == "approve":
-            approve(incident, decision.draft_id, decision.by, at, decision.edited_body)
-        else:
-            reject(incident, decision.draft_id, decision.by, at, decision.reason or "")
+        decide(incident, decision, self.ctx.clock())
 
     def _interrupts(self, run_id: str) -> list[dict[str, Any]]:
         snapshot = self.graph.get_state(_thread(run_id))

@@ -13,20 +13,11 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from agent.alert.models import Alert
+from agent.approval.models import Decision
 from agent.incident.models import Incident
 from knowledge.memory import Recollection
 
 Correlated = Literal["new", "duplicate", "related"]
-
-
-class Decision(BaseModel):
-    """A human's answer at the approval step, for one draft."""
-
-    draft_id: str
-    action: Literal["approve", "reject"]
-    by: str
-    edited_body: str | None = None
-    reason: str | None = None
 
 
 class TriageState(BaseModel):

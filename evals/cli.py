@@ -6,6 +6,8 @@ never imports the harness that drives it.
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -18,6 +20,11 @@ from agent.llm.config import LLMConfig
 
 # Wide enough for the summary table when the output is a file or a CI log.
 TABLE_WIDTH = 140
+
+
+class MemoryMode(StrEnum):
+    none = "none"
+    sequential = "sequential"
 
 
 class ProgressObserver:
@@ -61,34 +68,56 @@ def eval_command(
     config: Annotated[
         Path | None, typer.Option("--config", help="triage.yaml (policy, language, LLM).")
     ] = None,
+    memory: Annotated[
+        MemoryMode,
+        typer.Option(
+            "--memory",
+            help="'sequential': also replay in time order with a memory of earlier cases"
+            " (each stored with its true root cause); report recall@5 and AC@1 with/without.",
+        ),
+    ] = MemoryMode.none,
 ) -> None:
     """Replay every case blind through the engine, score it against truth, write a report."""
     # Imported here so that registering the command (every `triage` start) stays cheap.
     from evals.harness import PREDICTIONS_FILE, SCORES_FILE, run_eval
-    from evals.report import terminal_table
+    from evals.memory import SequentialMemory
+    from evals.report import memory_terminal_table, terminal_table
     from evals.triage import graph_triage
 
     console = Console()
     if not console.is_terminal:
         console.width = max(console.width, TABLE_WIDTH)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=console,
-        transient=False,
-    ) as progress:
+    with (
+        Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=console,
+            transient=False,
+        ) as progress,
+        ExitStack() as stack,
+    ):
+        settings = _settings(config, llm)
+        remembered = (
+            stack.enter_context(SequentialMemory(settings.memory))
+            if memory == MemoryMode.sequential
+            else None
+        )
         result = run_eval(
             datasets,
             out,
             with_baselines=baselines,
             case_ids=case or (),
             limit=limit,
-            triage=graph_triage(_settings(config, llm)),
+            triage=graph_triage(settings),
             observer=ProgressObserver(progress),
+            memory=remembered,
+            memory_triage=graph_triage(settings, remembered.memory) if remembered else None,
         )
     run, scores = result.run, result.scores
     console.print(terminal_table(result.report))
+    if result.report.memory:
+        console.print(memory_terminal_table(result.report))
     for note in run.notes:
         console.print(f"[yellow]note:[/] {note}")
     errors = sum(1 for p in run.predictions if p.error)

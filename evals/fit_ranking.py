@@ -41,11 +41,22 @@ from evals.alert_intake import case_alerts
 from tools.telemetry.replay.backend import ReplayDataset
 from tools.telemetry.replay.format import load_truth
 
-EVIDENCE_PRIOR = {"change": 2.0, "memory": 1.0}
-# Call-graph priors: a fault shows below the service that alerts, and a node we
-# neither run nor see inside (an external endpoint) is seldom what to fix.
-CONTEXT_PRIOR = {"below_alert": 0.5, "external": -1.0}
+# A security finding (an attack's traces in logs) must outweigh the ordinary
+# noise of a busy estate: its detectors only fire far beyond the background.
+EVIDENCE_PRIOR = {"change": 2.0, "memory": 1.0, "security": 6.0}
+# Call-graph priors: a fault shows below the service that alerts, a node we
+# neither run nor see inside (an external endpoint) is seldom what to fix, and
+# a symptom a callee shows as badly is more likely the callee's.
+CONTEXT_PRIOR = {
+    "below_alert": 0.5,
+    "external": -1.0,
+    "errors_explained": -0.5,
+    "latency_explained": -0.5,
+}
 DEFAULT_PRIOR = 2.0
+# Features whose standout version starts at 0 (how a change or a memory compares
+# with other services' says little).
+STANDOUT_OFF = ("change", "memory")
 SHRINK = 0.01
 
 
@@ -78,17 +89,20 @@ def load_examples(paths: list[Path]) -> list[Example]:
 
 def priors() -> np.ndarray:
     evidence = [EVIDENCE_PRIOR.get(f, DEFAULT_PRIOR) for f in EVIDENCE_FEATURES]
-    standout = [0.0 if f in EVIDENCE_PRIOR else DEFAULT_PRIOR for f in EVIDENCE_FEATURES]
+    standout = [0.0 if f in STANDOUT_OFF else DEFAULT_PRIOR for f in EVIDENCE_FEATURES]
     return np.array([*evidence, *standout, *(CONTEXT_PRIOR.get(c, 0.0) for c in CONTEXT)])
 
 
 def _loss(weights: np.ndarray, examples: list[Example], prior: np.ndarray) -> float:
-    total = 0.0
+    """Mean negative log-likelihood per dataset, averaged over datasets (every
+    system counts the same, however many cases it brings), plus the shrinkage."""
+    per_dataset: dict[str, list[float]] = {}
     for ex in examples:
         s = scores(weights, ex.case)
         s = s - s.max()
-        total -= s[ex.truth] - np.log(np.exp(s).sum())
-    return total / len(examples) + SHRINK * float(np.sum((weights - prior) ** 2))
+        per_dataset.setdefault(ex.dataset, []).append(-(s[ex.truth] - np.log(np.exp(s).sum())))
+    fit = float(np.mean([np.mean(losses) for losses in per_dataset.values()]))
+    return fit + SHRINK * float(np.sum((weights - prior) ** 2))
 
 
 def fit_weights(examples: list[Example]) -> np.ndarray:

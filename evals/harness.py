@@ -2,8 +2,11 @@
 
 A case is replayed the way a live triage would run: a backend bound to the
 case's clock, the alert as its source sent it, nothing else. Truth is read
-only after every prediction is written, and only for scoring. A case that
-raises is recorded with its error and scored as a miss; the run goes on.
+only after every prediction is written, and only for scoring; the one
+exception is memory mode, where a case's truth is taught to the memory after
+both of its predictions are made, as a responder would confirm it, and only
+later cases can recall it. A case that raises is recorded with its error and
+scored as a miss; the run goes on.
 """
 
 from __future__ import annotations
@@ -19,10 +22,19 @@ from pydantic import BaseModel
 
 from evals.alert_intake import case_alerts
 from evals.baselines import Baseline, load_baselines
-from evals.models import ENGINE, DatasetRun, EvalRun, Prediction, RankedSuspect, Scores
+from evals.memory import SequentialMemory, in_time_order
+from evals.models import (
+    ENGINE,
+    MEMORY,
+    DatasetRun,
+    EvalRun,
+    Prediction,
+    RankedSuspect,
+    Scores,
+)
 from evals.report import ReportData, write_reports
 from evals.scoring import score_run
-from evals.triage import CaseTriage, Engine, engine_only, graph_triage
+from evals.triage import CaseResult, CaseTriage, Engine, engine_only, graph_triage
 from tools.telemetry.replay.backend import ReplayDataset
 from tools.telemetry.replay.format import CaseRecord, TruthRecord, load_truth
 
@@ -69,15 +81,23 @@ class Harness:
         triage: CaseTriage | None = None,
         baselines: Sequence[Baseline] = (),
         observer: RunObserver | None = None,
+        *,
+        memory: SequentialMemory | None = None,
+        memory_triage: CaseTriage | None = None,
     ) -> None:
         self.out_dir = out_dir
         self.triage = triage or graph_triage()
         self.baselines = list(baselines)
         self.observer = observer or _Silent()
+        self.memory = memory
+        self.memory_triage = (
+            (memory_triage or graph_triage(memory=memory.memory)) if memory else None
+        )
+        engines = [ENGINE, MEMORY] if memory else [ENGINE]
         self.run = EvalRun(
             started_at=datetime.now(UTC),
             out_dir=out_dir,
-            methods=[ENGINE, *(b.name for b in self.baselines)],
+            methods=[*engines, *(b.name for b in self.baselines)],
         )
         self._tracebacks: list[str] = []
 
@@ -115,9 +135,14 @@ class Harness:
             )
         )
         self.observer.dataset_started(name, len(cases), len(self.run.methods))
+        if self.memory is not None:
+            cases = in_time_order(cases)
         for case in cases:
-            self.run.predictions.append(self._engine_prediction(dataset, name, case))
+            prediction, _ = self._engine_prediction(dataset, name, case, self.triage)
+            self.run.predictions.append(prediction)
             self.observer.case_done(name, ENGINE, case.id)
+            if self.memory_triage is not None:
+                self._memory_prediction(dataset, name, case, truth)
             for baseline in self.baselines:
                 self.run.predictions.append(
                     self._baseline_prediction(baseline, dataset, name, case)
@@ -125,15 +150,40 @@ class Harness:
                 self.observer.case_done(name, baseline.name, case.id)
         return truth
 
-    def _engine_prediction(self, dataset: ReplayDataset, name: str, case: CaseRecord) -> Prediction:
-        prediction = Prediction(id=case.id, dataset=name, method=ENGINE, now=case.now)
+    def _memory_prediction(
+        self,
+        dataset: ReplayDataset,
+        name: str,
+        case: CaseRecord,
+        truth: dict[str, TruthRecord] | None,
+    ) -> None:
+        """The case with memory of the earlier ones; then its truth joins the memory."""
+        assert self.memory is not None and self.memory_triage is not None
+        prediction, result = self._engine_prediction(
+            dataset, name, case, self.memory_triage, MEMORY
+        )
+        self.run.predictions.append(prediction)
+        known = truth.get(case.id) if truth else None
+        if result is not None and result.incident is not None and known is not None:
+            self.memory.learn(dataset, case, result.incident, known)
+        self.observer.case_done(name, MEMORY, case.id)
+
+    def _engine_prediction(
+        self,
+        dataset: ReplayDataset,
+        name: str,
+        case: CaseRecord,
+        triage: CaseTriage,
+        method: str = ENGINE,
+    ) -> tuple[Prediction, CaseResult | None]:
+        prediction = Prediction(id=case.id, dataset=name, method=method, now=case.now)
         started = time.perf_counter()
         try:
             alerts = case_alerts(case)
-            result = self.triage(dataset, case)
+            result = triage(dataset, case)
         except Exception as error:
             prediction.elapsed_s = time.perf_counter() - started
-            return self._failed(prediction, error)
+            return self._failed(prediction, error), None
         prediction.elapsed_s = time.perf_counter() - started
         prediction.alert_at = alerts[0].starts_at if alerts else None
         isolation = result.isolation
@@ -153,7 +203,8 @@ class Harness:
         top = isolation.top()
         prediction.fault_type = top.fault_type if top else None
         prediction.verdict = isolation.verdict
-        return prediction
+        prediction.recalled = result.recalled
+        return prediction, result
 
     def _baseline_prediction(
         self, baseline: Baseline, dataset: ReplayDataset, name: str, case: CaseRecord
@@ -217,11 +268,16 @@ def run_eval(
     engine: Engine | None = None,
     triage: CaseTriage | None = None,
     observer: RunObserver | None = None,
+    memory: SequentialMemory | None = None,
+    memory_triage: CaseTriage | None = None,
 ) -> EvalResult:
     """Replay, score where truth exists, write predictions, scores and reports.
 
     The result's scores are None (and scores.json is not written) when no
-    dataset had truth: a blind run.
+    dataset had truth: a blind run. With `memory` (evals.memory), cases run in
+    time order, each also with a memory of the earlier ones (method
+    "engine+memory"), and each case's truth is taught to that memory once both
+    predictions for it are made.
     """
     baselines: list[Baseline] = []
     notes: list[str] = []
@@ -231,7 +287,14 @@ def run_eval(
         baselines, notes = load_baselines()
         setup_s = time.perf_counter() - started
     chosen = triage or (engine_only(engine) if engine is not None else None)
-    harness = Harness(out_dir, triage=chosen, baselines=baselines, observer=observer)
+    harness = Harness(
+        out_dir,
+        triage=chosen,
+        baselines=baselines,
+        observer=observer,
+        memory=memory,
+        memory_triage=memory_triage,
+    )
     harness.run.notes.extend(notes)
     harness.run.baseline_setup_s = setup_s
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from tools.telemetry.replay.format import FaultType, Severity
 
 ENGINE = "engine"
+MEMORY = "engine+memory"
 ALL_DATASETS = "(all)"
 
 
@@ -26,6 +27,16 @@ class RankedSuspect(BaseModel):
     score: float = 0.0
     confidence: float | None = None
     fault_type: FaultType | None = None
+
+
+class RecalledIncident(BaseModel):
+    """A past incident a case recalled (memory mode), as its prediction records it."""
+
+    id: str
+    kind: str = "incident"
+    services: list[str] = Field(default_factory=list)
+    fault_type: str | None = None
+    score: float = 0.0
 
 
 class Prediction(BaseModel):
@@ -51,6 +62,9 @@ class Prediction(BaseModel):
     alert_at: datetime | None = None
     now: datetime | None = None
     error: str | None = None
+    recalled: list[RecalledIncident] = Field(
+        default_factory=list, description="Memory mode: what the recall step returned."
+    )
 
 
 class CaseScore(BaseModel):
@@ -134,6 +148,23 @@ class TimingSummary(BaseModel):
     total_s: float
 
 
+class MemoryScore(BaseModel):
+    """Memory mode on one dataset: retrieval recall@5, and AC@1 with memory against without.
+
+    A case is `eligible` when an earlier case of the dataset had the same true
+    root-cause service and fault type; it is a hit when one such incident is
+    among its recalled incidents.
+    """
+
+    dataset: str
+    n: int
+    eligible: int
+    recalled: int
+    recall_at_5: float | None = None
+    ac1_without: float
+    ac1_with: float
+
+
 class DatasetRun(BaseModel):
     """One dataset as the run saw it: where, how long it took to open, whether it has truth."""
 
@@ -171,4 +202,5 @@ class Scores(BaseModel):
     calibration: list[CalibrationSummary] = Field(default_factory=list)
     timing: list[TimingSummary] = Field(default_factory=list)
     cases: list[CaseScore] = Field(default_factory=list)
+    memory: list[MemoryScore] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)

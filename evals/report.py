@@ -23,6 +23,7 @@ from evals.models import (
     CalibrationSummary,
     DatasetRun,
     EvalRun,
+    MemoryScore,
     Prediction,
     ScoreRow,
     Scores,
@@ -63,6 +64,7 @@ class ReportData(BaseModel):
     by_fault_type: list[ScoreRow] = Field(default_factory=list)
     calibration: list[CalibrationSummary] = Field(default_factory=list)
     timing: list[TimingSummary] = Field(default_factory=list)
+    memory: list[MemoryScore] = Field(default_factory=list)
     baseline_setup_s: float | None = None
     cases: list[CaseRow] = Field(default_factory=list)
     plots: dict[str, str] = Field(default_factory=dict, description="File name -> base64 PNG.")
@@ -117,6 +119,7 @@ def build_report_data(run: EvalRun, scores: Scores | None) -> ReportData:
         by_fault_type=scores.by_fault_type if scores else [],
         calibration=scores.calibration if scores else [],
         timing=timing,
+        memory=scores.memory if scores else [],
         baseline_setup_s=run.baseline_setup_s,
         cases=rows,
     )
@@ -234,6 +237,30 @@ def calibration_bins_table(data: ReportData) -> Tab:
     return head, rows
 
 
+def memory_table(data: ReportData) -> Tab:
+    head = ["dataset", "cases", "with an earlier same-cause case", "recall@5"]
+    head += ["AC@1 without memory", "AC@1 with memory"]
+    rows = [
+        [
+            m.dataset,
+            str(m.n),
+            str(m.eligible),
+            f"{fmt(m.recall_at_5)} ({m.recalled}/{m.eligible})" if m.eligible else "—",
+            fmt(m.ac1_without),
+            fmt(m.ac1_with),
+        ]
+        for m in data.memory
+    ]
+    return head, rows
+
+
+MEMORY_NOTE = (
+    "Memory mode: cases replayed in time order; after each, its incident is stored as resolved"
+    " with its true root cause. recall@5 = share of the cases that have an earlier case with the"
+    " same root-cause service and fault type whose top 5 recalled incidents include one."
+)
+
+
 def timing_table(data: ReportData) -> Tab:
     head = ["dataset", "method", "cases", "median", "p95", "max", "total"]
     rows = [
@@ -311,6 +338,8 @@ def render_markdown(data: ReportData) -> str:
                 parts += [f"![reliability diagram]({RELIABILITY_PNG})", ""]
         else:
             parts += ["No method gave confidences.", ""]
+    if data.memory:
+        parts += ["## Incident memory", "", MEMORY_NOTE, "", _md_table(memory_table(data)), ""]
     parts += ["## Timing (wall time per case)", "", _md_table(timing_table(data)), ""]
     if data.baseline_setup_s is not None:
         setup = fmt_s(data.baseline_setup_s)
@@ -385,6 +414,12 @@ def render_html(data: ReportData) -> str:
             ]
         else:
             parts.append("<p>No method gave confidences.</p>")
+    if data.memory:
+        parts += [
+            "<h2>Incident memory</h2>",
+            f"<p class='note'>{html.escape(MEMORY_NOTE)}</p>",
+            _html_table(memory_table(data)),
+        ]
     parts += ["<h2>Timing (wall time per case)</h2>", _html_table(timing_table(data))]
     if data.baseline_setup_s is not None:
         parts.append(
@@ -422,6 +457,17 @@ def terminal_table(data: ReportData) -> Table:
         for t in data.timing:
             dashes = ("—",) * 5
             table.add_row(t.dataset, t.method, str(t.n), *dashes, fmt_s(t.median_s), fmt_s(t.p95_s))
+    return table
+
+
+def memory_terminal_table(data: ReportData) -> Table:
+    """Memory mode's headline: recall@5 and AC@1 with and without memory, per dataset."""
+    head, rows = memory_table(data)
+    table = Table(title="incident memory (sequential)")
+    for i, column in enumerate(head):
+        table.add_column(column, justify="left" if i == 0 else "right")
+    for row in rows:
+        table.add_row(*row)
     return table
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 import numpy as np
 
@@ -17,9 +18,11 @@ from evals.calibration import summarize_calibration
 from evals.models import (
     ALL_DATASETS,
     ENGINE,
+    MEMORY,
     CalibrationSummary,
     CaseScore,
     EvalRun,
+    MemoryScore,
     Prediction,
     RankedSuspect,
     ScoreRow,
@@ -29,6 +32,8 @@ from evals.models import (
 from tools.telemetry.replay.format import TruthRecord
 
 AVG_K = 5
+RECALL_K = 5
+ENGINES = frozenset({ENGINE, MEMORY})
 
 
 def service_ranking(ranking: Sequence[RankedSuspect]) -> list[str]:
@@ -164,10 +169,66 @@ def case_scores(run: EvalRun, truths: dict[str, dict[str, TruthRecord]]) -> list
     """Every prediction that has a truth, scored; only the engine is judged on attributes."""
     candidates = {d.name: d.services for d in run.datasets}
     return [
-        score_case(p, truths[p.dataset][p.id], candidates.get(p.dataset, 0), p.method == ENGINE)
+        score_case(p, truths[p.dataset][p.id], candidates.get(p.dataset, 0), p.method in ENGINES)
         for p in run.predictions
         if p.id in truths.get(p.dataset, {})
     ]
+
+
+def recalled_same_cause(prediction: Prediction, truth: TruthRecord, k: int = RECALL_K) -> bool:
+    """Whether the first k recalled incidents include one with the case's true cause."""
+    cause = truth.root_cause
+    incidents = [r for r in prediction.recalled if r.kind == "incident"][:k]
+    return any(
+        r.services[:1] == [cause.service] and r.fault_type == cause.fault_type for r in incidents
+    )
+
+
+def memory_score(
+    predictions: Sequence[Prediction], truth: dict[str, TruthRecord], cases: Sequence[CaseScore]
+) -> MemoryScore | None:
+    """Recall@5 over the cases an earlier case shares its cause with; AC@1 with and without."""
+    ordered = sorted(
+        (p for p in predictions if p.method == MEMORY and p.id in truth and p.now),
+        key=lambda p: (p.now, p.id),
+    )
+    if not ordered:
+        return None
+    first_seen: dict[tuple[str, str], datetime] = {}
+    eligible = hits = 0
+    for p in ordered:
+        assert p.now is not None
+        cause = truth[p.id].root_cause
+        key = (cause.service, cause.fault_type)
+        if key in first_seen and first_seen[key] < p.now:
+            eligible += 1
+            hits += recalled_same_cause(p, truth[p.id])
+        first_seen.setdefault(key, p.now)
+    ranks = {m: [c.rank for c in cases if c.method == m] for m in (ENGINE, MEMORY)}
+    return MemoryScore(
+        dataset=ordered[0].dataset,
+        n=len(ordered),
+        eligible=eligible,
+        recalled=hits,
+        recall_at_5=hits / eligible if eligible else None,
+        ac1_without=ac_at_k(ranks[ENGINE], 1),
+        ac1_with=ac_at_k(ranks[MEMORY], 1),
+    )
+
+
+def memory_scores(
+    run: EvalRun, truths: dict[str, dict[str, TruthRecord]], cases: Sequence[CaseScore]
+) -> list[MemoryScore]:
+    """One MemoryScore per dataset with truth, in memory mode; none otherwise."""
+    if MEMORY not in run.methods:
+        return []
+    rows = []
+    for name, truth in truths.items():
+        mine = [p for p in run.predictions if p.dataset == name]
+        row = memory_score(mine, truth, [c for c in cases if c.dataset == name])
+        if row is not None:
+            rows.append(row)
+    return rows
 
 
 def score_run(run: EvalRun, truths: dict[str, dict[str, TruthRecord]]) -> Scores:
@@ -204,5 +265,6 @@ def score_run(run: EvalRun, truths: dict[str, dict[str, TruthRecord]]) -> Scores
         calibration=calibration,
         timing=run_timings(run),
         cases=cases,
+        memory=memory_scores(run, truths, cases),
         notes=run.notes,
     )

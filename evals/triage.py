@@ -11,14 +11,17 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from agent.alert.models import Alert
 from agent.config import TriageConfig
 from agent.context import build_context
 from agent.hypothesis.models import Isolation
+from agent.incident.models import Incident
 from agent.runner import TriageRunner
 from evals.alert_intake import case_alerts
+from evals.models import RecalledIncident
+from knowledge.memory import EmptyMemory, IncidentMemory
 from tools.telemetry.backend import TelemetryBackend
 from tools.telemetry.replay.backend import ReplayDataset
 from tools.telemetry.replay.format import CaseRecord, Severity
@@ -27,23 +30,31 @@ Engine = Callable[[TelemetryBackend, list[Alert]], Isolation]
 
 
 class CaseResult(BaseModel):
-    """What the harness scores for one case."""
+    """What the harness scores for one case (and, in memory mode, the incident to learn)."""
 
     isolation: Isolation
     severity: Severity | None = None
     page_team: str | None = None
+    recalled: list[RecalledIncident] = Field(default_factory=list)
+    incident: Incident | None = None
 
 
 CaseTriage = Callable[[ReplayDataset, CaseRecord], CaseResult]
+MemoryFor = Callable[[ReplayDataset], IncidentMemory]
 
 
-def graph_triage(config: TriageConfig | None = None) -> CaseTriage:
-    """Alert payload in, the graph up to approval, the incident's answer out."""
+def graph_triage(config: TriageConfig | None = None, memory: MemoryFor | None = None) -> CaseTriage:
+    """Alert payload in, the graph up to approval, the incident's answer out.
+
+    Without `memory` the triage remembers nothing (whatever the config says), so
+    cases stay independent; with it, each case recalls from `memory(dataset)`.
+    """
     settings = config or TriageConfig()
 
     def triage(dataset: ReplayDataset, case: CaseRecord) -> CaseResult:
+        recall = memory(dataset) if memory else EmptyMemory()
         with tempfile.TemporaryDirectory(prefix="triage-eval-") as home:
-            ctx = build_context(settings, home=Path(home), telemetry=dataset.at)
+            ctx = build_context(settings, home=Path(home), telemetry=dataset.at, memory=recall)
             incident = TriageRunner(ctx).run(case_alerts(case), case.now).incident
         if incident.isolation is None:
             raise RuntimeError(f"{case.id}: the graph finished without an isolation")
@@ -51,9 +62,19 @@ def graph_triage(config: TriageConfig | None = None) -> CaseTriage:
             isolation=incident.isolation,
             severity=incident.severity.level if incident.severity else None,
             page_team=incident.routing.page_team if incident.routing else None,
+            recalled=recalled_by(incident),
+            incident=incident,
         )
 
     return triage
+
+
+def recalled_by(incident: Incident) -> list[RecalledIncident]:
+    """What the recall step recorded in the incident's timeline."""
+    for entry in incident.timeline:
+        if "recalled" in entry.data:
+            return [RecalledIncident.model_validate(r) for r in entry.data["recalled"]]
+    return []
 
 
 def engine_only(engine: Engine) -> CaseTriage:

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-Decision = Literal["approve", "reject"]
+Verdict = Literal["approve", "reject"]
 
 
 class Approval(BaseModel):
@@ -15,7 +15,7 @@ class Approval(BaseModel):
 
     draft_id: str
     incident_id: str
-    decision: Decision
+    decision: Verdict
     by: str
     at: datetime
     revision: int
@@ -30,3 +30,19 @@ class Approval(BaseModel):
     warnings: list[str] = Field(
         default_factory=list, description="Flags the reviewer was shown and approved over."
     )
+    role: str | None = Field(
+        None,
+        description="The capacity the reviewer signed off in (legal, pr) on a draft that"
+        " needs several sign-offs; None for an ordinary approval.",
+    )
+
+
+class Decision(BaseModel):
+    """A human's answer at the approval step, for one draft."""
+
+    draft_id: str
+    action: Verdict
+    by: str
+    edited_body: str | None = None
+    reason: str | None = None
+    role: str | None = Field(None, description="Signing off as legal, pr, ...; see Approval.role.")

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from agent.approval.content import content_digest, flagged
-from agent.approval.models import Approval
+from agent.approval.models import Approval, Decision
 from agent.draft.lint import is_outside
 from agent.draft.models import Draft
 from agent.incident.models import Incident, TimelineEntry
@@ -24,6 +24,23 @@ class ApprovalError(ValueError):
     """A decision that cannot be recorded; the message says why and what to do."""
 
 
+def decide(
+    incident: Incident, decision: Decision, at: datetime, *, warnings: Sequence[str] = ()
+) -> Incident:
+    """`incident` with a reviewer's `decision` recorded (approve, edit or reject)."""
+    if decision.action == "reject":
+        return reject(incident, decision.draft_id, decision.by, at, decision.reason or "")
+    return approve(
+        incident,
+        decision.draft_id,
+        decision.by,
+        at,
+        decision.edited_body,
+        warnings=warnings,
+        role=decision.role,
+    )
+
+
 def approve(
     incident: Incident,
     draft_id: str,
@@ -32,14 +49,17 @@ def approve(
     edited_body: str | None = None,
     *,
     warnings: Sequence[str] = (),
+    role: str | None = None,
 ) -> Incident:
     """`incident` with `by`'s approval of the draft, edited first when `edited_body` differs.
 
     An edit bumps the revision and keeps the original body on the approval, so
     the timeline shows what the human changed. `warnings` are flags the reviewer
-    was shown and approved over; they are recorded, never acted on. Approving a
-    revision that is already approved returns `incident` unchanged, so a resumed
-    graph can repeat the call safely.
+    was shown and approved over; they are recorded, never acted on. A draft that
+    needs sign-off from several roles (a security incident's external word needs
+    legal and PR) stays pending until each `role` has approved the same content;
+    an edit voids the earlier sign-offs. Repeating an approval already on record
+    returns `incident` unchanged, so a resumed graph can repeat the call safely.
     """
     draft = _decidable(incident, draft_id, by, at)
     if draft.state == "rejected":
@@ -48,8 +68,9 @@ def approve(
         raise ApprovalError(
             f"edited body for draft {draft_id!r} is empty; reject the draft instead"
         )
+    role = _signing_role(draft, role)
     edited = edited_body is not None and edited_body != draft.body
-    if not edited and approval_for(incident, draft) is not None:
+    if not edited and _already_approved(incident, draft, role):
         return incident
     body = edited_body if edited_body is not None and edited else draft.body
     found = _check_flags(incident, draft, body)
@@ -65,12 +86,13 @@ def approve(
         original_body=draft.body if edited else None,
         content_sha256=content_digest(draft, body),
         warnings=[*warnings, *found],
+        role=role,
     )
-    approved = draft.model_copy(
-        update={"body": body, "revision": revision, "state": "edited" if edited else "approved"}
-    )
-    entry = _approval_entry(draft, approval, body)
-    return _record(incident, approved, approval, entry)
+    revised = draft.model_copy(update={"body": body, "revision": revision})
+    missing = missing_signoffs([*incident.approvals, approval], revised)
+    state = "pending" if missing else ("edited" if revision > 1 else "approved")
+    entry = _approval_entry(draft, approval, body, missing)
+    return _record(incident, revised.model_copy(update={"state": state}), approval, entry)
 
 
 def reject(incident: Incident, draft_id: str, by: str, at: datetime, reason: str) -> Incident:
@@ -106,17 +128,58 @@ def approval_for(incident: Incident, draft: Draft) -> Approval | None:
     The latest decision on the draft's current revision counts, and only if the
     content still has the digest that was approved: an edit, a rejection or any
     change of title, body or payload after approval leaves the draft unapproved.
+    A draft still missing a required sign-off has no covering approval.
     """
-    for decision in reversed(incident.approvals):
-        if decision.draft_id != draft.id or decision.incident_id != draft.incident_id:
-            continue
-        if decision.revision != draft.revision:
+    covering = _current_approvals(incident.approvals, draft)
+    if not covering or missing_signoffs(incident.approvals, draft):
+        return None
+    return covering[-1]
+
+
+def required_signoffs(draft: Draft) -> list[str]:
+    """The roles that must each approve `draft` before it may leave (from its payload)."""
+    roles = draft.payload.get("approvals_required")
+    return [str(r) for r in roles] if isinstance(roles, list) else []
+
+
+def missing_signoffs(approvals: Sequence[Approval], draft: Draft) -> list[str]:
+    """Required roles that have not yet approved `draft` as it is now."""
+    signed = {a.role for a in _current_approvals(approvals, draft)}
+    return [r for r in required_signoffs(draft) if r not in signed]
+
+
+def _current_approvals(approvals: Sequence[Approval], draft: Draft) -> list[Approval]:
+    """Approvals of the draft's current content since its last rejection, oldest first."""
+    digest = content_digest(draft)
+    found: list[Approval] = []
+    for decision in approvals:
+        same = decision.draft_id == draft.id and decision.incident_id == draft.incident_id
+        if not same or decision.revision != draft.revision:
             continue
         if decision.decision == "reject":
-            return None
-        if decision.content_sha256 == content_digest(draft):
-            return decision
-    return None
+            found = []
+        elif decision.content_sha256 == digest:
+            found.append(decision)
+    return found
+
+
+def _signing_role(draft: Draft, role: str | None) -> str | None:
+    """`role` normalised, refused when the draft does not ask for it."""
+    if role is None or not role.strip():
+        return None
+    role = role.strip().lower()
+    required = required_signoffs(draft)
+    if role not in required:
+        wanted = ", ".join(required) or "no role sign-off"
+        raise ApprovalError(
+            f"draft {draft.id!r} does not need sign-off as {role!r}; it needs {wanted}"
+        )
+    return role
+
+
+def _already_approved(incident: Incident, draft: Draft, role: str | None) -> bool:
+    """Whether this exact approval (same content, same role) is already on record."""
+    return any(a.role == role for a in _current_approvals(incident.approvals, draft))
 
 
 def _decidable(incident: Incident, draft_id: str, by: str, at: datetime) -> Draft:
@@ -154,14 +217,21 @@ def _check_flags(incident: Incident, draft: Draft, body: str) -> list[str]:
     return [f"contains {name}" for name in found]
 
 
-def _approval_entry(draft: Draft, approval: Approval, body: str) -> TimelineEntry:
-    """The timeline's record of who approved what, and the edit as a diff."""
+def _approval_entry(
+    draft: Draft, approval: Approval, body: str, missing: Sequence[str]
+) -> TimelineEntry:
+    """The timeline's record of who approved what, the edit as a diff, and who must still sign."""
     how = f"edited and approved (revision {approval.revision})" if approval.edited else "approved"
+    if approval.role:
+        how += f" as {approval.role}"
+    still = f"; still needs sign-off from {', '.join(missing)}" if missing else ""
     data: dict[str, object] = {
         "draft_id": draft.id,
         "revision": approval.revision,
         "edited": approval.edited,
         "warnings": approval.warnings,
+        "role": approval.role,
+        "missing_signoffs": list(missing),
     }
     if approval.edited:
         data["diff"] = _diff(draft.body, body)
@@ -169,7 +239,7 @@ def _approval_entry(draft: Draft, approval: Approval, body: str) -> TimelineEntr
         at=approval.at,
         kind="approval",
         actor=approval.by,
-        text=f"{approval.by} {how} {draft.kind} {draft.title!r} for {draft.channel}",
+        text=f"{approval.by} {how} {draft.kind} {draft.title!r} for {draft.channel}{still}",
         data=data,
     )
 

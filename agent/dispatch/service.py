@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from agent.approval.service import approval_for
+from agent.approval.service import approval_for, missing_signoffs
 from agent.dispatch.config import DispatchConfig
 from agent.dispatch.guard import UnapprovedSendError, refusal
 from agent.dispatch.models import DispatchResult, DispatchStatus
@@ -86,7 +86,10 @@ def sender_for(
 def _refused(incident: Incident, draft: Draft, problem: str, at: datetime) -> DispatchResult:
     """A refusal that also says what became of the draft's last decision."""
     last = next((a for a in reversed(incident.approvals) if a.draft_id == draft.id), None)
-    if last is not None and last.decision == "reject":
+    missing = missing_signoffs(incident.approvals, draft)
+    if missing and last is not None and last.decision == "approve":
+        problem += f" (still needs sign-off from {', '.join(missing)})"
+    elif last is not None and last.decision == "reject":
         problem += f" (rejected by {last.by}: {last.reason})"
     elif last is not None and last.revision != draft.revision:
         problem += f" ({last.by} approved revision {last.revision}; it was edited since)"

@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # agent.incident.models imports agent.draft.models: no runtim
     from agent.incident.models import Incident, TimelineEntry
 
 NOTE_ENTRY_KINDS = frozenset({"note", "chat"})
+NOTE_KINDS: tuple[NoteKind, ...] = ("action", "decision", "need")
 MACHINE_ACTORS = frozenset({"agent", "system"})
 NOTE_PREFIXES: Mapping[str, NoteKind] = {
     "need:": "need",
@@ -97,18 +98,25 @@ def context_from_incident(
 
 
 def responder_note(entry: TimelineEntry) -> ResponderNote | None:
-    """A person's note or chat line as a note; its kind from `data['note_kind']` or a prefix."""
+    """A person's note, or a chat line recognised as one, as a note.
+
+    Its kind comes from `data['note_kind']` or a prefix ("Need:", "決定："). A
+    chat line with neither is a question to the agent, not something the
+    responders did; a bare note is an action.
+    """
     if entry.kind not in NOTE_ENTRY_KINDS or entry.actor in MACHINE_ACTORS:
         return None
     text = entry.text.strip()
-    kind = entry.data.get("note_kind")
-    if kind not in ("action", "decision", "need"):
-        kind = "action"
-        for prefix, prefixed in NOTE_PREFIXES.items():
-            if text.lower().startswith(prefix):
-                kind, text = prefixed, text[len(prefix) :].strip()
-                break
-    return ResponderNote(at=entry.at, author=entry.actor, text=text, kind=kind)
+    kind = next((k for k in NOTE_KINDS if k == entry.data.get("note_kind")), None)
+    if kind is not None:
+        return ResponderNote(at=entry.at, author=entry.actor, text=text, kind=kind)
+    for prefix, prefixed in NOTE_PREFIXES.items():
+        if text.lower().startswith(prefix):
+            rest = text[len(prefix) :].strip()
+            return ResponderNote(at=entry.at, author=entry.actor, text=rest, kind=prefixed)
+    if entry.kind == "chat":
+        return None
+    return ResponderNote(at=entry.at, author=entry.actor, text=text, kind="action")
 
 
 def _suspects(isolation: Isolation | None) -> list[Suspect]:

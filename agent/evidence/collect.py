@@ -9,6 +9,7 @@ from metrics, logs and traces can be compared.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -16,14 +17,18 @@ from datetime import datetime
 from typing import Any
 
 from agent.evidence.models import Evidence, EvidenceKind, EvidenceQuery
+from agent.evidence.security import security_evidence, security_findings
+from agent.evidence.surge import surge_evidence
+from agent.severity.harm import HarmReading, measure
 from tools.analysis.log_shifts import LogShift, log_shifts
 from tools.analysis.metric_shifts import MetricShift, metric_shifts
 from tools.analysis.robust import log_squash, squash
+from tools.analysis.security import SecurityFinding
 from tools.analysis.split import Split
 from tools.analysis.trace_shifts import TraceShift, trace_shifts
 from tools.redact import redact
-from tools.telemetry.backend import TelemetryBackend
-from tools.telemetry.models import from_epoch
+from tools.telemetry.backend import TelemetryBackend, TelemetryError
+from tools.telemetry.models import Topology, from_epoch
 
 BUCKET_S = 60.0
 # Log and span counts are fetched this finely and folded into onset-aligned buckets.
@@ -34,6 +39,10 @@ MIN_HISTORY_POINTS = 20
 LONG_LOOKBACK_S = 24 * 3600.0
 METRIC_MIN_Z = 3.0
 EVIDENCE_PER_SERVICE = 12
+# No one signal may crowd the others out of a service's evidence.
+EVIDENCE_PER_SIGNAL = 4
+# Which telemetry kind each analysis reads (a failing kind is named in the notes).
+READS = {"metrics": "metrics", "logs": "logs", "traces": "traces"}
 
 
 @dataclass(slots=True)
@@ -43,43 +52,62 @@ class Findings:
     metrics: list[MetricShift] = field(default_factory=list)
     logs: list[LogShift] = field(default_factory=list)
     traces: list[TraceShift] = field(default_factory=list)
+    security: list[SecurityFinding] = field(default_factory=list)
     evidence: list[Evidence] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Each service's request errors and latency before and during (agent.severity.harm);
+    # None when no metrics could be read.
+    health: dict[str, HarmReading] | None = None
 
 
-def collect(backend: TelemetryBackend, split: Split) -> Findings:
-    """Run the metric, log and trace analyses side by side and build evidence."""
+def collect(backend: TelemetryBackend, split: Split, topology: Topology | None = None) -> Findings:
+    """Run the metric, log, trace and security analyses side by side and build evidence.
+
+    A telemetry kind whose store fails (TelemetryError) is left out and named in
+    the notes; the others still count.
+    """
     kinds = backend.kinds()
     services = set(backend.services())
     jobs: dict[str, Callable[[], Any]] = {}
     if "metrics" in kinds:
         jobs["metrics"] = lambda: _metric_shifts(backend, split, services)
     if "logs" in kinds:
-        jobs["logs"] = lambda: log_shifts(
-            backend.log_template_counts(split.window, ALIGN_S), split, BUCKET_S
-        )
+        jobs["logs"] = lambda: _logs(backend, split)
     if "traces" in kinds:
         jobs["traces"] = lambda: trace_shifts(
             backend.span_stats(split.window, ALIGN_S), split, BUCKET_S
         )
+    notes = [
+        f"no {k} in this telemetry store" for k in ("metrics", "logs", "traces") if k not in kinds
+    ]
+    results: dict[str, Any] = {}
     with ThreadPoolExecutor(max_workers=max(len(jobs), 1)) as pool:
         futures = {name: pool.submit(job) for name, job in jobs.items()}
-        results = {name: f.result() for name, f in futures.items()}
+        for name, future in futures.items():
+            try:
+                results[name] = future.result()
+            except TelemetryError as error:
+                note = f"{READS[name]} unavailable: {error}"
+                if note not in notes:
+                    notes.append(note)
+    metrics, health = results.get("metrics", ([], None))
+    logs, security = results.get("logs", ([], []))
     findings = Findings(
-        metrics=results.get("metrics", []),
-        logs=results.get("logs", []),
+        metrics=metrics,
+        logs=logs,
         traces=results.get("traces", []),
-        notes=[
-            f"no {k} in this telemetry store"
-            for k in ("metrics", "logs", "traces")
-            if k not in jobs
-        ],
+        security=security,
+        notes=notes,
+        health=health,
     )
+    metric_evidence = [_metric_evidence(m, split) for m in findings.metrics if m.z >= METRIC_MIN_Z]
     findings.evidence = _limit(
         [
-            *(_metric_evidence(m, split) for m in findings.metrics if m.z >= METRIC_MIN_Z),
+            *metric_evidence,
+            *surge_evidence(metric_evidence, topology or backend.topology()),
             *(_log_evidence(s, split) for s in findings.logs),
             *(_trace_evidence(t, split) for t in findings.traces),
+            *security_evidence(findings.security, split),
         ]
     )
     return findings
@@ -87,26 +115,50 @@ def collect(backend: TelemetryBackend, split: Split) -> Findings:
 
 def _metric_shifts(
     backend: TelemetryBackend, split: Split, services: set[str]
-) -> list[MetricShift]:
-    """Shifts of every series; when most series have too little history in the
-    window (coarse or gappy metrics), look further back for the baseline."""
+) -> tuple[list[MetricShift], dict[str, HarmReading]]:
+    """Shifts of every series, and each service's health before and during; when
+    most series have too little history in the window (coarse or gappy metrics),
+    look further back for the baseline."""
     series = backend.metric_series(split.window)
     thin = sum(1 for s in series if split.is_baseline(s.ts).sum() < MIN_HISTORY_POINTS)
     if series and thin > len(series) / 2:
         split = replace(split, start_s=split.onset_s - LONG_LOOKBACK_S)
         series = backend.metric_series(split.window)
-    return metric_shifts(series, split, services)
+    return metric_shifts(series, split, services), measure(series, split, services)
+
+
+def _logs(backend: TelemetryBackend, split: Split) -> tuple[list[LogShift], list[SecurityFinding]]:
+    """Template shifts, then the security detectors (which read the same counts)."""
+    counts = backend.log_template_counts(split.window, ALIGN_S)
+    return log_shifts(counts, split, BUCKET_S), security_findings(backend, split, counts)
 
 
 def _limit(evidence: list[Evidence]) -> list[Evidence]:
-    """Keep the strongest items per service so the evidence list stays readable."""
+    """Keep the strongest items per service so the evidence list stays readable:
+    the strongest of every signal first (so a dozen latency percentiles cannot
+    hide that the same service's error rate or traffic moved too), then the
+    next strongest, no more than a few of one signal."""
+    ranked = sorted(evidence, key=lambda e: (-e.strength, e.id))
+    first: set[str] = set()
+    seen: set[tuple[str, str]] = set()
+    for item in ranked:
+        if (item.service, item.signal) not in seen:
+            seen.add((item.service, item.signal))
+            first.add(item.id)
     kept: dict[str, int] = {}
+    per_signal: dict[tuple[str, str], int] = {}
     out = []
-    for item in sorted(evidence, key=lambda e: -e.strength):
-        if kept.get(item.service, 0) < EVIDENCE_PER_SERVICE:
+    for item in [e for e in ranked if e.id in first] + [e for e in ranked if e.id not in first]:
+        key = (item.service, item.signal)
+        room = item.id in first or (
+            kept.get(item.service, 0) < EVIDENCE_PER_SERVICE
+            and per_signal.get(key, 0) < EVIDENCE_PER_SIGNAL
+        )
+        if room:
             kept[item.service] = kept.get(item.service, 0) + 1
+            per_signal[key] = per_signal.get(key, 0) + 1
             out.append(item)
-    return out
+    return sorted(out, key=lambda e: (-e.strength, e.id))
 
 
 def _window_args(split: Split, since_s: float | None = None) -> dict[str, Any]:
@@ -173,6 +225,9 @@ def _log_evidence(shift: LogShift, split: Split) -> Evidence:
             f"{shift.service} started logging {what} {level} line: {shift.current_count} "
             f"since the onset against about {shift.expected:.0f} expected."
         )
+    said = gist(shift.example)
+    if said:
+        summary = f'{summary[:-1]}: "{redact(said)}".'
     signal = f"log_{shift.kind}_{'error' if shift.is_error else 'info'}"
     args = {"service": shift.service, "template": redact(shift.template)}
     return _make(
@@ -186,6 +241,32 @@ def _log_evidence(shift: LogShift, split: Split) -> Evidence:
         signal=signal,
         values={"z": shift.z, "current": shift.current_count, "expected": shift.expected},
     )
+
+
+JSON_MESSAGE = re.compile(r'"(?:msg|message|error|err)"\s*:\s*"((?:[^"\\]|\\.)*)')
+EXCEPTION_LINE = re.compile(r"\b((?:[a-z_][\w$]*\.)*[A-Z][\w$]*(?:Exception|Error))\b(?::[^\n]*)?")
+GIST_CHARS = 160
+
+
+def gist(example: str) -> str:
+    """What a log line says, without its prefix: a JSON line's message, the text
+    after a logger's ' : ', else the first line; plus the exception a stack
+    trace below it names."""
+    text = example.strip()
+    if not text:
+        return ""
+    first, _, rest = text.partition("\n")
+    found = JSON_MESSAGE.search(first) if first.startswith("{") else None
+    if found:
+        said = found.group(1)
+    elif " : " in first:
+        said = first.split(" : ", 1)[1]
+    else:
+        said = first
+    thrown = EXCEPTION_LINE.search(rest)
+    if thrown and thrown.group(1) not in said:
+        said = f"{said} ({thrown.group(0).strip()})"
+    return said.strip()[:GIST_CHARS]
 
 
 def _impact(shift: TraceShift) -> float:

@@ -21,8 +21,9 @@ from agent.hypothesis.fault_type import classify
 from agent.hypothesis.features import ServiceFeatures, evidence_features
 from agent.hypothesis.models import Hypothesis, Isolation, Verdict
 from agent.hypothesis.ranking import CaseMatrix, build_case, load_model
+from agent.severity.harm import HarmReading, harmed_services
 from tools.analysis.split import Split
-from tools.telemetry.backend import TelemetryBackend
+from tools.telemetry.backend import TelemetryBackend, TelemetryError
 from tools.telemetry.models import from_epoch, to_epoch
 
 CONCLUSIVE = 0.5
@@ -38,6 +39,7 @@ class Investigation:
     features: dict[str, ServiceFeatures]
     case: CaseMatrix
     notes: list[str]
+    health: dict[str, HarmReading] | None = None
 
 
 def isolate(backend: TelemetryBackend, alerts: list[Alert]) -> Isolation:
@@ -60,20 +62,32 @@ def isolate(backend: TelemetryBackend, alerts: list[Alert]) -> Isolation:
         baseline_start=from_epoch(split.start_s),
         now=backend.now,
         notes=investigation.notes,
+        harmed=harmed_services(investigation.health) if investigation.health is not None else None,
     )
 
 
 def investigate(backend: TelemetryBackend, alerts: list[Alert]) -> Investigation:
     """Everything up to (not including) the ranking; the fitting code reuses it."""
     split = split_for(alerts, backend.now_s)
-    findings = collect(backend, split)
-    evidence = [*findings.evidence, *change_evidence(backend, split)]
-    services = backend.services()
     topology = backend.topology()
+    findings = collect(backend, split, topology)
+    notes = list(findings.notes)
+    try:
+        changes = change_evidence(backend, split)
+    except TelemetryError as error:
+        changes = []
+        notes.append(f"changes unavailable: {error}")
+    services = backend.services()
+    evidence = [*findings.evidence, *changes]
     table = evidence_features(evidence, services, topology)
     case = build_case(table, topology, alert_services(alerts, set(services)))
     return Investigation(
-        split=split, evidence=evidence, features=table, case=case, notes=findings.notes
+        split=split,
+        evidence=evidence,
+        features=table,
+        case=case,
+        notes=notes,
+        health=findings.health,
     )
 
 

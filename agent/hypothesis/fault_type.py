@@ -1,8 +1,8 @@
 """What kind of fault a suspect has, read from the evidence that indicts it.
 
 Rules, not a model: a responder must be able to see why the engine says
-"CPU" rather than "network delay". A change or a security finding decides
-outright. Otherwise every piece of strong evidence votes for the fault types
+"CPU" rather than "network delay". A security finding decides outright, then
+a change. Otherwise every piece of strong evidence votes for the fault types
 it is a symptom of, weighted by how specific it is (a CPU metric says "cpu"
 outright; a service's own processing slowing says it less surely), and the
 best-supported type wins. Where the time went separates the two kinds of
@@ -14,6 +14,7 @@ cannot tell a bad deploy from a slow disk.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 
 from agent.evidence.models import Evidence
@@ -35,9 +36,26 @@ RESOURCE: dict[str, tuple[FaultType, float]] = {
     "gc": ("memory", 0.5),
     "disk": ("disk", 1.0),
     "saturation": ("resource-exhaustion", 1.0),
-    "backlog": ("resource-exhaustion", 0.8),
+    "backlog": ("resource-exhaustion", 1.0),
     "packet_loss": ("network-loss", 1.0),
+    "cache": ("resource-exhaustion", 1.0),
+    "locks": ("database", 0.8),
+    "surge": ("traffic-surge", 1.0),
 }
+# What an error line says, when it names its cause, in the order checked.
+LOG_CAUSES: tuple[tuple[re.Pattern[str], FaultType], ...] = (
+    (re.compile(r"(?i)(certificate|x509|ssl ?handshake|tls handshake|pkix|tls: )"), "config"),
+    (re.compile(r"(?i)(out ?of ?memory|oom ?kill|heap limit|cannot allocate memory)"), "memory"),
+    (re.compile(r"(?i)(no space left|disk full|volume full)"), "disk"),
+    (
+        re.compile(
+            r"(?i)(connection is not available|pool (is )?exhausted|acquire connection"
+            r"|too many connections|connection pool|pool size|max_?pending|overflow)"
+        ),
+        "resource-exhaustion",
+    ),
+    (re.compile(r"(?i)(deadlock|lock timeout|lock wait|canceling statement)"), "database"),
+)
 EXCEPTION_WORDS = ("exception", "traceback", "panic", "stack")
 FAILURES = {"errors", "availability", "trace_errors"}
 STRONG = 0.3
@@ -47,6 +65,13 @@ WIRE = 0.8
 VANISHED = 0.8
 FAILED_REQUESTS = 0.6
 SECOND_VOTE = 0.5
+TRAFFIC_RISE = 0.5
+DATASTORE = 0.8
+DATABASE_WORK = {"cpu", "locks", "saturation", "trace_self_time"}
+# Metric families of a capacity running out, and the generic failure votes they explain.
+EXHAUSTION = {"restarts", "disk", "saturation", "backlog", "cache", "locks"}
+GENERIC_FAILURES: set[FaultType] = {"code-error-return", "code-exception"}
+EXPLAINED_FAILURES = 0.5
 
 Vote = tuple[FaultType, float]
 TRACE_VOTES: dict[str, list[Vote]] = {
@@ -60,9 +85,9 @@ TRACE_VOTES: dict[str, list[Vote]] = {
 def classify(evidence: list[Evidence], kind: str = "service") -> FaultType:
     """The fault type best supported by one suspect's strong `evidence`."""
     strong = sorted((e for e in evidence if e.strength >= STRONG), key=lambda e: -e.strength)
+    if any(e.signal.startswith("security") for e in strong):
+        return "security"
     decided = next((CHANGE[e.signal] for e in strong if e.signal in CHANGE), None)
-    if decided is None and any(e.signal.startswith("security") for e in strong):
-        decided = "security"
     if decided is not None:
         return decided
     scores = _scores(strong, kind)
@@ -83,13 +108,30 @@ def _scores(strong: list[Evidence], kind: str) -> dict[FaultType, float]:
         scores[fault] = ranked[0] + SECOND_VOTE * (ranked[1] if len(ranked) > 1 else 0.0)
     if "network-delay" in scores:
         scores["network-delay"] -= _own_slowdown(strong)
+    if any(_exhausted(item) for item in strong):
+        # Requests fail when a capacity runs out: the failures are its symptom.
+        for fault in GENERIC_FAILURES & scores.keys():
+            scores[fault] *= EXPLAINED_FAILURES
     return scores
+
+
+def _exhausted(item: Evidence) -> bool:
+    """A capacity ran out: an exhaustion metric, or an error line naming one."""
+    if item.kind == "metric":
+        return item.signal in EXHAUSTION
+    return item.kind == "log" and any(
+        fault in {"memory", "disk", "resource-exhaustion"} for fault, _ in _log_votes(item)
+    )
 
 
 def _votes(item: Evidence, kind: str) -> list[Vote]:
     """The fault types `item` is a symptom of, with how surely."""
-    if kind in {"database", "external"} and _symptom(item):
-        return [("database" if kind == "database" else "dependency-down", 1.0)]
+    if kind == "external" and _symptom(item):
+        return [("dependency-down", 1.0)]
+    if kind == "database" and (_symptom(item) or item.signal in DATABASE_WORK):
+        # A database's own slowness, load and lock waits; a full disk or an OOM
+        # kill of its host still say so themselves.
+        return [("database", DATASTORE)]
     if item.kind == "metric":
         return _metric_votes(item)
     if item.kind == "log":
@@ -104,7 +146,9 @@ def _metric_votes(item: Evidence) -> list[Vote]:
         # A per-edge latency, measured by the caller: the wire.
         return [("network-delay", WIRE)]
     if item.signal == "traffic" and _rose(item):
-        return [("traffic-surge", 1.0)]
+        # Traffic rising is often retries or a neighbour's misses; a surge that
+        # enters at this service is the `surge` signal.
+        return [("traffic-surge", TRAFFIC_RISE)]
     if item.signal in FAILURES:
         return [("code-error-return", FAILED_REQUESTS)]
     return []
@@ -113,6 +157,9 @@ def _metric_votes(item: Evidence) -> list[Vote]:
 def _log_votes(item: Evidence) -> list[Vote]:
     if item.signal in {"log_new_error", "log_spike_error"}:
         text = f"{item.summary} {item.query.args.get('template', '')}".lower()
+        cause = next((fault for pattern, fault in LOG_CAUSES if pattern.search(text)), None)
+        if cause is not None:
+            return [(cause, 1.0)]
         if any(word in text for word in EXCEPTION_WORDS):
             return [("code-exception", 1.0)]
         return [("code-error-return", 1.0)]

@@ -14,24 +14,31 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from agent.evidence.models import Evidence
+from agent.evidence.surge import traffic_ratios
 from tools.telemetry.models import Topology
 
 # Evidence signal -> feature group.
+# `m_resource` is a resource working harder (it rises with load too);
+# `m_exhaustion` is one running out: restarts (OOM kills), a full disk, a pool,
+# queue or cache at capacity, lock waits.
 METRIC_GROUPS = {
     "cpu": "m_resource",
     "memory": "m_resource",
-    "disk": "m_resource",
-    "restarts": "m_resource",
     "gc": "m_resource",
-    "saturation": "m_resource",
     "node_cpu": "m_resource",
     "node_memory": "m_resource",
-    "backlog": "m_resource",
     "packet_loss": "m_resource",
+    "disk": "m_exhaustion",
+    "restarts": "m_exhaustion",
+    "saturation": "m_exhaustion",
+    "backlog": "m_exhaustion",
+    "cache": "m_exhaustion",
+    "locks": "m_exhaustion",
     "latency": "m_latency",
     "errors": "m_errors",
     "availability": "m_errors",
     "traffic": "m_traffic",
+    "surge": "m_surge",
 }
 LOG_GROUPS = {
     "log_new_error": "l_error",
@@ -49,6 +56,7 @@ TRACE_GROUPS = {
 }
 EVIDENCE_FEATURES: tuple[str, ...] = (
     "m_resource",
+    "m_exhaustion",
     "m_latency",
     "m_errors",
     "m_traffic",
@@ -62,6 +70,8 @@ EVIDENCE_FEATURES: tuple[str, ...] = (
     "t_dropped",
     "change",
     "memory",
+    "security",
+    "m_surge",
 )
 
 
@@ -72,6 +82,8 @@ class ServiceFeatures:
     service: str
     values: dict[str, float] = field(default_factory=dict)
     sources: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    # Inbound requests now over normal (1 when they did not rise or are unknown).
+    traffic_ratio: float = 1.0
 
     def raise_to(self, name: str, value: float, evidence_id: str) -> None:
         self.sources[name].append(evidence_id)
@@ -92,12 +104,16 @@ def evidence_features(
         for service, share in _owners(item, edge_owner, topology):
             feats = table.setdefault(service, ServiceFeatures(service))
             feats.raise_to(_group(item), item.strength * share, item.id)
+    for service, ratio in traffic_ratios(evidence).items():
+        table.setdefault(service, ServiceFeatures(service)).traffic_ratio = ratio
     return table
 
 
 def _group(item: Evidence) -> str:
     if item.kind == "metric":
         return METRIC_GROUPS.get(item.signal, "m_weak")
+    if item.signal.startswith("security"):
+        return "security"
     if item.kind == "log":
         return LOG_GROUPS[item.signal]
     if item.kind in {"change", "memory"}:

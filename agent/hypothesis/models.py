@@ -43,6 +43,11 @@ class Isolation(BaseModel):
     now: datetime | None = None
     notes: list[str] = Field(default_factory=list)
     engine: str = "deterministic"
+    harmed: list[str] | None = Field(
+        None,
+        description="Services whose request errors or latency clearly worsened"
+        " (agent.severity.harm); None when the telemetry had no metrics to tell.",
+    )
 
     def top(self) -> Hypothesis | None:
         return self.hypotheses[0] if self.hypotheses else None

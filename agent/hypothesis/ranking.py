@@ -33,7 +33,28 @@ CONTEXT = (
     "modalities",
     "below_similar",
     "external",
+    "errors_explained",
+    "latency_explained",
 )
+# What a callee's failure or slowness passes up to its callers, as features:
+# `*_SYMPTOMS` say how badly a service shows it, `*_PASSED_UP` are what a
+# caller shows of it (discounted when a callee shows it at least as badly).
+ERROR_SYMPTOMS = ("m_errors", "t_errors")
+ERROR_PASSED_UP = ("m_errors", "t_errors", "l_error", "l_vanished")
+LATENCY_SYMPTOMS = ("m_latency", "t_self")
+LATENCY_PASSED_UP = ("m_latency",)
+# What load does to a service (discounted when a surge from above floods it).
+LOAD_SYMPTOMS = tuple(
+    f
+    for f in EVIDENCE_FEATURES
+    if f not in {"m_traffic", "m_surge", "change", "memory", "security"}
+)
+SURGE_RATIO = 1.5
+# A strong security finding decides the suspect, as it decides the fault type:
+# an attack explains the errors and load around it, and the incident runs as
+# security. Not fitted: a fixed lead over any sum of ordinary symptoms.
+SECURITY_DECIDES = 0.5
+SECURITY_FIRST = 10.0
 PARAMETERS: tuple[str, ...] = (*EVIDENCE_FEATURES, *STANDOUT, *CONTEXT)
 WEIGHTS_FILE = Path(__file__).with_name("ranking_weights.json")
 STRONG = 0.3
@@ -43,27 +64,84 @@ PEERS = 5
 
 @dataclass(slots=True)
 class CaseMatrix:
-    """Everything the ranking needs about one incident, as arrays."""
+    """Everything the ranking needs about one incident, as arrays.
+
+    `observed` holds each service's evidence features as collected; `evidence`
+    is what the ranking reads: the same with the symptoms another service
+    explains discounted. Errors and latency propagate up the call graph, so a
+    caller's failures are discounted by how fully a service below it fails as
+    badly (the deepest service showing a symptom is the likelier cause); and a
+    service flooded by a traffic surge entering above it (its own inbound
+    traffic rose too) has its symptoms discounted by the surge's strength.
+    """
 
     services: list[str]
-    evidence: np.ndarray
+    observed: np.ndarray
     below: np.ndarray
     alert_names: np.ndarray
     below_alert: np.ndarray
     external: np.ndarray
+    traffic: np.ndarray | None = None
+    evidence: np.ndarray = field(init=False)
     standout: np.ndarray = field(init=False)
     modalities: np.ndarray = field(init=False)
+    errors_explained: np.ndarray = field(init=False)
+    latency_explained: np.ndarray = field(init=False)
+    flooded: np.ndarray = field(init=False)
+    attacked: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
+        observed = self.observed
+        self.errors_explained = _explained(observed, self.below, ERROR_SYMPTOMS)
+        self.latency_explained = _explained(observed, self.below, LATENCY_SYMPTOMS)
+        self.flooded = _flooded(observed, self.below, self.traffic)
+        security = observed[:, EVIDENCE_FEATURES.index("security")] if observed.size else None
+        self.attacked = (
+            (security >= SECURITY_DECIDES).astype(np.float64)
+            if security is not None
+            else np.zeros(len(observed))
+        )
+        evidence = observed.copy()
+        for columns, factor in (
+            (ERROR_PASSED_UP, 1.0 - self.errors_explained),
+            (LATENCY_PASSED_UP, 1.0 - self.latency_explained),
+            (LOAD_SYMPTOMS, 1.0 - self.flooded),
+        ):
+            index = [EVIDENCE_FEATURES.index(f) for f in columns]
+            evidence[:, index] *= factor[:, None]
+        self.evidence = evidence
         # Each value relative to the mean of the top few services on that feature.
-        top = np.sort(self.evidence, axis=0)[::-1][:PEERS].mean(axis=0)
-        self.standout = np.minimum(self.evidence / (0.1 + top), STANDOUT_CAP) / STANDOUT_CAP
+        top = np.sort(evidence, axis=0)[::-1][:PEERS].mean(axis=0)
+        self.standout = np.minimum(evidence / (0.1 + top), STANDOUT_CAP) / STANDOUT_CAP
         groups = [
             [i for i, f in enumerate(EVIDENCE_FEATURES) if f.startswith(p)]
             for p in ("m_", "l_", "t_")
         ]
-        present = [(self.evidence[:, g] > STRONG).any(axis=1) for g in groups]
+        present = [(evidence[:, g] > STRONG).any(axis=1) for g in groups]
         self.modalities = np.sum(present, axis=0).astype(np.float64)
+
+
+def _explained(observed: np.ndarray, below: np.ndarray, features: tuple[str, ...]) -> np.ndarray:
+    """How fully a service's symptom is matched by the same symptom in a service
+    below it (1 = a callee fails or slows at least as much)."""
+    if observed.size == 0:
+        return np.zeros(len(observed))
+    columns = [EVIDENCE_FEATURES.index(f) for f in features]
+    own = observed[:, columns].max(axis=1)
+    worst_below = np.where(below, own[None, :], 0.0).max(axis=1)
+    ratio = np.divide(worst_below, own, out=np.zeros_like(own), where=own > 0)
+    return np.where(own >= STRONG, np.minimum(1.0, ratio), 0.0)
+
+
+def _flooded(observed: np.ndarray, below: np.ndarray, traffic: np.ndarray | None) -> np.ndarray:
+    """For a service whose inbound traffic rose with a surge entering above it,
+    that surge's strength; else 0."""
+    if observed.size == 0 or traffic is None:
+        return np.zeros(len(observed))
+    surge = observed[:, EVIDENCE_FEATURES.index("m_surge")]
+    # above[j, i]: service i sits below service j.
+    from_above = np.where(below, surge[:, None], 0.0).max(axis=0)
+    return np.where(traffic >= SURGE_RATIO, from_above, 0.0)
 
 
 def build_case(
@@ -81,7 +159,7 @@ def build_case(
         below[i, [index[n] for n in graph.descendants(service) if n in index]] = True
     return CaseMatrix(
         services=services,
-        evidence=evidence,
+        observed=evidence,
         below=below,
         alert_names=np.array([s in alert_services for s in services], dtype=np.float64),
         # Below the alerting service *and* showing something: a service with no
@@ -89,6 +167,7 @@ def build_case(
         below_alert=np.array([s in below_alert for s in services], dtype=np.float64)
         * evidence.any(axis=1),
         external=np.array([graph.kind(s) == "external" for s in services], dtype=np.float64),
+        traffic=np.array([table[s].traffic_ratio for s in services], dtype=np.float64),
     )
 
 
@@ -107,9 +186,11 @@ def scores(weights: np.ndarray, case: CaseMatrix) -> np.ndarray:
             case.modalities,
             _worst_relative(base, case.below, difference=False),
             case.external,
+            case.errors_explained,
+            case.latency_explained,
         ]
     )
-    return base + context @ w_context
+    return base + context @ w_context + SECURITY_FIRST * case.attacked
 
 
 def _worst_relative(base: np.ndarray, reach: np.ndarray, difference: bool) -> np.ndarray:
@@ -166,7 +247,7 @@ class RankingModel(BaseModel):
             return []
         raw = scores(self.vector(), case)
         probs = softmax(raw)
-        order = np.lexsort((-raw, -case.evidence.any(axis=1).astype(np.float64)))
+        order = np.lexsort((-raw, -case.observed.any(axis=1).astype(np.float64)))
         top = float(probs[order[0]])
         calibrated = self.calibration.apply(top)
         rest = (1.0 - calibrated) / (1.0 - top) if top < 1.0 else 0.0

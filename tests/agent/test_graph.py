@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from agent.alert.models import Alert
+from agent.approval.models import Decision
 from agent.approval.service import ApprovalError
 from agent.config import TriageConfig, load_config
 from agent.context import build_context
 from agent.runner import TriageRunner
-from agent.state import Decision
 from tests.support.receiver import Receiver
 from tests.support.synthetic import SyntheticDataset
 from tools.telemetry.replay.backend import ReplayDataset

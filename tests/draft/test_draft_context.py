@@ -125,7 +125,14 @@ def _incident(**overrides: object) -> Incident:
                 text="決定：デプロイ凍結",
             ),
             TimelineEntry(
-                at=OPENED + timedelta(minutes=4), kind="chat", actor="Ken", text="restarted pods"
+                at=OPENED + timedelta(minutes=4),
+                kind="chat",
+                actor="Ken",
+                text="restarted pods",
+                data={"note_kind": "action"},
+            ),
+            TimelineEntry(
+                at=OPENED + timedelta(minutes=4), kind="chat", actor="Ken", text="why payment?"
             ),
             TimelineEntry(
                 at=OPENED + timedelta(minutes=5),

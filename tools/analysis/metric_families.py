@@ -40,6 +40,10 @@ def _unit_floor(metric: str, pct: float, seconds: float, default: float) -> floa
 _RULES: tuple[tuple[str, str, Direction, float, float], ...] = (
     # pattern, family, direction, weight, relative floor
     (r"(restart|oom|killed|crash)", "restarts", "up", 1.0, 0.0),
+    # A cache that stops hitting or starts evicting has run out of room.
+    (r"(hit_?ratio|hit_?rate)", "cache", "down", 1.0, 0.02),
+    (r"evict", "cache", "up", 0.9, 0.2),
+    (r"(lock_?wait|locks_?wait|deadlock|lock_?timeout)", "locks", "up", 0.8, 0.2),
     (r"(retrans|packet_loss|dropped|drop_rate)", "packet_loss", "up", 1.0, 0.1),
     (r"^client_.*latency|latency.*client", "client_latency", "up", 0.3, 0.3),
     (r"^node_cpu", "node_cpu", "up", 0.5, 0.1),
@@ -91,7 +95,8 @@ def _abs_floor(family: str, metric: str) -> float:
     if family in {"errors", "availability"}:
         return _unit_floor(metric, pct=0.5, seconds=0.0, default=1.0)
     if family == "restarts":
-        return 0.5
+        # One restart where the baseline had none is news (z = 5): an OOM kill, a crash.
+        return 0.2
     return 0.0
 
 

@@ -19,6 +19,7 @@ import numpy as np
 Direction = Literal["up", "down", "both"]
 
 IQR_TO_SIGMA = 1.349
+MAD_TO_SIGMA = 1.4826
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +36,8 @@ class Baseline:
         if clean.size == 0:
             return cls(float("nan"), float("nan"), 0)
         median = float(np.median(clean))
-        q1, q3 = np.percentile(clean, [25, 75])
-        scale = max(float(q3 - q1) / IQR_TO_SIGMA, abs_floor, rel_floor * abs(median), 1e-9)
+        mad = float(np.median(np.abs(clean - median)))
+        scale = max(mad * MAD_TO_SIGMA, abs_floor, rel_floor * abs(median), 1e-9)
         return cls(median, scale, int(clean.size))
 
 
@@ -51,10 +52,11 @@ class Baselines:
     @classmethod
     def of(cls, values: np.ndarray, abs_floor: np.ndarray, rel_floor: np.ndarray) -> Baselines:
         count = np.isfinite(values).sum(axis=1)
-        q1, median, q3 = row_quantiles(values, (0.25, 0.5, 0.75))
+        (median,) = row_quantiles(values, (0.5,))
+        (mad,) = row_quantiles(np.abs(values - median[:, None]), (0.5,))
         scale = np.maximum.reduce(
             [
-                (q3 - q1) / IQR_TO_SIGMA,
+                mad * MAD_TO_SIGMA,
                 abs_floor,
                 rel_floor * np.abs(median),
                 np.full(len(count), 1e-9),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,8 @@ from tools.telemetry.replay.format import (
 )
 from tools.telemetry.replay.store import ReplayStore
 
+REPLAY_LEAD = timedelta(minutes=5)
+
 
 class ReplayDataset:
     """A replay/1 folder: parsed telemetry, changes, topology and cases."""
@@ -59,6 +61,13 @@ class ReplayDataset:
 
     def cases(self) -> list[CaseRecord]:
         return load_cases(self.root)
+
+    def clock_after(self, alert_at: datetime) -> datetime:
+        """The triage clock for an alert replayed without one: a few minutes after
+        it fired (time for the evidence to show), never past the end of the data."""
+        latest = alert_at + REPLAY_LEAD
+        end = self.info.time_range[1] if self.info.time_range else None
+        return min(latest, end) if end else latest
 
     def at(self, now: datetime) -> ReplayBackend:
         """A backend that sees this dataset as of `now`."""

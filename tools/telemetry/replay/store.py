@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -54,6 +55,23 @@ def template_sql(column: str) -> str:
     for pattern, replacement in TEMPLATE_MASKS:
         expr = f"regexp_replace({expr}, '{_sql_text(pattern)}', '{_sql_text(replacement)}', 'g')"
     return f"left({expr}, {TEMPLATE_CHARS})"
+
+
+def _re2_compatible(pattern: str) -> re.Pattern[str]:
+    """`pattern` compiled to match as DuckDB's RE2 does: ASCII classes, and `\\s`
+    without the vertical tab (RE2's `\\s` is [\\t\\n\\f\\r ])."""
+    return re.compile(pattern.replace(r"\s", r"[\t\n\f\r ]"), re.ASCII)
+
+
+_PY_MASKS = tuple((_re2_compatible(p), r) for p, r in TEMPLATE_MASKS)
+
+
+def mask_template(message: str) -> str:
+    """The template of one log line, equal to what `template_sql` computes in DuckDB,
+    for stores that hand back raw lines (CloudWatch Logs, ...)."""
+    for pattern, replacement in _PY_MASKS:
+        message = pattern.sub(replacement, message)
+    return message[:TEMPLATE_CHARS]
 
 
 def _sql_text(text: str) -> str:

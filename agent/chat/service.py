@@ -1,0 +1,193 @@
+"""One chat turn: record the line, note what was done/decided/needed, answer with citations.
+
+Every line a responder sends enters the incident timeline (kind "chat"); an
+action, decision or need is marked so the next responder update carries it.
+Drafting requests make a new pending draft revision through the desk. Questions
+are answered offline from the evidence and tools, or by the LLM when it is on,
+falling back to the offline answer (and saying why) whenever the LLM fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from langchain_core.language_models import BaseChatModel
+from pydantic import BaseModel, Field
+
+from agent.chat import answers
+from agent.chat.answers import Answer
+from agent.chat.intents import Intent, match_intent
+from agent.chat.llm import llm_answer
+from agent.chat.lookup import Lookup, incident_now
+from agent.chat.notes import Note, recognise_note
+from agent.draft.context import NoteKind
+from agent.draft.models import Draft, Language
+from agent.incident.models import Incident
+from agent.llm.investigate import error_reason
+from agent.server.desk import Desk
+from tools.toolset import ToolCall
+
+ANSWER_IN_TIMELINE = 2_000
+CITATIONS_IN_TIMELINE = 20
+QUESTION_INTENTS = frozenset({"changes", "why", "errors", "metrics", "status", "unknown"})
+
+
+class NoteOut(BaseModel):
+    kind: NoteKind
+    text: str
+
+
+class ChatReply(BaseModel):
+    """The agent's answer to one chat line."""
+
+    incident_id: str
+    intent: str = Field(description="What the line was taken as (or 'note').")
+    language: Language
+    answer: str
+    citations: list[str] = Field(
+        default_factory=list, description="Evidence ids, tool calls, draft or policy refs."
+    )
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    note: NoteOut | None = Field(None, description="The action/decision/need recorded, if any.")
+    draft: Draft | None = Field(None, description="The new pending draft, for drafting requests.")
+    engine: str = "offline"
+    fallback_reason: str | None = None
+
+
+class ChatService:
+    """Chat about incidents through the desk (so every write is serialised and synced)."""
+
+    def __init__(self, desk: Desk, model: BaseChatModel | None = None) -> None:
+        self.desk = desk
+        self.model = model
+
+    def ask(self, incident_id: str, text: str, author: str) -> ChatReply:
+        incident = self.desk.store.get(incident_id)
+        line = text.strip()
+        note = recognise_note(line)
+        if note is not None:
+            return self._note(incident, note, line, author)
+        intent = self._intent(incident, line)
+        self.desk.record(incident.id, "chat", line, author, {"intent": intent.name})
+        if intent.draft_kind is not None:
+            draft = self.desk.redraft(incident.id, intent.draft_kind, author)
+            return self._reply(
+                incident,
+                intent.name,
+                intent.language,
+                author,
+                answers.draft_answer(draft, intent.language),
+                draft=draft,
+            )
+        return self._question(self.desk.store.get(incident.id), intent, line, author)
+
+    def _note(self, incident: Incident, note: Note, line: str, author: str) -> ChatReply:
+        intent = match_intent(line)
+        recorded = self.desk.record(
+            incident.id, "chat", note.text, author, {"note_kind": note.kind}
+        )
+        ref = f"timeline:{recorded.timeline[-1].at.isoformat()}"
+        answer = answers.note_answer(note, intent.language, ref)
+        return self._reply(
+            recorded,
+            "note",
+            intent.language,
+            author,
+            answer,
+            note=NoteOut(kind=note.kind, text=note.text),
+        )
+
+    def _question(self, incident: Incident, intent: Intent, line: str, author: str) -> ChatReply:
+        lookup = Lookup.of(self.desk.ctx, incident)
+        config = self.desk.ctx.config.llm
+        engine, reason = "offline", None
+        if (config.enabled or self.model is not None) and intent.name in QUESTION_INTENTS:
+            try:
+                if lookup.session is None:
+                    raise RuntimeError("no telemetry configured for the LLM's tools")
+                answer = llm_answer(
+                    line, intent.language, incident, lookup.session, config=config, model=self.model
+                )
+                return self._reply(
+                    incident,
+                    intent.name,
+                    intent.language,
+                    author,
+                    answer,
+                    calls=lookup.calls,
+                    engine=f"llm:{config.model}",
+                )
+            except Exception as error:
+                engine, reason = "offline", error_reason(error)
+                lookup = Lookup.of(self.desk.ctx, incident)
+        answer = self._offline(incident, intent, lookup)
+        return self._reply(
+            incident,
+            intent.name,
+            intent.language,
+            author,
+            answer,
+            calls=lookup.calls,
+            engine=engine,
+            fallback=reason,
+        )
+
+    def _offline(self, incident: Incident, intent: Intent, lookup: Lookup) -> Answer:
+        language = intent.language
+        by_intent: dict[str, Callable[[], Answer]] = {
+            "help": lambda: answers.help_answer(language),
+            "status": lambda: answers.status_answer(incident, language),
+            "why": lambda: answers.why_answer(incident, intent.service, language),
+            "changes": lambda: answers.changes_answer(incident, lookup, intent),
+            "errors": lambda: answers.errors_answer(incident, lookup, intent),
+            "metrics": lambda: answers.metrics_answer(incident, lookup, intent),
+            "oncall": lambda: answers.oncall_answer(
+                self.desk.ctx.policy, incident, intent, incident_now(self.desk.ctx, incident)
+            ),
+        }
+        chosen = by_intent.get(intent.name)
+        return chosen() if chosen else answers.unknown_answer(language)
+
+    def _intent(self, incident: Incident, line: str) -> Intent:
+        policy = self.desk.ctx.policy
+        services = {*incident.services, *(s.name for s in policy.services)}
+        if incident.isolation:
+            services |= {h.service for h in incident.isolation.hypotheses}
+            services |= {e.service for e in incident.isolation.evidence}
+        teams = {t.name for t in policy.teams}
+        return match_intent(line, services, teams)
+
+    def _reply(
+        self,
+        incident: Incident,
+        intent: str,
+        language: Language,
+        author: str,
+        answer: Answer,
+        *,
+        calls: list[ToolCall] | None = None,
+        note: NoteOut | None = None,
+        draft: Draft | None = None,
+        engine: str = "offline",
+        fallback: str | None = None,
+    ) -> ChatReply:
+        """Record the answer in the timeline (as the agent) and return it."""
+        data = {
+            "intent": intent,
+            "in_reply_to": author,
+            "citations": answer.citations[:CITATIONS_IN_TIMELINE],
+            "engine": engine,
+        }
+        self.desk.record(incident.id, "chat", answer.text[:ANSWER_IN_TIMELINE], "agent", data)
+        return ChatReply(
+            incident_id=incident.id,
+            intent=intent,
+            language=language,
+            answer=answer.text,
+            citations=answer.citations,
+            tool_calls=calls or [],
+            note=note,
+            draft=draft,
+            engine=engine,
+            fallback_reason=fallback,
+        )

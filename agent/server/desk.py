@@ -1,0 +1,185 @@
+"""The incident desk: every change to an incident, one at a time, in step with its run.
+
+The graph's nodes write whole incidents, so two writers interleaving would
+lose one's change. The desk holds one lock for every write (a triage run, a
+decision, a note, an acknowledgement, a resolution, an escalation) and, after
+each write outside the graph, hands the stored incident back to the waiting run
+(ServerRunner.sync). Reads need no lock: the store is SQLite in WAL mode.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from agent.approval.models import Decision
+from agent.context import TriageContext
+from agent.draft.models import Draft, DraftKind
+from agent.incident.memory import ConfirmedRootCause, resolved_record
+from agent.incident.models import Incident, TimelineKind
+from agent.incident.service import note
+from agent.incident.store import IncidentStore
+from agent.runner import RunOutcome
+from agent.server.drafting import escalation_page, redraft, with_draft
+from agent.server.escalation import due_escalations, step_key
+from agent.server.inbox import InboxItem
+from agent.server.runs import ServerRunner
+from knowledge.memory import LearnsResolved, Recollection
+from tools.telemetry.replay.format import FaultType
+
+log = logging.getLogger(__name__)
+
+
+class RootCause(BaseModel):
+    """What a responder confirmed when resolving: the memory learns from this."""
+
+    service: str = Field(min_length=1, max_length=256)
+    fault_type: FaultType = "unknown"
+    summary: str = Field(min_length=1, max_length=4000, description="What went wrong.")
+    resolution: str = Field(min_length=1, max_length=4000, description="What fixed it.")
+
+
+class Desk:
+    """Serialised writes to incidents; see the module docstring."""
+
+    def __init__(self, ctx: TriageContext, runner: ServerRunner | None = None) -> None:
+        self.ctx = ctx
+        self.runner = runner or ServerRunner(ctx)
+        self.lock = threading.RLock()
+
+    @property
+    def store(self) -> IncidentStore:
+        return self.ctx.store
+
+    def triage(
+        self, item: InboxItem, received_at: datetime, on_step: Callable[[str], None]
+    ) -> RunOutcome:
+        """Run (or resume) the inbox row's triage; a joined incident's own run is synced."""
+        with self.lock:
+            outcome = self.runner.triage(item.run_id, item.alerts, received_at, on_step)
+            if outcome.correlated != "new":
+                self.runner.sync(outcome.incident)
+            return outcome
+
+    def decide(self, incident_id: str, decision: Decision) -> RunOutcome:
+        """Approve or reject through the waiting run, so an approved draft is dispatched."""
+        with self.lock:
+            self.runner.sync(self.store.get(incident_id))
+            return self.runner.decide(incident_id, decision)
+
+    def record(
+        self,
+        incident_id: str,
+        kind: TimelineKind,
+        text: str,
+        actor: str,
+        data: dict[str, Any] | None = None,
+    ) -> Incident:
+        """One more timeline entry (a chat line, a note) by `actor`."""
+        return self._change(incident_id, lambda i, at: note(i, kind, text, actor, at, data=data))
+
+    def acknowledge(self, incident_id: str, by: str) -> Incident:
+        """Someone has the pages in hand: unacknowledged escalation stops."""
+
+        def apply(incident: Incident, at: datetime) -> Incident:
+            if incident.status != "open":
+                return incident
+            acked = incident.model_copy(update={"status": "acknowledged"})
+            return note(acked, "acknowledged", f"{by} acknowledged the incident.", by, at)
+
+        return self._change(incident_id, apply)
+
+    def resolve(self, incident_id: str, by: str, cause: RootCause) -> Incident:
+        """Resolved with the confirmed root cause, which the incident memory learns."""
+        resolved_at = self.ctx.clock()
+
+        def apply(incident: Incident, at: datetime) -> Incident:
+            root = {**cause.model_dump(), "by": by, "at": at.isoformat()}
+            done = incident.model_copy(update={"status": "resolved", "root_cause": root})
+            text = f"{by} resolved it: {cause.service} ({cause.fault_type}): {cause.summary}"
+            return note(done, "resolved", text, by, at, data={"resolution": cause.resolution})
+
+        resolved = self._change(incident_id, apply, at=resolved_at)
+        return self._teach(resolved, cause, resolved_at)
+
+    def redraft(self, incident_id: str, kind: DraftKind, by: str) -> Draft:
+        """A new pending revision of the `kind` draft from the incident as it is now."""
+        made: list[Draft] = []
+
+        def apply(incident: Incident, at: datetime) -> Incident:
+            updated, draft = redraft(self.ctx, incident, kind, by, at)
+            made.append(draft)
+            return updated
+
+        self._change(incident_id, apply)
+        return made[0]
+
+    def escalate(self, now: datetime | None = None) -> list[Draft]:
+        """A pending page for every unacknowledged step now due, with a timeline entry."""
+        at = now or self.ctx.clock()
+        drafted: list[Draft] = []
+        for candidate in self.store.recent(status="open", limit=200):
+            with self.lock:
+                incident = self.store.get(candidate.id)
+                steps = due_escalations(self.ctx.policy, incident, at)
+                if not steps:
+                    continue
+                for step in steps:
+                    number = 1 + sum(1 for e in incident.timeline if e.kind == "escalation")
+                    page = escalation_page(self.ctx, incident, step, number, at)
+                    incident = note(
+                        with_draft(incident, page),
+                        "escalation",
+                        f"Unacknowledged: {step.when}. Drafted a page to {step.to.name}"
+                        f" ({step.to.role}); waiting for approval.",
+                        "system",
+                        at,
+                        data={"step": step_key(step), "draft_id": page.id, "to": step.to.name},
+                    )
+                    drafted.append(page)
+                self._save(incident)
+        return drafted
+
+    def recollections(self, incident: Incident) -> list[Recollection]:
+        return self.runner.recollections(incident)
+
+    def _change(
+        self,
+        incident_id: str,
+        apply: Callable[[Incident, datetime], Incident],
+        at: datetime | None = None,
+    ) -> Incident:
+        with self.lock:
+            incident = apply(self.store.get(incident_id), at or self.ctx.clock())
+            return self._save(incident)
+
+    def _save(self, incident: Incident) -> Incident:
+        self.store.save(incident)
+        self.runner.sync(incident)
+        return incident
+
+    def _teach(self, incident: Incident, cause: RootCause, at: datetime) -> Incident:
+        """Hand the resolution to the memory, if it can learn; a failure is recorded, not raised."""
+        memory = self.ctx.memory
+        if not isinstance(memory, LearnsResolved):
+            log.info("the incident memory cannot learn resolutions; %s not remembered", incident.id)
+            return incident
+        top = incident.isolation.top() if incident.isolation else None
+        confirmed = ConfirmedRootCause(
+            service=cause.service,
+            fault_type=cause.fault_type,
+            description=cause.summary,
+            corrected=top is not None
+            and (top.service, top.fault_type) != (cause.service, cause.fault_type),
+        )
+        try:
+            memory.remember_resolved(resolved_record(incident, confirmed, cause.resolution, at))
+        except Exception as error:
+            text = f"The incident memory could not learn this resolution: {type(error).__name__}."
+            return self.record(incident.id, "note", text, "system", {"error": str(error)[:300]})
+        return incident

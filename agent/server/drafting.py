@@ -1,0 +1,55 @@
+"""New drafts after triage: a fresh revision built from the incident as it is now,
+and the page for the next responder when a page goes unacknowledged.
+
+Built by the same writers as the graph's drafts, from the same DraftContext, so
+nothing new can reach a message; responders' notes (actions, decisions, needs)
+enter the next revision, a question asked in chat does not.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from agent.context import TriageContext
+from agent.draft.models import Draft, DraftKind
+from agent.draft.write import write_draft
+from agent.incident.models import Incident
+from agent.incident.service import note
+from agent.nodes import draft_context
+from agent.routing.models import EscalationStep
+
+
+def redraft(
+    ctx: TriageContext, incident: Incident, kind: DraftKind, by: str, at: datetime
+) -> tuple[Incident, Draft]:
+    """`incident` with a new pending revision of its `kind` draft (or a first one)."""
+    fresh = write_draft(draft_context(ctx, incident, at), kind)
+    old = incident.draft(fresh.id)
+    revision = old.revision + 1 if old is not None else 1
+    fresh = fresh.model_copy(update={"revision": revision})
+    updated = with_draft(incident, fresh)
+    text = f"{by} asked for a new {kind} (revision {revision}); waiting for approval."
+    return note(updated, "draft", text, by, at, data={"draft_id": fresh.id}), fresh
+
+
+def escalation_page(
+    ctx: TriageContext, incident: Incident, step: EscalationStep, number: int, at: datetime
+) -> Draft:
+    """A page for the step's target, its own draft (own id, own PagerDuty dedup key)
+    so it reaches them instead of folding into the unacknowledged first page."""
+    if incident.routing is None:
+        raise ValueError(f"{incident.id} has no routing to escalate")
+    routing = incident.routing.model_copy(update={"paged": [step.to]})
+    context = draft_context(ctx, incident.model_copy(update={"routing": routing}), at)
+    page = write_draft(context, "page")
+    draft_id = f"{page.id}-escalation-{number}"
+    payload = {**page.payload, "dedup_key": f"{incident.id}/escalation-{number}"}
+    return page.model_copy(update={"id": draft_id, "payload": payload})
+
+
+def with_draft(incident: Incident, draft: Draft) -> Incident:
+    """`incident` with `draft` added, or replacing the draft of the same id."""
+    if incident.draft(draft.id) is None:
+        return incident.model_copy(update={"drafts": [*incident.drafts, draft]})
+    drafts = [draft if d.id == draft.id else d for d in incident.drafts]
+    return incident.model_copy(update={"drafts": drafts})

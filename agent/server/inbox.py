@@ -1,0 +1,298 @@
+"""The alert inbox: every accepted alert on disk before the sender hears 202.
+
+One SQLite file (WAL) under the data directory. A row is one request's new
+alerts, triaged as one run; `inbox_keys` holds one key per alert (source,
+fingerprint, start, status) so a redelivery finds its first copy instead of a
+second row. Rows move queued -> running -> done | failed; a server killed
+mid-triage leaves rows `running`, and `recover()` queues them again at start.
+
+Concurrent requests are committed in groups: each writer queues its insert and
+the first to take the lock commits everyone waiting, so one fsync covers many
+alerts without any of them being answered before it is durable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, TypeAdapter
+
+from agent.alert.models import Alert
+
+InboxState = Literal["queued", "running", "done", "failed"]
+ERROR_CHARS = 2_000
+_ALERTS = TypeAdapter(list[Alert])
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS inbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    source TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    body_sha256 TEXT NOT NULL,
+    alerts TEXT NOT NULL,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    incident_id TEXT,
+    correlated TEXT,
+    error TEXT,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS inbox_state ON inbox (state, id);
+CREATE TABLE IF NOT EXISTS inbox_keys (
+    key TEXT PRIMARY KEY,
+    inbox_id INTEGER NOT NULL REFERENCES inbox (id)
+);
+"""
+
+
+class InboxItem(BaseModel):
+    """One accepted request: its alerts and what became of their triage."""
+
+    id: int
+    source: str
+    received_at: datetime
+    body_sha256: str
+    alerts: list[Alert] = Field(default_factory=list)
+    state: InboxState
+    attempts: int = 0
+    incident_id: str | None = None
+    correlated: str | None = None
+    error: str | None = Field(None, description="The last triage failure, if any.")
+    updated_at: datetime
+
+    @property
+    def run_id(self) -> str:
+        """The graph thread for this row: stable, so a re-run resumes instead of repeating."""
+        return f"run-inbox-{self.id}"
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """What `put` did: a new row, or the row that already holds these alerts."""
+
+    inbox_id: int
+    duplicate: bool
+    alerts: int
+
+
+@dataclass
+class _Pending:
+    source: str
+    alerts: list[Alert]
+    received_at: datetime
+    body_sha256: str
+    done: threading.Event = field(default_factory=threading.Event)
+    result: Accepted | None = None
+    error: BaseException | None = None
+
+
+def alert_key(alert: Alert) -> str:
+    """The same condition, start and status is the same alert, however often it is sent."""
+    return f"{alert.source}|{alert.fingerprint}|{alert.starts_at.isoformat()}|{alert.status}"
+
+
+def body_digest(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+class Inbox:
+    """Durable intake and the triage work queue."""
+
+    def __init__(self, path: Path, synchronous: Literal["full", "normal"] = "full") -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        self._queue_lock = threading.Lock()
+        self._queue: list[_Pending] = []
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        self._db.execute("PRAGMA busy_timeout=10000")
+        self._db.executescript(SCHEMA)
+        self.arrived = threading.Event()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- intake ---------------------------------------------------------------------------
+
+    def put(
+        self, source: str, alerts: Sequence[Alert], received_at: datetime, body_sha256: str
+    ) -> Accepted:
+        """Store the alerts not seen before as one queued row; return once it is on disk."""
+        pending = _Pending(source, list(alerts), received_at, body_sha256)
+        with self._queue_lock:
+            self._queue.append(pending)
+        while not pending.done.is_set():
+            with self._lock:
+                if not pending.done.is_set():
+                    self._commit_queued()
+        if pending.error is not None:
+            raise pending.error
+        assert pending.result is not None
+        return pending.result
+
+    def _commit_queued(self) -> None:
+        """Commit every queued insert in one transaction (caller holds `_lock`)."""
+        with self._queue_lock:
+            batch, self._queue = self._queue, []
+        if not batch:
+            return
+        try:
+            with self._transaction() as db:
+                results = [self._insert(db, item) for item in batch]
+        except BaseException as error:
+            for item in batch:
+                item.error = error
+                item.done.set()
+            raise
+        for item, result in zip(batch, results, strict=True):
+            item.result = result
+            item.done.set()
+        if any(not r.duplicate for r in results):
+            self.arrived.set()
+
+    def _insert(self, db: sqlite3.Connection, item: _Pending) -> Accepted:
+        keys = {alert_key(a): a for a in item.alerts}
+        known = self._known(db, list(keys))
+        fresh = [a for k, a in keys.items() if k not in known]
+        if not fresh:
+            first = min(known.values()) if known else 0
+            return Accepted(inbox_id=first, duplicate=True, alerts=0)
+        stamp = item.received_at.isoformat()
+        cursor = db.execute(
+            "INSERT INTO inbox (source, received_at, body_sha256, alerts, state, updated_at)"
+            " VALUES (?, ?, ?, ?, 'queued', ?)",
+            (item.source, stamp, item.body_sha256, _ALERTS.dump_json(fresh).decode(), stamp),
+        )
+        row_id = int(cursor.lastrowid or 0)
+        db.executemany(
+            "INSERT INTO inbox_keys (key, inbox_id) VALUES (?, ?)",
+            [(alert_key(a), row_id) for a in fresh],
+        )
+        return Accepted(inbox_id=row_id, duplicate=False, alerts=len(fresh))
+
+    @staticmethod
+    def _known(db: sqlite3.Connection, keys: list[str]) -> dict[str, int]:
+        if not keys:
+            return {}
+        marks = ", ".join("?" for _ in keys)
+        rows = db.execute(f"SELECT key, inbox_id FROM inbox_keys WHERE key IN ({marks})", keys)
+        return {key: int(row_id) for key, row_id in rows}
+
+    # -- the work queue ---------------------------------------------------------------------
+
+    def recover(self, at: datetime) -> int:
+        """Queue again the rows a stopped server left running; how many there were."""
+        with self._lock, self._transaction() as db:
+            cursor = db.execute(
+                "UPDATE inbox SET state = 'queued', updated_at = ? WHERE state = 'running'",
+                (at.isoformat(),),
+            )
+            count = cursor.rowcount
+        if count:
+            self.arrived.set()
+        return count
+
+    def claim(self, limit: int, at: datetime) -> list[InboxItem]:
+        """Up to `limit` queued rows, oldest first, now marked running."""
+        with self._lock, self._transaction() as db:
+            rows = db.execute(
+                "SELECT id FROM inbox WHERE state = 'queued' ORDER BY id LIMIT ?", (limit,)
+            ).fetchall()
+            ids = [int(r[0]) for r in rows]
+            db.executemany(
+                "UPDATE inbox SET state = 'running', attempts = attempts + 1, updated_at = ?"
+                " WHERE id = ?",
+                [(at.isoformat(), i) for i in ids],
+            )
+        return [self.get(i) for i in ids]
+
+    def finish(self, item_id: int, incident_id: str, correlated: str, at: datetime) -> None:
+        self._update(
+            item_id,
+            "state = 'done', incident_id = ?, correlated = ?, error = NULL",
+            (incident_id, correlated),
+            at,
+        )
+
+    def fail(self, item_id: int, error: str, at: datetime) -> None:
+        self._update(item_id, "state = 'failed', error = ?", (error[:ERROR_CHARS],), at)
+
+    def retry(self, item_id: int, at: datetime) -> InboxItem:
+        """Queue a failed row again (after fixing what failed it)."""
+        self.get(item_id)
+        self._update(item_id, "state = 'queued'", (), at, where="state = 'failed'")
+        self.arrived.set()
+        return self.get(item_id)
+
+    def _update(
+        self, item_id: int, sets: str, params: tuple[object, ...], at: datetime, where: str = "1"
+    ) -> None:
+        with self._lock, self._transaction() as db:
+            db.execute(
+                f"UPDATE inbox SET {sets}, updated_at = ? WHERE id = ? AND {where}",
+                (*params, at.isoformat(), item_id),
+            )
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def get(self, item_id: int) -> InboxItem:
+        rows = self._select("WHERE id = ?", (item_id,))
+        if not rows:
+            raise KeyError(f"no inbox item {item_id}")
+        return rows[0]
+
+    def items(self, state: InboxState | None = None, limit: int = 100) -> list[InboxItem]:
+        """Newest first."""
+        where, params = ("WHERE state = ?", (state,)) if state else ("", ())
+        return self._select(f"{where} ORDER BY id DESC LIMIT ?", (*params, limit))
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            rows = self._db.execute("SELECT state, COUNT(*) FROM inbox GROUP BY state").fetchall()
+        return {state: int(n) for state, n in rows}
+
+    def alerts_stored(self) -> int:
+        with self._lock:
+            (n,) = self._db.execute("SELECT COUNT(*) FROM inbox_keys").fetchone()
+        return int(n)
+
+    def _select(self, tail: str, params: tuple[object, ...]) -> list[InboxItem]:
+        columns = (
+            "id, source, received_at, body_sha256, alerts, state, attempts, incident_id,"
+            " correlated, error, updated_at"
+        )
+        with self._lock:
+            rows = self._db.execute(f"SELECT {columns} FROM inbox {tail}", params).fetchall()
+        return [_item(row) for row in rows]
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+
+def _item(row: tuple[object, ...]) -> InboxItem:
+    names = (
+        "id", "source", "received_at", "body_sha256", "alerts", "state", "attempts",
+        "incident_id", "correlated", "error", "updated_at",
+    )  # fmt: skip
+    values = dict(zip(names, row, strict=True))
+    values["alerts"] = json.loads(str(values["alerts"]))
+    return InboxItem.model_validate(values)

@@ -1,0 +1,1 @@
+"""The war room: server-rendered pages over the incident store."""

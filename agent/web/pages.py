@@ -1,0 +1,149 @@
+"""The war room: the incident list and the incident page, live over server-sent events.
+
+Pages are rendered on the server by Jinja2 with autoescaping on, so alert
+names, log lines and chat text (all untrusted) are always text, never markup;
+a Content-Security-Policy refuses inline scripts as a second line. Decisions
+are made by the page's buttons posting to the same API everything else uses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from agent.incident.models import Incident
+from agent.server.deps import TOKEN_COOKIE, api_access, server_of
+from agent.server.routes.incidents import answers
+from agent.server.schemas import IncidentSummary
+from agent.web.plots import evidence_plots
+from tools.telemetry.replay.format import FAULT_TYPES
+
+TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).with_name("templates")),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+)
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
+    " object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+POLL_S = 1.0
+HEARTBEAT_S = 15.0
+STREAM_LIFETIME_S = 300.0
+LIST_LIMIT = 100
+
+router = APIRouter(tags=["war room"])
+guarded = APIRouter(tags=["war room"], dependencies=[Depends(api_access)])
+
+
+def render(template: str, **values: Any) -> HTMLResponse:
+    html = TEMPLATES.get_template(template).render(**values)
+    return HTMLResponse(html, headers={"Content-Security-Policy": CSP, "X-Frame-Options": "DENY"})
+
+
+def incident_stamp(incident: Incident) -> str:
+    """Changes whenever anything on the incident page would."""
+    states = "".join(d.state[0] for d in incident.drafts)
+    return f"{incident.updated_at.isoformat()}|{len(incident.timeline)}|{states}"
+
+
+@guarded.get("/", response_class=HTMLResponse, summary="The incident list")
+def incident_list(request: Request, partial: bool = False) -> HTMLResponse:
+    found = [IncidentSummary.of(i) for i in server_of(request).ctx.store.recent(limit=LIST_LIMIT)]
+    template = "_list.html" if partial else "list.html"
+    return render(template, incidents=found, stamp=_list_stamp(found))
+
+
+@guarded.get("/incidents/{incident_id}", response_class=HTMLResponse, summary="An incident's page")
+def incident_page(request: Request, incident_id: str, partial: bool = False) -> HTMLResponse:
+    server = server_of(request)
+    with answers():
+        incident = server.ctx.store.get(incident_id)
+    values = {
+        "incident": incident,
+        "plots": evidence_plots(server.ctx, incident),
+        "recollections": server.desk.recollections(incident),
+        "fault_types": FAULT_TYPES,
+        "stamp": incident_stamp(incident),
+    }
+    return render("_incident.html" if partial else "incident.html", **values)
+
+
+@guarded.get(
+    "/v1/incidents/{incident_id}/events",
+    summary="Server-sent events: `changed` whenever the incident changes",
+)
+async def incident_events(request: Request, incident_id: str) -> StreamingResponse:
+    store = server_of(request).ctx.store
+    with answers():
+        store.get(incident_id)
+    return _stream(request, lambda: incident_stamp(store.get(incident_id)))
+
+
+@guarded.get("/v1/events", summary="Server-sent events: `changed` whenever the list changes")
+async def list_events(request: Request) -> StreamingResponse:
+    store = server_of(request).ctx.store
+    return _stream(
+        request,
+        lambda: _list_stamp([IncidentSummary.of(i) for i in store.recent(limit=LIST_LIMIT)]),
+    )
+
+
+def _list_stamp(found: list[IncidentSummary]) -> str:
+    return "|".join(f"{i.id}:{i.updated_at.isoformat()}:{i.pending_drafts}" for i in found[:20])
+
+
+def _stream(request: Request, stamp: Callable[[], str]) -> StreamingResponse:
+    """A bounded event stream (the browser reconnects after STREAM_LIFETIME_S)."""
+
+    async def events() -> AsyncIterator[str]:
+        started = last_beat = time.monotonic()
+        last: str | None = None
+        yield "retry: 2000\n\n"
+        while time.monotonic() - started < STREAM_LIFETIME_S:
+            if await request.is_disconnected():
+                return
+            current = await run_in_threadpool(stamp)
+            if current != last:
+                last = current
+                yield f"event: changed\ndata: {current}\n\n"
+            elif time.monotonic() - last_beat > HEARTBEAT_S:
+                last_beat = time.monotonic()
+                yield ": keep-alive\n\n"
+            await asyncio.sleep(POLL_S)
+
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+
+
+@router.get("/login", response_class=HTMLResponse, summary="Sign in with the API token")
+def login_form() -> HTMLResponse:
+    return render("login.html", error=None)
+
+
+@router.post("/login", response_class=HTMLResponse, summary="Set the API token cookie")
+async def login(request: Request) -> Response:
+    server = server_of(request)
+    fields = parse_qs((await request.body()).decode("utf-8"))
+    given = (fields.get("token") or [""])[0]
+    name = server.config.server.api.token_env
+    expected = (server.env(name) or "") if name else ""
+    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        return render("login.html", error="That token is not this server's.")
+    reply = RedirectResponse("/", status_code=303)
+    reply.set_cookie(
+        TOKEN_COOKIE, given, httponly=True, samesite="strict", secure=request.url.scheme == "https"
+    )
+    return reply
+
+
+router.include_router(guarded)

@@ -1,0 +1,112 @@
+"""Small inline SVG plots of the series behind the top suspect's metric evidence.
+
+Each plot is one `query_metrics` call (the read-only tool, so the page shows
+the same numbers the engine and the chat cite) from the baseline's start to
+the triage clock, with the onset marked. The SVG holds only numbers and
+escaped text, so it can go into the page as markup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from html import escape
+
+from markupsafe import Markup
+
+from agent.chat.lookup import Lookup, incident_now
+from agent.context import TriageContext
+from agent.evidence.models import Evidence
+from agent.incident.models import Incident
+from tools.metrics import QueryMetricsOutput, SeriesPoints
+
+WIDTH, HEIGHT, PAD = 320, 90, 4
+MAX_PLOTS = 3
+POINTS = 60
+DEFAULT_SPAN = timedelta(minutes=60)
+
+
+@dataclass(frozen=True)
+class Plot:
+    """One series: what it is, the evidence it illustrates, the tool call, the SVG."""
+
+    title: str
+    evidence_id: str
+    call: str
+    svg: Markup
+
+
+def evidence_plots(ctx: TriageContext, incident: Incident) -> list[Plot]:
+    """Plots for the top suspect's metric evidence (at most MAX_PLOTS)."""
+    isolation = incident.isolation
+    top = isolation.top() if isolation else None
+    if isolation is None or top is None or ctx.telemetry is None:
+        return []
+    by_id = isolation.evidence_by_id()
+    metrics = [by_id[i] for i in top.evidence_ids if i in by_id and by_id[i].kind == "metric"]
+    lookup = Lookup.of(ctx, incident)
+    end = incident_now(ctx, incident)
+    start = isolation.baseline_start or end - DEFAULT_SPAN
+    plots = [_plot(lookup, e, start, end, isolation.onset) for e in metrics[:MAX_PLOTS]]
+    return [p for p in plots if p is not None]
+
+
+def _plot(
+    lookup: Lookup, evidence: Evidence, start: datetime, end: datetime, onset: datetime | None
+) -> Plot | None:
+    args = evidence.query.args
+    metric = args.get("metric")
+    if not metric:
+        return None
+    query = {
+        "service": evidence.service,
+        "metric": str(metric),
+        "instance": evidence.instance or "",
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "max_points": POINTS,
+        "max_series": 1,
+    }
+    output = lookup.run("query_metrics", query)
+    if not isinstance(output, QueryMetricsOutput) or not output.series:
+        return None
+    series = output.series[0]
+    where = f"{series.service}/{series.instance}" if series.instance else series.service
+    call = lookup.calls[-1].text() if lookup.calls else "query_metrics"
+    return Plot(f"{where} {series.metric}", evidence.id, call, sparkline(series, start, end, onset))
+
+
+def sparkline(
+    series: SeriesPoints, start: datetime, end: datetime, onset: datetime | None
+) -> Markup:
+    """The series as an SVG polyline over [start, end], with a dashed line at the onset."""
+    points = [(p.t, p.mean) for p in series.points if p.mean is not None]
+    span = max((end - start).total_seconds(), 1.0)
+    values = [v for _, v in points]
+    low, high = (min(values), max(values)) if values else (0.0, 1.0)
+    scale = (high - low) or 1.0
+
+    def x(at: datetime) -> float:
+        return PAD + (WIDTH - 2 * PAD) * min(max((at - start).total_seconds() / span, 0.0), 1.0)
+
+    def y(value: float) -> float:
+        return HEIGHT - PAD - (HEIGHT - 2 * PAD) * (value - low) / scale
+
+    line = " ".join(f"{x(t):.1f},{y(v):.1f}" for t, v in points)
+    marker = ""
+    if onset is not None and start <= onset <= end:
+        ox = x(onset)
+        marker = (
+            f'<line class="onset" x1="{ox:.1f}" y1="0" x2="{ox:.1f}" y2="{HEIGHT}"'
+            ' stroke="#c0392b" stroke-dasharray="3,3"/>'
+        )
+    label = escape(f"{series.metric}: {low:.4g} to {high:.4g}")
+    svg = (
+        f'<svg class="plot" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}"'
+        f' role="img" aria-label="{label}"><title>{label}</title>'
+        f'<rect x="0" y="0" width="{WIDTH}" height="{HEIGHT}" fill="#fafafa" stroke="#ddd"/>'
+        f'{marker}<polyline fill="none" stroke="#2c6fbb" stroke-width="1.5" points="{line}"/>'
+        "</svg>"
+    )
+    # Only numbers and escaped text went in above, so this is markup, not data.
+    return Markup(svg)

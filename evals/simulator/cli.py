@@ -1,0 +1,69 @@
+"""`triage simulate`: the simulator as a plug-in command of the `triage` CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from evals.simulator.faults import KINDS
+from evals.simulator.generate import Options, generate
+
+
+def simulate_command(  # noqa: PLR0917
+    out: Annotated[Path, typer.Option("--out", help="Dataset folder to write (replaced).")],
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same bytes.")] = 1,
+    cases: Annotated[int, typer.Option("--cases", min=1, help="How many incidents.")] = 20,
+    faults: Annotated[
+        str | None,
+        typer.Option(
+            "--faults", help=f"Comma-separated fault kinds (default all): {', '.join(KINDS)}."
+        ),
+    ] = None,
+    storm: Annotated[
+        int, typer.Option("--storm", min=0, help="Alert deliveries in alerts/<case>.jsonl.")
+    ] = 0,
+    storm_cases: Annotated[
+        int, typer.Option("--storm-cases", min=1, help="How many cases (the first ones) storm.")
+    ] = 1,
+    prefix: Annotated[str, typer.Option("--prefix", help="Case id prefix.")] = "sim",
+    name: Annotated[str | None, typer.Option("--name", help="Dataset name.")] = None,
+) -> None:
+    """Write a replay/1 dataset of simulated incidents in the Sakura Mart estate."""
+    chosen = tuple(f.strip() for f in faults.split(",") if f.strip()) if faults else ()
+    unknown = [f for f in chosen if f not in KINDS]
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown fault(s) {', '.join(unknown)}; known: {', '.join(KINDS)}"
+        )
+    console = Console()
+    summary = generate(
+        Options(
+            out=out,
+            seed=seed,
+            cases=cases,
+            faults=chosen,
+            storm=storm,
+            storm_cases=storm_cases,
+            prefix=prefix,
+            name=name,
+        )
+    )
+    console.print(
+        f"wrote {summary.cases} cases to {out} in {summary.seconds:.1f} s"
+        f" ({summary.bytes / 1e6:.1f} MB): "
+        + ", ".join(f"{k} {v}" for k, v in sorted(summary.fault_counts.items()))
+    )
+
+
+def _command_group() -> None:
+    """A no-op group callback (see evals.cli.register)."""
+
+
+def register(app: typer.Typer) -> None:
+    """Entry point of the `triage.commands` group: adds `triage simulate`."""
+    app.command("simulate")(simulate_command)
+    if app.registered_callback is None:
+        app.callback()(_command_group)

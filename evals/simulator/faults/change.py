@@ -1,0 +1,190 @@
+"""Change faults: a bad deploy (errors as the new pods come up) and a bad
+config push (errors the moment it is reloaded)."""
+
+from __future__ import annotations
+
+from evals.simulator.estate import Component
+from evals.simulator.faults.base import FaultContext, Outcome, rollout, symptom_alerts
+from evals.simulator.state import MessageFn
+from evals.simulator.vocab import app, java_stack
+
+
+def bad_deploy(ctx: FaultContext) -> Outcome:
+    """A rollout whose new code throws on a common path. Errors start on each
+    new pod as it replaces an old one; the change is minutes before the onset."""
+    svc, state = ctx.svc, ctx.state
+    start = max(ctx.minute - 1, 0)
+    change = rollout(state, ctx.culprit, start, ctx.case_no)
+    ctx.offset_s = float(ctx.rng.uniform(0, 20))
+    share = float(ctx.rng.uniform(0.25, 0.6))
+    for slot, (at, _) in enumerate(s[-1] for s in svc.names):
+        svc.own_err[slot, at + 1 :] += share
+        svc.self_mult[slot, at + 1 :] *= 1.15
+    svc.own_error = _exception(svc.component, change.to_version or "")
+    return Outcome(
+        f"bad deploy {change.summary}: new code path throws on a common request",
+        change_id=change.id,
+        alerts=symptom_alerts(state, ctx.culprit),
+    )
+
+
+# Where each Java service's new code throws: (class, method, line, what is null).
+NPE_SITES = {
+    "payment": (
+        "psp.PspResponseMapper",
+        "toAuthorisation",
+        88,
+        "jp.sakuramart.payment.psp.ChargeResponse.getThreeDsResult()",
+        "response",
+    ),
+    "checkout": (
+        "pricing.PriceCalculator",
+        "apply",
+        214,
+        "jp.sakuramart.checkout.model.Promotion.discountFor(long)",
+        "promotion",
+    ),
+    "inventory": (
+        "reservation.ReservationService",
+        "reserve",
+        131,
+        "jp.sakuramart.inventory.model.Warehouse.getCode()",
+        "warehouse",
+    ),
+}
+
+
+def _exception(component: Component, version: str) -> MessageFn:
+    name = component.name
+    pkg = name.split("-")[0]
+    runtime = component.runtime
+    if runtime == "java":
+        cls, method, line, call, var = NPE_SITES.get(
+            name,
+            ("service.Handler", "handle", 77, f"jp.sakuramart.{pkg}.model.Item.getId()", "item"),
+        )
+        stack = java_stack(
+            "java.lang.NullPointerException",
+            f'Cannot invoke "{call}" because "{var}" is null',
+            (
+                f"jp.sakuramart.{pkg}.{cls}.{method}({cls.rsplit('.', 1)[-1]}.java:{line})",
+                f"jp.sakuramart.{pkg}.service.{pkg.capitalize()}Service.handle"
+                f"({pkg.capitalize()}Service.java:96)",
+                "org.springframework.web.servlet.FrameworkServlet.service(FrameworkServlet.java:885)",
+            ),
+        )
+        return app(
+            component,
+            "ERROR",
+            lambda rng: "Servlet.service() for servlet [dispatcherServlet] threw exception",
+            stack,
+        )
+    if runtime == "node":
+        return app(
+            component,
+            "ERROR",
+            lambda rng: (
+                "TypeError: Cannot read properties of"
+                " undefined (reading 'currency')\n    at formatPrice"
+                " (/app/dist/lib/price.js:42:17)\n    at CartView.render"
+                " (/app/dist/routes/cart.js:118:9)"
+            ),
+        )
+    if runtime == "python":
+        return app(
+            component,
+            "ERROR",
+            lambda rng: (
+                "Exception in ASGI application\nTraceback"
+                ' (most recent call last):\n  File "/app/recs/ranking.py", line 77, in'
+                " rank\n    segment = profile['segment_id']\nKeyError: 'segment_id'"
+            ),
+        )
+    if runtime == "nginx":
+        return app(
+            component,
+            "ERROR",
+            lambda rng: (
+                "rewrite or internal redirection cycle while"
+                ' internally redirecting to "/index.html"'
+            ),
+        )
+    return app(
+        component,
+        "ERROR",
+        lambda rng: (
+            "panic recovered: runtime error: invalid memory"
+            f" address or nil pointer dereference [signal SIGSEGV] version={version}"
+            f"\ngoroutine {rng.integers(100, 9000)} [running]:\nmain.(*handler).serve(...)"
+            f"\n\t/src/{pkg}/handler.go:131 +0x1c4"
+        ),
+    )
+
+
+CONFIGS: dict[str, tuple[str, str, int]] = {
+    "api-gateway": (
+        "route cluster checkout-v2 points at port 8081 (service listens on 8080)",
+        "no healthy upstream",
+        503,
+    ),
+    "auth": (
+        "JWKS endpoint changed to https://idp.sakuramart.example/.well-known/jwks",
+        'fetch JWKS: Get "https://idp.sakuramart.example/.well-known/jwks": dial tcp:'
+        " lookup idp.sakuramart.example: no such host",
+        500,
+    ),
+    "search": (
+        "index alias 'products' switched to products-v43 (not built yet)",
+        "elastic: Error 404 (Not Found): no such index [products-v43]"
+        " [type=index_not_found_exception]",
+        500,
+    ),
+    "checkout": (
+        "payment.client.read-timeout set to 50ms (was 5000ms)",
+        "Read timed out after 50 ms calling payment",
+        500,
+    ),
+    "cart": (
+        "REDIS_URL switched to the decommissioned cache-legacy endpoint",
+        "Error: connect ECONNREFUSED 10.2.7.14:6379",
+        500,
+    ),
+}
+
+
+def bad_config(ctx: FaultContext) -> Outcome:
+    """A config push (ConfigMap, flag or secret) that breaks a request path as
+    soon as the pods reload it, with no restart."""
+    svc, state = ctx.svc, ctx.state
+    what, error, status = CONFIGS.get(ctx.culprit, CONFIGS["search"])
+    minute = max(ctx.minute - 1, 0)
+    change = rollout(
+        state,
+        ctx.culprit,
+        minute,
+        ctx.case_no,
+        kind="config",
+        summary=f"{ctx.culprit}: {what}",
+        actor=("k.goto", "s.ota", "m.aoki", "r.fujita")[int(ctx.rng.integers(0, 4))],
+    )
+    ctx.offset_s = change.ts - float(state.ts[ctx.minute]) + 15.0
+    on = ctx.on()
+    svc.own_err += float(ctx.rng.uniform(0.3, 0.7)) * on[None, :]
+    svc.error_status = status
+    svc.error_phrase = f"HTTP {status}"
+    svc.own_error = app(svc.component, "ERROR", lambda rng: error)
+    reload = on.copy()
+    reload[ctx.minute + 1 :] = 0.0
+    ctx.stream(
+        "INFO",
+        app(
+            svc.component,
+            "INFO",
+            lambda rng: f"configuration reloaded (checksum {rng.integers(10**7, 10**8):x})",
+        ),
+        reload * svc.pods,
+        traced=False,
+    )
+    return Outcome(
+        f"bad config push: {what}", change_id=change.id, alerts=symptom_alerts(state, ctx.culprit)
+    )

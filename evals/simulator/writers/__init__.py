@@ -1,0 +1,1 @@
+"""Writers: one module per telemetry kind, rendering a simulated case's state."""

@@ -1,0 +1,192 @@
+"""The incidents API: read, decide (through the graph, so dispatch happens), acknowledge,
+resolve; errors as JSON; OpenAPI documented."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from agent.config import TriageConfig
+from agent.server.app import Server, build_server, create_app
+from knowledge.records import PastIncident
+from tests.server.support import BEARER, ENV, case_body, server_config, wait_until
+from tests.support.receiver import Receiver
+from tests.support.synthetic import SyntheticDataset
+
+
+def drafts_of(client: TestClient, incident_id: str) -> dict[str, dict[str, object]]:
+    return {d["kind"]: d for d in client.get(f"/v1/incidents/{incident_id}/drafts").json()}
+
+
+def test_reading_an_incident(client: TestClient, incident_id: str) -> None:
+    (summary,) = client.get("/v1/incidents").json()
+    assert summary["id"] == incident_id and summary["suspect"] == "payment"
+    assert summary["pending_drafts"] >= 3
+    timeline = client.get(f"/v1/incidents/{incident_id}/timeline").json()
+    assert [e["kind"] for e in timeline][:5] == [
+        "opened", "investigation", "severity", "routing", "draft",
+    ]  # fmt: skip
+    hypotheses = client.get(f"/v1/incidents/{incident_id}/hypotheses").json()
+    cited = set(hypotheses["hypotheses"][0]["evidence_ids"])
+    assert cited <= {e["id"] for e in hypotheses["evidence"]}
+    assert client.get(f"/v1/incidents/{incident_id}/similar").json() == []
+
+
+def test_approving_the_page_pages_exactly_once(
+    client: TestClient, incident_id: str, pagerduty: Receiver
+) -> None:
+    page = drafts_of(client, incident_id)["page"]
+    url = f"/v1/incidents/{incident_id}/drafts/{page['id']}/approve"
+    reply = client.post(url, json={"by": "aki"})
+    assert reply.status_code == 200, reply.text
+    result = reply.json()
+    assert result["draft"]["state"] == "sent"
+    assert result["dispatches"][0]["approval_by"] == "aki"
+    assert page["id"] not in result["pending"]
+    (request,) = pagerduty.wait_for(1)
+    assert request.json()["payload"]["custom_details"]["approved_by"] == "aki"
+    again = client.post(url, json={"by": "aki"})
+    assert again.status_code == 409 and again.json()["error"] == "decision_refused"
+    assert len(pagerduty.requests) == 1
+
+
+def test_an_edit_is_sent_as_edited_and_a_rejection_needs_a_reason(
+    client: TestClient, incident_id: str, server: Server
+) -> None:
+    drafts = drafts_of(client, incident_id)
+    update = drafts["responder_update"]["id"]
+    edit = f"/v1/incidents/{incident_id}/drafts/{update}/edit"
+    reply = client.post(edit, json={"by": "aki", "body": "Rolled back payment to v1.4.2."})
+    assert reply.json()["draft"]["state"] == "sent"
+    assert "Rolled back payment" in Path(server.ctx.dispatch.outbox_path).read_text()
+    status = drafts["status_update"]["id"]
+    reject = f"/v1/incidents/{incident_id}/drafts/{status}/reject"
+    missing = client.post(reject, json={"by": "aki"})
+    assert missing.status_code == 422 and missing.json()["field"] == "reason"
+    rejected = client.post(reject, json={"by": "aki", "reason": "too early"}).json()
+    assert rejected["draft"]["state"] == "rejected"
+
+
+def test_who_decides_must_be_named(client: TestClient, incident_id: str) -> None:
+    page = drafts_of(client, incident_id)["page"]["id"]
+    reply = client.post(f"/v1/incidents/{incident_id}/drafts/{page}/approve", json={})
+    assert reply.status_code == 422 and reply.json()["field"] == "by"
+
+
+def test_unknown_ids_are_404_json(client: TestClient, incident_id: str) -> None:
+    assert client.get("/v1/incidents/INC-19990101-0001").json()["error"] == "not_found"
+    reply = client.post(f"/v1/incidents/{incident_id}/drafts/nope/approve", json={"by": "a"})
+    assert reply.status_code == 409 and "known drafts" in reply.json()["detail"]
+
+
+def test_a_note_made_while_waiting_survives_the_next_decision(
+    client: TestClient, incident_id: str, server: Server
+) -> None:
+    """The run holds its own copy of the incident; the desk hands it the stored one."""
+    client.post(f"/v1/incidents/{incident_id}/chat", json={"author": "aki", "text": "/need DBA"})
+    page = drafts_of(client, incident_id)["page"]["id"]
+    client.post(f"/v1/incidents/{incident_id}/drafts/{page}/approve", json={"by": "aki"})
+    kinds = [e.kind for e in server.ctx.store.get(incident_id).timeline]
+    assert "chat" in kinds and kinds[-1] == "dispatch"
+
+
+def test_acknowledge_and_resolve(client: TestClient, incident_id: str, server: Server) -> None:
+    learned: list[PastIncident] = []
+
+    class Memory:
+        def recall(self, query: object) -> list[object]:
+            return []
+
+        def remember_resolved(self, record: PastIncident) -> None:
+            learned.append(record)
+
+    server.ctx.memory = Memory()  # type: ignore[assignment]
+    acked = client.post(f"/v1/incidents/{incident_id}/acknowledge", json={"by": "aki"}).json()
+    assert acked["status"] == "acknowledged"
+    cause = {
+        "by": "aki",
+        "service": "payment",
+        "fault_type": "bad-deploy",
+        "summary": "v1.5.0 exhausted the DB pool",
+        "resolution": "rolled back to v1.4.2",
+    }
+    resolved = client.post(f"/v1/incidents/{incident_id}/resolve", json=cause).json()
+    assert resolved["status"] == "resolved"
+    incident = server.ctx.store.get(incident_id)
+    assert incident.root_cause is not None and incident.root_cause["service"] == "payment"
+    assert [e.kind for e in incident.timeline][-2:] == ["acknowledged", "resolved"]
+    (record,) = learned
+    assert (record.id, record.resolution) == (incident_id, cause["resolution"])
+    assert record.services[0] == "payment" and record.root_cause == cause["summary"]
+    assert "corrected" not in record.tags, "the agent's top suspect was right"
+
+
+def test_a_failed_triage_is_kept_on_the_inbox_row_and_can_be_retried(
+    tmp_path: Path, synthetic: SyntheticDataset
+) -> None:
+    server = build_server(server_config(None), tmp_path / "home", env=ENV.get)
+    with TestClient(create_app(server)) as client:
+        body = case_body(synthetic)
+        row = client.post("/v1/alerts/alertmanager", content=body, headers=BEARER).json()
+        failed = wait_until(
+            lambda: (
+                (i := client.get(f"/v1/inbox/{row['inbox_id']}").json())["state"] == "failed" and i
+            )
+        )
+        assert "no telemetry configured" in failed["error"]
+        assert client.get("/v1/inbox", params={"state": "failed"}).json()[0]["id"] == failed["id"]
+        again = client.post(f"/v1/inbox/{failed['id']}/retry").json()
+        assert again["state"] in {"queued", "running", "failed"}
+
+
+def test_the_api_token_guards_incidents_and_decisions(
+    tmp_path: Path, synthetic: SyntheticDataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = server_config(synthetic.root, api={"token_env": "TRIAGE_API_TOKEN"})
+    env = {**ENV, "TRIAGE_API_TOKEN": "api-secret"}
+    server = build_server(config, tmp_path / "home", env=env.get)
+    with TestClient(create_app(server, run_jobs=False)) as client:
+        assert client.get("/v1/incidents").status_code == 401
+        assert client.get("/").status_code == 401
+        ok = client.get("/v1/incidents", headers={"Authorization": "Bearer api-secret"})
+        assert ok.status_code == 200
+        login = client.post("/login", content="token=api-secret", follow_redirects=False)
+        assert login.status_code == 303
+        assert client.get("/v1/incidents").status_code == 200, "the cookie lets the page in"
+        assert client.get("/v1/health").status_code == 200
+
+
+def test_openapi_documents_every_route(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    tags = {t["name"] for t in spec["tags"]}
+    for path, methods in spec["paths"].items():
+        for method, operation in methods.items():
+            assert operation.get("summary"), f"{method} {path} has no summary"
+            assert set(operation.get("tags", [])) <= tags and operation["tags"], path
+    approve = spec["paths"]["/v1/incidents/{incident_id}/drafts/{draft_id}/approve"]["post"]
+    assert approve["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "DecisionResult"
+    )
+
+
+def test_config_file_carries_the_server_section(tmp_path: Path) -> None:
+    config = TriageConfig.model_validate({"server": {"port": 9000, "clock": "replay"}})
+    assert config.server.port == 9000 and config.server.sources["cloudwatch"].auth == "sns"
+
+
+def test_the_configured_incident_memory_learns_the_resolution(
+    client: TestClient, incident_id: str, server: Server
+) -> None:
+    cause = {
+        "by": "aki",
+        "service": "payment",
+        "fault_type": "bad-deploy",
+        "summary": "v1.5.0 exhausted the DB pool",
+        "resolution": "rolled back to v1.4.2",
+    }
+    assert client.post(f"/v1/incidents/{incident_id}/resolve", json=cause).status_code == 200
+    timeline = server.ctx.store.get(incident_id).timeline
+    assert timeline[-1].kind == "resolved"
+    assert not any("could not learn" in e.text for e in timeline)

@@ -1,0 +1,118 @@
+"""`triage doctor`: what works, and what is missing, named precisely."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError
+
+from tests.telemetry.conftest import Shifted, cloudwatch_config, prometheus_config
+from tests.telemetry.support.servers import NO_PROMETHEUS, PROMETHEUS, PROMTOOL
+from tools.telemetry.config import CloudWatchConfig, TelemetryConfig
+from tools.telemetry.doctor import Check, diagnose, explain
+
+
+def by_name(checks: list[Check]) -> dict[str, Check]:
+    return {f"{c.store}:{c.name}": c for c in checks}
+
+
+def test_cloudwatch_checks_pass_against_moto(loaded_moto: str, shifted: Shifted) -> None:
+    config = TelemetryConfig(backend="cloudwatch", cloudwatch=cloudwatch_config(loaded_moto))
+    checks = by_name(diagnose(config, shifted.case.now))
+    for name in ("identity", "log group /ecs/", "filter log events", "list metrics",
+                 "get metric data"):  # fmt: skip
+        assert checks[f"cloudwatch:{name}"].status == "ok", checks[f"cloudwatch:{name}"]
+    assert checks["cloudwatch:list metrics"].detail == "71 series"
+    assert checks["cloudwatch:identity"].detail.startswith("arn:aws:sts::")
+    assert "GetCallerIdentity" in checks["cloudwatch:queries"].detail
+
+
+def test_a_missing_log_group_is_named(loaded_moto: str, shifted: Shifted) -> None:
+    raw = cloudwatch_config(loaded_moto).model_dump(by_alias=True, exclude_defaults=True)
+    raw["logs"]["groups"].append({"name": "/ecs/ghost"})
+    config = TelemetryConfig(backend="cloudwatch", cloudwatch=CloudWatchConfig.model_validate(raw))
+    check = by_name(diagnose(config, shifted.case.now))["cloudwatch:log group /ecs/ghost"]
+    assert check.status == "fail"
+    assert check.detail == "log group /ecs/ghost does not exist in this account and region"
+
+
+@pytest.mark.parametrize(
+    ("error", "service", "expected"),
+    [
+        (ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}},
+                     "FilterLogEvents"), "logs", "missing IAM permission logs:FilterLogEvents"),
+        (ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "GetMetricData"),
+         "cloudwatch", "missing IAM permission cloudwatch:GetMetricData"),
+        (ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "AssumeRole"),
+         "sts", "missing IAM permission sts:AssumeRole on arn:aws:iam::1:role/read"),
+        (NoCredentialsError(), "sts", "no AWS credentials"),
+        (NoRegionError(), "logs", "no region"),
+    ],
+)  # fmt: skip
+def test_failures_say_what_to_grant_or_set(error: Exception, service: str, expected: str) -> None:
+    config = CloudWatchConfig(role_arn="arn:aws:iam::1:role/read")
+    assert explain(error, service, config).startswith(expected)
+
+
+def test_an_unreachable_prometheus_names_its_url() -> None:
+    config = TelemetryConfig.model_validate(
+        {"backend": "prometheus",
+         "prometheus": {"url": "http://127.0.0.1:9", "timeout_s": 2,
+                        "metrics": [{"match": '{service!=""}'}]}}
+    )  # fmt: skip
+    check = by_name(diagnose(config))["prometheus:ready"]
+    assert check.status == "fail"
+    assert "http://127.0.0.1:9/-/ready" in check.detail
+
+
+def test_a_missing_replay_dataset_fails(tmp_path: Path) -> None:
+    check = by_name(diagnose(TelemetryConfig(path=tmp_path / "nowhere")))["replay:dataset"]
+    assert check.status == "fail" and "nowhere" in check.detail
+
+
+@pytest.mark.skipif(PROMETHEUS is None or PROMTOOL is None, reason=NO_PROMETHEUS)
+def test_prometheus_checks_pass(prometheus: str, shifted: Shifted) -> None:
+    config = TelemetryConfig(backend="prometheus", prometheus=prometheus_config(prometheus))
+    checks = by_name(diagnose(config, shifted.case.now))
+    assert checks["prometheus:ready"].status == "ok"
+    assert checks['prometheus:metric {service!=""}'].detail == "7 services"
+    later = by_name(diagnose(config))  # now: the dataset is two days old
+    assert later['prometheus:metric {service!=""}'].status == "warn"
+
+
+def doctor(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "agent", "doctor", "--config", str(config), *args],
+        capture_output=True,
+        text=True,
+        env=os.environ,
+        check=False,
+    )
+
+
+def write_config(path: Path, telemetry: dict[str, Any]) -> Path:
+    path.write_text(yaml.safe_dump({"telemetry": telemetry}), encoding="utf-8")
+    return path
+
+
+def test_the_doctor_command(loaded_moto: str, shifted: Shifted, tmp_path: Path) -> None:
+    cloudwatch = cloudwatch_config(loaded_moto).model_dump(by_alias=True, exclude_defaults=True)
+    good = write_config(tmp_path / "good.yaml", {"backend": "cloudwatch", "cloudwatch": cloudwatch})
+    done = doctor(good, "--json", "--at", shifted.case.now.isoformat())
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert {line["status"] for line in lines} == {"ok"}
+    cloudwatch["logs"]["groups"].append({"name": "/ecs/ghost"})
+    bad = write_config(tmp_path / "bad.yaml", {"backend": "cloudwatch", "cloudwatch": cloudwatch})
+    done = doctor(bad)
+    assert done.returncode == 1 and "FAIL" in done.stdout and "ghost" in done.stdout
+    broken = write_config(tmp_path / "broken.yaml", {"backend": "prometheus"})
+    done = doctor(broken)
+    assert done.returncode == 2 and "telemetry" in done.stderr and "Traceback" not in done.stderr

@@ -1,0 +1,1 @@
+"""Prometheus's HTTP API as a metrics store."""
