@@ -5,6 +5,8 @@ from __future__ import annotations
 from agent.hypothesis.engine import isolate
 from evals.alert_intake import case_alerts
 from tests.support.synthetic import CULPRIT_CHANGE_ID, NEW_ERROR, SyntheticDataset
+from tools.telemetry.backend import TelemetryError
+from tools.telemetry.models import LogRecord, TemplateCounts
 from tools.telemetry.replay.backend import ReplayBackend
 
 
@@ -38,3 +40,26 @@ def test_confidences_are_a_distribution_and_every_service_is_ranked(
     assert isolation.hypotheses[: len(backed)] == backed  # suspects with evidence lead
     scores = [h.score for h in backed]
     assert scores == sorted(scores, reverse=True)
+
+
+class _LogsDown(ReplayBackend):
+    """The replay store whose log store fails, as a SIEM outage would."""
+
+    def _logs(self, *args: object, **kwargs: object) -> list[LogRecord]:
+        raise TelemetryError("logs store timed out")
+
+    def _log_template_counts(self, *args: object, **kwargs: object) -> TemplateCounts:
+        raise TelemetryError("logs store timed out")
+
+
+def test_a_failing_log_store_leaves_the_other_signals_and_says_so(
+    synthetic: SyntheticDataset, backend: ReplayBackend
+) -> None:
+    (case,) = synthetic.open().cases()
+    degraded = _LogsDown(backend.dataset, backend.now)
+    isolation = isolate(degraded, case_alerts(case))
+    top = isolation.top()
+    assert top is not None and top.service == synthetic.spec.fault_service
+    assert not [e for e in isolation.evidence if e.kind == "log"]
+    assert {"metric", "trace"} <= {e.kind for e in isolation.evidence}
+    assert any("logs store timed out" in note for note in isolation.notes)

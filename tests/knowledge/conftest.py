@@ -131,7 +131,7 @@ def wait_for_heartbeat(url: str, process: subprocess.Popen[bytes]) -> None:
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real `chroma run` on a free port of 127.0.0.1, stopped after the session."""
     if not CHROMA.exists() and shutil.which("chroma") is None:
-        pytest.skip("the chroma CLI is not installed")
+        raise RuntimeError("the chroma CLI is not installed (it comes with chromadb)")
     port = free_port()
     data = tmp_path_factory.mktemp("chroma-server")
     command = [str(CHROMA if CHROMA.exists() else "chroma"), "run", "--path", str(data)]

@@ -79,7 +79,8 @@ WEB_QUERY = (
 
 # -- parsing ------------------------------------------------------------------------------
 
-IPV4 = re.compile(r"(?<![\d.])((?:\d{1,3}\.){3}\d{1,3})(?![\d.])")
+# Not a version string: "Chrome/118.0.0.0" names no address.
+IPV4 = re.compile(r"(?<![\d./])((?:\d{1,3}\.){3}\d{1,3})(?![\d.])")
 REQUEST = re.compile(
     r'"(GET|POST|PUT|DELETE|HEAD|OPTIONS|PATCH|CONNECT|TRACE) (\S+) HTTP/[\d.]+"\s+(\d{3})\b'
 )
@@ -184,6 +185,30 @@ class Burst:
     expected: float
     z: float
     start_s: float
+
+    def finding(
+        self,
+        service: str,
+        signal: str,
+        summary: str,
+        *,
+        subject: str,
+        examples: tuple[str, ...] = (),
+        weight: float = 1.0,
+    ) -> SecurityFinding:
+        """This burst as a finding on `service`, its strength scaled by `weight`."""
+        return SecurityFinding(
+            service=service,
+            signal=signal,
+            z=self.z,
+            strength=strength_of(self.z) * weight,
+            current=self.peak,
+            expected=self.expected,
+            summary=summary,
+            subject=subject,
+            since_s=self.start_s,
+            examples=examples,
+        )
 
 
 def is_public(ip: str) -> bool:
@@ -438,22 +463,16 @@ def auth_failure_bursts(
             continue
         relayed = sum(access_request(ln.message) is not None for ln in window) > len(window) / 2
         out.append(
-            SecurityFinding(
-                service=service,
-                signal="security_auth_failures",
-                z=found.z,
-                # A proxy answering 401 relays a verdict; the service logging why decides.
-                strength=strength_of(found.z) * (RELAYED if relayed else 1.0),
-                current=found.peak,
-                expected=found.expected,
-                summary=(
-                    f"{service} logged {found.peak:.0f} failed logins in {PEAK_S / 60:.0f} minutes"
-                    f" (about {found.expected:.1f} expected) from {len(addresses)} addresses"
-                    f" against {len(users)} accounts: credential stuffing or password spraying."
-                ),
+            found.finding(
+                service,
+                "security_auth_failures",
+                f"{service} logged {found.peak:.0f} failed logins in {PEAK_S / 60:.0f} minutes"
+                f" (about {found.expected:.1f} expected) from {len(addresses)} addresses"
+                f" against {len(users)} accounts: credential stuffing or password spraying.",
                 subject=f"{len(addresses)} addresses",
-                since_s=found.start_s,
                 examples=_examples(window),
+                # A proxy answering 401 relays a verdict; the service logging why decides.
+                weight=RELAYED if relayed else 1.0,
             )
         )
     return out
@@ -501,20 +520,13 @@ def web_attacks(
         addresses = {ip for ln, _ in window for ip in public_ips(ln.message)}
         what = ", ".join(f"{n} {k}" for k, n in kinds.most_common())
         out.append(
-            SecurityFinding(
-                service=service,
-                signal="security_web_attack",
-                z=found.z,
-                strength=strength_of(found.z),
-                current=found.peak,
-                expected=found.expected,
-                summary=(
-                    f"{service} received {found.peak:.0f} requests with attack signatures in"
-                    f" {PEAK_S / 60:.0f} minutes ({what}; about {found.expected:.1f} usual)"
-                    f" from {len(addresses)} addresses."
-                ),
+            found.finding(
+                service,
+                "security_web_attack",
+                f"{service} received {found.peak:.0f} requests with attack signatures in"
+                f" {PEAK_S / 60:.0f} minutes ({what}; about {found.expected:.1f} usual)"
+                f" from {len(addresses)} addresses.",
                 subject=", ".join(sorted(addresses)[:3]),
-                since_s=found.start_s,
                 examples=_examples([ln for ln, _ in window]),
             )
         )
@@ -641,20 +653,13 @@ def _denied_calls(service: str, events: list[AuditEvent], split: Split) -> list[
             continue
         names = Counter(e.name for e in items if e.ts >= found.start_s)
         out.append(
-            SecurityFinding(
-                service=service,
-                signal="security_denied_api",
-                z=found.z,
-                strength=strength_of(found.z),
-                current=found.peak,
-                expected=found.expected,
-                summary=(
-                    f"{principal} was denied {found.peak:.0f} API calls in {PEAK_S / 60:.0f}"
-                    f" minutes (about {found.expected:.1f} usual):"
-                    f" {', '.join(n for n, _ in names.most_common(4))}."
-                ),
+            found.finding(
+                service,
+                "security_denied_api",
+                f"{principal} was denied {found.peak:.0f} API calls in {PEAK_S / 60:.0f}"
+                f" minutes (about {found.expected:.1f} usual):"
+                f" {', '.join(n for n, _ in names.most_common(4))}.",
                 subject=principal,
-                since_s=found.start_s,
             )
         )
     return out

@@ -82,21 +82,22 @@ class TelemetryBackend(ABC):
                 s.ts, s.values = s.ts[keep], s.values[keep]
         return series
 
-    @abstractmethod
     def _metric_series(
         self,
         window: TimeWindow,
         services: Sequence[str] | None,
         metrics: Sequence[str] | None,
         instances: Sequence[str] | None,
-    ) -> list[Series]: ...
+    ) -> list[Series]:
+        """The store's series; each `_kind` method defaults to "this store holds none"."""
+        return []
 
     def metric_keys(self, window: TimeWindow) -> list[SeriesKey]:
         """The series that have at least one sample in `window`."""
         return self._metric_keys(self._clamp(window))
 
-    @abstractmethod
-    def _metric_keys(self, window: TimeWindow) -> list[SeriesKey]: ...
+    def _metric_keys(self, window: TimeWindow) -> list[SeriesKey]:
+        return []
 
     # -- logs ---------------------------------------------------------------------
     def logs(
@@ -120,7 +121,6 @@ class TelemetryBackend(ABC):
         )
         return [r for r in records if to_epoch(r.ts) <= self._now_s][:limit]
 
-    @abstractmethod
     def _logs(
         self,
         window: TimeWindow,
@@ -130,7 +130,9 @@ class TelemetryBackend(ABC):
         contains: str | None,
         regex: str | None,
         limit: int,
-    ) -> list[LogRecord]: ...
+    ) -> list[LogRecord]:
+        """The store's lines; a store that holds no logs keeps this empty default."""
+        return []
 
     def log_template_counts(
         self,
@@ -148,14 +150,14 @@ class TelemetryBackend(ABC):
             *(getattr(counts, f)[keep] for f in TemplateCounts.__dataclass_fields__)
         )
 
-    @abstractmethod
     def _log_template_counts(
         self,
         window: TimeWindow,
         bucket_s: float,
         services: Sequence[str] | None,
         levels: Sequence[str] | None,
-    ) -> TemplateCounts: ...
+    ) -> TemplateCounts:
+        return no_template_counts()
 
     # -- traces -------------------------------------------------------------------
     def spans(self, window: TimeWindow, services: Sequence[str] | None = None) -> SpanFrame:
@@ -164,8 +166,9 @@ class TelemetryBackend(ABC):
         ended = frame.ts + frame.duration_ms / 1000.0 <= self._now_s
         return frame if ended.all() else frame.take(ended)
 
-    @abstractmethod
-    def _spans(self, window: TimeWindow, services: Sequence[str] | None) -> SpanFrame: ...
+    def _spans(self, window: TimeWindow, services: Sequence[str] | None) -> SpanFrame:
+        """The store's spans; a store that holds no traces keeps this empty default."""
+        return empty_span_frame()
 
     def span_stats(self, window: TimeWindow, bucket_s: float) -> SpanStats:
         """Spans summed per (bucket, service, operation, callee) over `window`.
@@ -185,12 +188,32 @@ class TelemetryBackend(ABC):
         """Deploys, config pushes and flag flips that started in `window`."""
         return [c for c in self._changes(self._clamp(window)) if to_epoch(c.ts) <= self._now_s]
 
-    @abstractmethod
-    def _changes(self, window: TimeWindow) -> list[Change]: ...
+    def _changes(self, window: TimeWindow) -> list[Change]:
+        return []
 
-    @abstractmethod
     def topology(self) -> Topology:
         """The call graph: declared where the store has one, else inferred."""
+        return Topology(source="empty")
+
+
+class EmptyBackend(TelemetryBackend):
+    """A store that holds nothing: what a kind with no configured source reads."""
+
+    name = "none"
+
+    def kinds(self) -> set[TelemetryKind]:
+        return set()
+
+    def services(self) -> list[str]:
+        return []
+
+
+def no_template_counts() -> TemplateCounts:
+    """The answer of a store that holds no logs."""
+    text = np.array([], dtype=object)
+    return TemplateCounts(
+        np.array([], dtype=np.float64), text, text, text, np.array([], dtype=np.int64), text
+    )
 
 
 def empty_span_frame() -> SpanFrame:

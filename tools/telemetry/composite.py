@@ -17,9 +17,8 @@ from typing import Any, Protocol
 import yaml
 from pydantic import ValidationError
 
-from tools.telemetry.backend import TelemetryBackend, TelemetryKind, empty_span_frame
+from tools.telemetry.backend import EmptyBackend, TelemetryBackend, TelemetryKind
 from tools.telemetry.config import KINDS, StoreName, TelemetryConfig, TelemetryConfigError
-from tools.telemetry.mapping import no_template_counts
 from tools.telemetry.metering import Usage
 from tools.telemetry.models import (
     Change,
@@ -59,6 +58,10 @@ class CompositeBackend(TelemetryBackend):
         backend = self.routes.get(kind)
         return backend if backend is not None and kind in backend.kinds() else None
 
+    def _source(self, kind: TelemetryKind) -> TelemetryBackend:
+        """The backend that holds `kind`, or an empty one."""
+        return self._route(kind) or EmptyBackend(self.now)
+
     def kinds(self) -> set[TelemetryKind]:
         kinds: set[TelemetryKind] = {k for k in self.routes if self._route(k) is not None}
         if self.declared is not None and self.declared.services:
@@ -74,8 +77,7 @@ class CompositeBackend(TelemetryBackend):
     def topology(self) -> Topology:
         if self.declared is not None:
             return self.declared
-        backend = self._route("topology")
-        return backend.topology() if backend is not None else Topology(source="empty")
+        return self._source("topology").topology()
 
     def _metric_series(
         self,
@@ -84,12 +86,10 @@ class CompositeBackend(TelemetryBackend):
         metrics: Sequence[str] | None,
         instances: Sequence[str] | None,
     ) -> list[Series]:
-        backend = self._route("metrics")
-        return backend.metric_series(window, services, metrics, instances) if backend else []
+        return self._source("metrics").metric_series(window, services, metrics, instances)
 
     def _metric_keys(self, window: TimeWindow) -> list[SeriesKey]:
-        backend = self._route("metrics")
-        return backend.metric_keys(window) if backend else []
+        return self._source("metrics").metric_keys(window)
 
     def _logs(
         self,
@@ -101,10 +101,7 @@ class CompositeBackend(TelemetryBackend):
         regex: str | None,
         limit: int,
     ) -> list[LogRecord]:
-        backend = self._route("logs")
-        if backend is None:
-            return []
-        return backend.logs(
+        return self._source("logs").logs(
             window, services=services, levels=levels, contains=contains, regex=regex, limit=limit
         )
 
@@ -115,26 +112,16 @@ class CompositeBackend(TelemetryBackend):
         services: Sequence[str] | None,
         levels: Sequence[str] | None,
     ) -> TemplateCounts:
-        backend = self._route("logs")
-        if backend is None:
-            return no_template_counts()
-        return backend.log_template_counts(window, bucket_s, services, levels)
+        return self._source("logs").log_template_counts(window, bucket_s, services, levels)
 
     def _spans(self, window: TimeWindow, services: Sequence[str] | None) -> SpanFrame:
-        backend = self._route("traces")
-        if backend is None:
-            return empty_span_frame()
-        return backend.spans(window, services)
+        return self._source("traces").spans(window, services)
 
     def _span_stats(self, window: TimeWindow, bucket_s: float) -> SpanStats:
-        backend = self._route("traces")
-        if backend is None:
-            return super()._span_stats(window, bucket_s)
-        return backend.span_stats(window, bucket_s)
+        return self._source("traces").span_stats(window, bucket_s)
 
     def _changes(self, window: TimeWindow) -> list[Change]:
-        backend = self._route("changes")
-        return backend.changes(window) if backend else []
+        return self._source("changes").changes(window)
 
 
 def _distinct(backends: Any) -> list[TelemetryBackend]:

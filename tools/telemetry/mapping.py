@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from tools.telemetry.models import Series, SeriesKey, TemplateCounts
+from tools.telemetry.models import Series, SeriesKey
 
 
 class ServiceNaming(BaseModel):
@@ -130,11 +130,3 @@ class SeriesBuilder:
             if keep.any():
                 out.append(Series(key=key, ts=ts[keep], values=values[keep]))
         return out
-
-
-def no_template_counts() -> TemplateCounts:
-    """The answer of a store that holds no logs."""
-    text = np.array([], dtype=object)
-    return TemplateCounts(
-        np.array([], dtype=np.float64), text, text, text, np.array([], dtype=np.int64), text
-    )

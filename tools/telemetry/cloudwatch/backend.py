@@ -13,14 +13,13 @@ from datetime import datetime
 
 import numpy as np
 
-from tools.telemetry.backend import TelemetryBackend, TelemetryKind, empty_span_frame
+from tools.telemetry.backend import TelemetryBackend, TelemetryKind
 from tools.telemetry.cloudwatch.changes import AwsChanges
 from tools.telemetry.cloudwatch.clients import AwsClients
 from tools.telemetry.cloudwatch.logs import CloudWatchLogs
 from tools.telemetry.cloudwatch.metrics import CloudWatchMetrics
 from tools.telemetry.cloudwatch.xray import XRay
 from tools.telemetry.config import CloudWatchConfig
-from tools.telemetry.mapping import no_template_counts
 from tools.telemetry.metering import QueryCounter
 from tools.telemetry.models import (
     Change,
@@ -140,13 +139,13 @@ class CloudWatchBackend(TelemetryBackend):
         levels: Sequence[str] | None,
     ) -> TemplateCounts:
         if self.store.logs is None:
-            return no_template_counts()
+            return super()._log_template_counts(window, bucket_s, services, levels)
         return self.store.logs.template_counts(window, bucket_s, services, levels)
 
     def _spans(self, window: TimeWindow, services: Sequence[str] | None) -> SpanFrame:
         xray = self.store.xray
         if xray is None or not xray.config.traces:
-            return empty_span_frame()
+            return super()._spans(window, services)
         frame = xray.spans(window)
         if services:
             frame = frame.take(np.isin(frame.service, list(services)))

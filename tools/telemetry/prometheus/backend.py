@@ -15,19 +15,14 @@ import threading
 from collections.abc import Sequence
 from datetime import datetime
 
-from tools.telemetry.backend import TelemetryBackend, TelemetryKind, empty_span_frame
+from tools.telemetry.backend import TelemetryBackend, TelemetryKind
 from tools.telemetry.config import PrometheusConfig, PromMetricRule
-from tools.telemetry.mapping import SeriesBuilder, keep_series, no_template_counts
+from tools.telemetry.mapping import SeriesBuilder, keep_series
 from tools.telemetry.metering import QueryCounter
 from tools.telemetry.models import (
-    Change,
-    LogRecord,
     Series,
     SeriesKey,
-    SpanFrame,
-    TemplateCounts,
     TimeWindow,
-    Topology,
 )
 from tools.telemetry.prometheus.client import PrometheusClient, values
 
@@ -72,9 +67,6 @@ class PrometheusBackend(TelemetryBackend):
                 names = {self.config.naming.resolve(v) for v in raw}
                 self._services = sorted(n for n in names if n)
             return list(self._services)
-
-    def topology(self) -> Topology:
-        return Topology(source="empty")
 
     # -- metrics ---------------------------------------------------------------------
     def key(self, rule: PromMetricRule, labels: dict[str, str]) -> SeriesKey | None:
@@ -130,34 +122,6 @@ class PrometheusBackend(TelemetryBackend):
             else:
                 keys |= {s.key for s in self._metric_series(window, None, [rule.as_ or ""], None)}
         return sorted(keys, key=lambda k: (k.service, k.instance, k.metric))
-
-    # -- what Prometheus does not hold ---------------------------------------------------
-    def _logs(
-        self,
-        window: TimeWindow,
-        *,
-        services: Sequence[str] | None,
-        levels: Sequence[str] | None,
-        contains: str | None,
-        regex: str | None,
-        limit: int,
-    ) -> list[LogRecord]:
-        return []
-
-    def _log_template_counts(
-        self,
-        window: TimeWindow,
-        bucket_s: float,
-        services: Sequence[str] | None,
-        levels: Sequence[str] | None,
-    ) -> TemplateCounts:
-        return no_template_counts()
-
-    def _spans(self, window: TimeWindow, services: Sequence[str] | None) -> SpanFrame:
-        return empty_span_frame()
-
-    def _changes(self, window: TimeWindow) -> list[Change]:
-        return []
 
 
 def _warn_duplicate(key: SeriesKey, expr: str) -> None:
