@@ -4,7 +4,8 @@ In an alert storm, one fault fires hundreds of alerts across its neighbours.
 Responders want one incident, so an alert joins an open incident when it is
 the same condition (fingerprint), or names the same service or a call-graph
 neighbour of one, or (when it names no service) the same system, within the
-correlation window. Only the alert's routing fields are read, never its text.
+correlation window (counted from the incident's last alert). Only the alert's
+routing fields are read, never its text.
 """
 
 from __future__ import annotations
@@ -50,14 +51,20 @@ def correlate(
     """Find the open incident these alerts belong to, if any."""
     dedup, related = keys_for(alerts, topology)
     since = now - window
-    same = store.open_with_keys(dedup, since)
+    same = _alerting_since(store.open_with_keys(dedup, since), since)
     if same:
         return Correlation(match="duplicate", incident=same[0], reason="same alert fingerprint")
-    near = store.open_with_keys(related, since)
+    near = _alerting_since(store.open_with_keys(related, since), since)
     if near:
         shared = sorted(related & near[0].lookup_keys())
         return Correlation(match="related", incident=near[0], reason=_reason(shared))
     return Correlation(match="new")
+
+
+def _alerting_since(incidents: list[Incident], since: datetime) -> list[Incident]:
+    """Those whose last alert came after `since`: a responder's later note or an
+    approval keeps an incident open, not its correlation window."""
+    return [i for i in incidents if i.last_alert_at() >= since]
 
 
 def _reason(shared: list[str]) -> str:

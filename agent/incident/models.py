@@ -70,6 +70,12 @@ class Incident(BaseModel):
     def draft(self, draft_id: str) -> Draft | None:
         return next((d for d in self.drafts if d.id == draft_id), None)
 
+    def last_alert_at(self) -> datetime:
+        """When an alert last opened or joined this incident (the correlation clock)."""
+        return max(
+            (e.at for e in self.timeline if e.kind in ("opened", "alert")), default=self.opened_at
+        )
+
     def lookup_keys(self) -> set[str]:
         """Keys that find this incident for dedup and correlation."""
         keys = {f"fp:{f}" for f in self.fingerprints} | {f"svc:{s}" for s in self.services}

@@ -109,6 +109,17 @@ def test_a_repeat_alert_joins_the_open_incident(
     assert again.incident.timeline[-1].kind == "alert"
 
 
+def test_the_window_counts_from_the_last_alert_not_the_last_approval(
+    runner: TriageRunner, alerts: list[Alert], case: CaseRecord
+) -> None:
+    first = runner.run(alerts, case.now)
+    page = next(d for d in first.incident.drafts if d.kind == "page")
+    runner.decide(first.incident.id, Decision(draft_id=page.id, action="approve", by="Aiko"))
+    window = timedelta(minutes=runner.ctx.config.correlation_window_min)
+    again = runner.run(alerts, case.now + window + timedelta(minutes=1))
+    assert again.correlated == "new" and again.incident.id != first.incident.id
+
+
 def test_an_unrelated_alert_opens_a_second_incident(
     runner: TriageRunner, alerts: list[Alert], case: CaseRecord
 ) -> None:
