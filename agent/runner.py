@@ -58,8 +58,17 @@ class TriageRunner:
         state = TriageState(
             run_id=run_id, alerts=alerts, received_at=received_at or self.ctx.clock()
         )
+        return self._advance(run_id, state, on_step)
+
+    def _advance(
+        self,
+        run_id: str,
+        start: TriageState | None,
+        on_step: Callable[[str], None] | None = None,
+    ) -> RunOutcome:
+        """Run the graph from `start` (None: from its last checkpoint) to the next stop."""
         for update in self.graph.stream(
-            state, _thread(run_id), context=self.ctx, stream_mode="updates"
+            start, _thread(run_id), context=self.ctx, stream_mode="updates"
         ):
             if on_step is not None:
                 for step in update:

@@ -41,11 +41,7 @@ class ServerRunner(TriageRunner):
         if snapshot.values and (snapshot.interrupts or not snapshot.next):
             return self._outcome(run_id)
         start = None if snapshot.values else self._start(run_id, alerts, received_at)
-        for update in self.graph.stream(start, thread, context=self.ctx, stream_mode="updates"):
-            if on_step is not None:
-                for step in update:
-                    on_step(step)
-        return self._outcome(run_id)
+        return self._advance(run_id, start, on_step)
 
     def _start(self, run_id: str, alerts: list[Alert], received_at: datetime) -> TriageState | None:
         """A fresh state, unless a killed run saved its incident before its first checkpoint:
