@@ -7,16 +7,17 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo test lint typecheck unit install eval clean chromium prometheus
 
-# What the product needs (the demo's install); the tools and baselines come on top for tests.
+# What the product needs (the demo's install; no .pyc pre-compiling, imports compile what
+# they use); the tools and baselines come on top for tests.
 $(BASE): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet --no-compile -e .
 	$(BIN)/python -m knowledge.install
 	touch $(BASE)
 
 $(STAMP): $(BASE)
-	$(BIN)/python -m pip install --quiet -e '.[dev,eval]'
+	$(BIN)/python -m pip install --quiet --no-compile -e '.[dev,eval]'
 	$(BIN)/python -m evals.baselines.install
 	touch $(STAMP)
 
