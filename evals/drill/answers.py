@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 
 class TeamAnswers(BaseModel):
@@ -42,10 +42,26 @@ class TeamAnswers(BaseModel):
         return [value] if isinstance(value, str) else value
 
 
+class AnswersError(ValueError):
+    """A team's answers file that cannot be read; the message names the file and field."""
+
+
 def load_answers(path: Path) -> TeamAnswers:
+    """The team's answers from YAML or JSON, or AnswersError saying what is wrong where."""
     text = path.read_text(encoding="utf-8")
-    data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    return TeamAnswers.model_validate(data or {})
+    try:
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as error:
+        kind = "JSON" if path.suffix == ".json" else "YAML"
+        raise AnswersError(f"{path}: not valid {kind}: {error}") from None
+    if data is not None and not isinstance(data, dict):
+        raise AnswersError(f"{path}: expected a mapping of answers (see `triage drill new`)")
+    try:
+        return TeamAnswers.model_validate(data or {})
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "answers"
+        raise AnswersError(f"{path}: {where}: {first['msg']}") from None
 
 
 TEMPLATE = """# Your team's answers. Fill in what you concluded; leave out what you did not.

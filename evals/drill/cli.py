@@ -8,10 +8,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from evals.drill.answers import load_answers
+from evals.drill.answers import AnswersError, load_answers
 from evals.drill.report import write
 from evals.drill.scenario import new_drill
 from evals.drill.score import score
+from tools.telemetry.replay.format import DatasetFormatError
 
 drill_app = typer.Typer(
     help="Incident drills: hidden scenarios and scorecards.", no_args_is_help=True
@@ -50,7 +51,11 @@ def score_command(
     out: Annotated[Path | None, typer.Option("--out", help="Report folder (default: DIR).")] = None,
 ) -> None:
     """Score a team's answers against the sealed truth, next to the agent's own run."""
-    card = score(drill_dir, load_answers(answers))
+    try:
+        card = score(drill_dir, load_answers(answers))
+    except (AnswersError, DatasetFormatError) as error:
+        Console(stderr=True, soft_wrap=True).print(f"error: {error}", markup=False)
+        raise typer.Exit(code=2) from None
     written = write(card, out or drill_dir)
     Console().print(
         f"{card.team}: {card.total('team'):.0f}/100, agent: {card.total('agent'):.0f}/100;"

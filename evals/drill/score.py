@@ -58,8 +58,11 @@ class Scorecard:
 
 def load_truth(root: Path) -> dict[str, Any]:
     """The sealed truth, refused if it no longer matches its recorded hash."""
-    text = (root / SEALED / "truth.json").read_text(encoding="utf-8")
-    manifest = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
+    sealed, manifest_path = root / SEALED / "truth.json", root / MANIFEST
+    if not sealed.is_file() or not manifest_path.is_file():
+        raise DatasetFormatError(f"{root}: not a drill folder (made by `triage drill new`)")
+    text = sealed.read_text(encoding="utf-8")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     if hashlib.sha256(text.encode()).hexdigest() != manifest["sealed_sha256"]:
         raise DatasetFormatError(f"{root / SEALED / 'truth.json'}: edited after sealing")
     truth: dict[str, Any] = json.loads(text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import typer
 import yaml
 from typer.testing import CliRunner
@@ -112,6 +113,34 @@ def test_drill_round_trip(tmp_path: Path) -> None:
     card = score(root, TeamAnswers(team="blue", root_cause_service="nope"))
     assert card.total("team") == 0
     assert write(card, tmp_path / "again")
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "says"),
+    [
+        ("answers.json", "not json", "answers.json: not valid JSON"),
+        ("answers.yaml", "time_to_detect_min: -3\n", "time_to_detect_min: Input should be"),
+        ("answers.yaml", "team: a\nguess: db\n", "answers.yaml: guess: Extra inputs"),
+        ("answers.yaml", "- a list\n", "expected a mapping of answers"),
+    ],
+)
+def test_bad_answers_get_a_clear_error(tmp_path: Path, name: str, text: str, says: str) -> None:
+    answers = tmp_path / name
+    answers.write_text(text)
+    result = CliRunner().invoke(
+        _app(), ["drill", "score", str(tmp_path), "--answers", str(answers)]
+    )
+    assert result.exit_code == 2
+    assert says in result.output and "Traceback" not in result.output
+
+
+def test_scoring_a_folder_that_is_no_drill_says_so(tmp_path: Path) -> None:
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("team: a\n")
+    result = CliRunner().invoke(
+        _app(), ["drill", "score", str(tmp_path), "--answers", str(answers)]
+    )
+    assert result.exit_code == 2 and "not a drill folder" in result.output
 
 
 def test_sealed_truth_is_checked(tmp_path: Path) -> None:
