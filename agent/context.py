@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 
-from agent.config import Language, TriageConfig, data_dir
+from agent.config import ConfigError, Language, TriageConfig, data_dir
 from agent.dispatch.config import DispatchConfig
 from agent.incident.store import IncidentStore
 from agent.policy.load import default_policy, load_policy
@@ -64,7 +64,10 @@ class TriageContext:
 
     def backend(self, now: datetime) -> TelemetryBackend:
         if self.telemetry is None:
-            raise RuntimeError("no telemetry configured: pass --telemetry or set telemetry.path")
+            raise ConfigError(
+                "no telemetry configured: pass --telemetry DATASET or set telemetry in"
+                " triage.yaml (see config/triage.example.yaml)"
+            )
         return self.telemetry(now)
 
 

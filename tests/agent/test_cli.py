@@ -54,6 +54,19 @@ def test_a_malformed_alert_is_refused_naming_the_field(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
+def test_without_telemetry_run_refuses_before_recording_anything(
+    tmp_path: Path, case: CaseRecord
+) -> None:
+    alert = tmp_path / "alert.json"
+    alert.write_text(json.dumps(case.alert.payload), encoding="utf-8")
+    home = str(tmp_path / "home")
+    done = triage("run", str(alert), "--data-dir", home)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "no telemetry configured" in done.stderr and "--telemetry" in done.stderr
+    listed = triage("incidents", "--data-dir", home)
+    assert listed.returncode == 0 and "INC-" not in listed.stdout
+
+
 def test_an_unknown_incident_is_a_clear_error(tmp_path: Path) -> None:
     done = triage("drafts", "INC-19990101-0001", "--data-dir", str(tmp_path / "home"))
     assert done.returncode == 2
