@@ -1,8 +1,10 @@
 """The triage graph, top to bottom: from an alert to approved, dispatched messages.
 
     open_or_attach ─┬─ (repeat or related alert) ──────────────────────────────► END
-                    └─ investigate → recall → assess_severity → route_incident → draft
-                         → await_approval ⇄ send_approved ─(all drafts decided)─► END
+                    └─ investigate → llm_review → recall → assess_severity → route_incident
+                         → draft → await_approval ⇄ send_approved ─(all decided)─► END
+
+`llm_review` does nothing unless a model is configured (agent.llm).
 
 `await_approval` is a LangGraph interrupt: the run stops, the checkpoint is on
 disk (agent.checkpoint), and any process may resume it with a person's
@@ -27,6 +29,7 @@ def build_graph(checkpointer: BaseCheckpointSaver) -> TriageGraph:
     graph = StateGraph(TriageState, context_schema=TriageContext)
     graph.add_node("open_or_attach", nodes.open_or_attach)
     graph.add_node("investigate", nodes.investigate)
+    graph.add_node("llm_review", nodes.llm_review)
     graph.add_node("recall", nodes.recall)
     graph.add_node("assess_severity", nodes.assess_severity)
     graph.add_node("route_incident", nodes.route_incident)
@@ -36,7 +39,8 @@ def build_graph(checkpointer: BaseCheckpointSaver) -> TriageGraph:
 
     graph.add_edge(START, "open_or_attach")
     graph.add_conditional_edges("open_or_attach", nodes.after_open, ["investigate", END])
-    graph.add_edge("investigate", "recall")
+    graph.add_edge("investigate", "llm_review")
+    graph.add_edge("llm_review", "recall")
     graph.add_edge("recall", "assess_severity")
     graph.add_edge("assess_severity", "route_incident")
     graph.add_edge("route_incident", "draft")

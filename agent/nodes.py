@@ -18,6 +18,7 @@ from agent.draft.lint import check_external, is_outside
 from agent.draft.write import write_drafts
 from agent.evidence.memory import recall_into
 from agent.hypothesis.engine import alert_services, isolate
+from agent.hypothesis.models import Isolation
 from agent.incident.correlate import correlate
 from agent.incident.models import Incident, TimelineKind
 from agent.incident.service import attach, note, open_incident
@@ -77,29 +78,39 @@ def after_open(state: TriageState) -> str:
 
 
 def investigate(state: TriageState, runtime: Runtime[TriageContext]) -> Update:
-    """The isolation engine (metrics, logs, traces, changes in parallel), then the LLM if on."""
+    """The isolation engine: metrics, logs, traces, changes and security scans in parallel."""
     ctx, at = runtime.context, state.received_at
-    backend = ctx.backend(at)
-    isolation = isolate(backend, state.alerts)
+    isolation = isolate(ctx.backend(at), state.alerts)
+    return _investigated(ctx, _incident(state), isolation, at)
+
+
+def llm_review(state: TriageState, runtime: Runtime[TriageContext]) -> Update:
+    """With a model configured, the LLM investigates with the same tools and may re-rank
+    the evidence-backed suspects; any failure keeps the engine's result and says so."""
+    ctx, at = runtime.context, state.received_at
     incident = _incident(state)
-    if ctx.config.llm.enabled:
-        outcome = llm_isolation(backend, state.alerts, isolation, ctx.config.llm)
-        isolation = outcome.isolation
-        if outcome.fallback_reason:
-            text = (
-                f"LLM investigation failed ({outcome.fallback_reason}); deterministic result kept."
-            )
-            incident = note(incident, "fallback", text, ctx.actor, at)
+    if not ctx.config.llm.enabled or incident.isolation is None:
+        return {}
+    outcome = llm_isolation(ctx.backend(at), state.alerts, incident.isolation, ctx.config.llm)
+    if outcome.fallback_reason:
+        text = f"LLM investigation failed ({outcome.fallback_reason}); deterministic result kept."
+        return _record(ctx, incident, "fallback", text, at)
+    return _investigated(ctx, incident, outcome.isolation, at)
+
+
+def _investigated(
+    ctx: TriageContext, incident: Incident, isolation: Isolation, at: datetime
+) -> Update:
+    """`incident` with `isolation`, its verdict in the timeline."""
     top = isolation.top()
     summary = (
         f"{isolation.verdict}: {top.service} ({top.fault_type}, {top.confidence:.0%})."
         if top
         else "No suspect."
     )
-    incident = incident.model_copy(update={"isolation": isolation})
     return _record(
         ctx,
-        incident,
+        incident.model_copy(update={"isolation": isolation}),
         "investigation",
         f"{summary} {isolation.verdict_reason}",
         at,
