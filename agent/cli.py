@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.panel import Panel
 
 from agent.alert.errors import AlertParseError, SnsSubscriptionConfirmation
 from agent.alert.models import Alert
@@ -312,8 +313,21 @@ def demo(home: HomeOption = None) -> None:
         outcome.incident.id, Decision(draft_id=page.id, action="approve", by="demo")
     )
     console.rule("Approved the page as 'demo': it went to the outbox")
-    console.print(Path(ctx.dispatch.outbox_path).read_text(encoding="utf-8"), markup=False)
+    _show_sent(Path(ctx.dispatch.outbox_path))
     _next_steps(decided, demo_home)
+
+
+def _show_sent(outbox: Path) -> None:
+    """What the outbox received: who approved what, and the page as the on-call reads it."""
+    for line in outbox.read_text(encoding="utf-8").splitlines():
+        sent = json.loads(line)
+        console.print(
+            f"{sent['kind']} {sent['draft_id']} → {sent['audience']} via {sent['channel']},"
+            f" approved by {sent['approved_by']}, cites {', '.join(sent['evidence_ids'])}",
+            markup=False,
+        )
+        console.print(Panel(sent["body"], title=sent["title"]), markup=False)
+    console.print(f"Full records, PagerDuty Events v2 payload included: {outbox}", markup=False)
 
 
 def _next_steps(outcome: RunOutcome, home: Path) -> None:
