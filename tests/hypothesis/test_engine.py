@@ -6,7 +6,7 @@ from agent.hypothesis.engine import isolate
 from evals.alert_intake import case_alerts
 from tests.support.synthetic import CULPRIT_CHANGE_ID, NEW_ERROR, SyntheticDataset
 from tools.telemetry.backend import TelemetryError
-from tools.telemetry.models import LogRecord, TemplateCounts
+from tools.telemetry.models import LogQuery, LogRecord, TemplateCounts
 from tools.telemetry.replay.backend import ReplayBackend
 
 
@@ -45,7 +45,7 @@ def test_confidences_are_a_distribution_and_every_service_is_ranked(
 class _LogsDown(ReplayBackend):
     """The replay store whose log store fails, as a SIEM outage would."""
 
-    def _logs(self, *args: object, **kwargs: object) -> list[LogRecord]:
+    def _logs(self, query: LogQuery) -> list[LogRecord]:
         raise TelemetryError("logs store timed out")
 
     def _log_template_counts(self, *args: object, **kwargs: object) -> TemplateCounts:

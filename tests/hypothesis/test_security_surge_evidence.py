@@ -27,6 +27,7 @@ from tools.analysis.split import Split
 from tools.telemetry.backend import TelemetryBackend, TelemetryKind, empty_span_frame
 from tools.telemetry.models import (
     Change,
+    LogQuery,
     LogRecord,
     Series,
     SeriesKey,
@@ -169,25 +170,17 @@ class LogStore(TelemetryBackend):
     def _metric_keys(self, window: TimeWindow) -> list[SeriesKey]:
         return []
 
-    def _logs(
-        self,
-        window: TimeWindow,
-        *,
-        services: Sequence[str] | None,
-        levels: Sequence[str] | None,
-        contains: str | None,
-        regex: str | None,
-        limit: int,
-    ) -> list[LogRecord]:
-        self.searches.append(regex)
-        pattern = re.compile(regex) if regex else None
+    def _logs(self, query: LogQuery) -> list[LogRecord]:
+        self.searches.append(query.regex)
+        pattern = re.compile(query.regex) if query.regex else None
+        window = query.window
         found = [
             r
             for r in self.records
             if window.start_s <= to_epoch(r.ts) <= window.end_s
             and (pattern is None or pattern.search(r.message))
         ]
-        return found[:limit]
+        return found[: query.limit]
 
     def _log_template_counts(
         self,

@@ -32,7 +32,7 @@ from tools.telemetry.cloudwatch.insights import (
 from tools.telemetry.cloudwatch.logs import CloudWatchLogs, LineParser, LogGroup, plain_term
 from tools.telemetry.config import AwsConfig, CloudWatchLogsConfig
 from tools.telemetry.metering import QueryCounter
-from tools.telemetry.models import TemplateCounts, TimeWindow, from_epoch
+from tools.telemetry.models import LogQuery, TemplateCounts, TimeWindow, from_epoch
 
 # -- FilterLogEvents against moto -----------------------------------------------------
 
@@ -208,7 +208,7 @@ def test_lines_through_insights(stubbed: tuple[CloudWatchLogs, Stubber]) -> None
         {"queryId": "q-1"},
     )  # fmt: skip
     found = logs.records(
-        window, services=None, levels=["ERROR"], contains="pool timeout", pattern=None, limit=20
+        LogQuery(window=window, levels=("ERROR",), contains="pool timeout", limit=20)
     )
     stub.assert_no_pending_responses()
     assert len(found) == 1

@@ -18,6 +18,7 @@ import numpy as np
 
 from tools.telemetry.models import (
     Change,
+    LogQuery,
     LogRecord,
     Series,
     SeriesKey,
@@ -111,27 +112,23 @@ class TelemetryBackend(ABC):
         limit: int = 100,
     ) -> list[LogRecord]:
         """Matching log lines in `window`, newest first, at most `limit`."""
-        records = self._logs(
-            self._clamp(window),
-            services=services,
-            levels=levels,
+        query = LogQuery(
+            window=window,
+            services=tuple(services) if services is not None else None,
+            levels=tuple(levels) if levels is not None else None,
             contains=contains,
             regex=regex,
             limit=limit,
         )
-        return [r for r in records if to_epoch(r.ts) <= self._now_s][:limit]
+        return self.query_logs(query)
 
-    def _logs(
-        self,
-        window: TimeWindow,
-        *,
-        services: Sequence[str] | None,
-        levels: Sequence[str] | None,
-        contains: str | None,
-        regex: str | None,
-        limit: int,
-    ) -> list[LogRecord]:
-        """The store's lines; a store that holds no logs keeps this empty default."""
+    def query_logs(self, query: LogQuery) -> list[LogRecord]:
+        """`logs` for a prepared query: its window clamped to `now`, nothing stamped later."""
+        records = self._logs(query.model_copy(update={"window": self._clamp(query.window)}))
+        return [r for r in records if to_epoch(r.ts) <= self._now_s][: query.limit]
+
+    def _logs(self, query: LogQuery) -> list[LogRecord]:
+        """The store's lines, newest first; a store that holds no logs keeps this default."""
         return []
 
     def log_template_counts(

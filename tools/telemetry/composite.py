@@ -22,6 +22,7 @@ from tools.telemetry.config import KINDS, StoreName, TelemetryConfig, TelemetryC
 from tools.telemetry.metering import Usage
 from tools.telemetry.models import (
     Change,
+    LogQuery,
     LogRecord,
     Series,
     SeriesKey,
@@ -91,19 +92,8 @@ class CompositeBackend(TelemetryBackend):
     def _metric_keys(self, window: TimeWindow) -> list[SeriesKey]:
         return self._source("metrics").metric_keys(window)
 
-    def _logs(
-        self,
-        window: TimeWindow,
-        *,
-        services: Sequence[str] | None,
-        levels: Sequence[str] | None,
-        contains: str | None,
-        regex: str | None,
-        limit: int,
-    ) -> list[LogRecord]:
-        return self._source("logs").logs(
-            window, services=services, levels=levels, contains=contains, regex=regex, limit=limit
-        )
+    def _logs(self, query: LogQuery) -> list[LogRecord]:
+        return self._source("logs").query_logs(query)
 
     def _log_template_counts(
         self,

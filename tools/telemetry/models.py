@@ -151,6 +151,19 @@ class SpanStats:
         return len(self.bucket_s)
 
 
+class LogQuery(BaseModel):
+    """A log search as a store receives it: the window already clamped to `now`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    window: TimeWindow
+    services: tuple[str, ...] | None = None
+    levels: tuple[str, ...] | None = None
+    contains: str | None = None
+    regex: str | None = None
+    limit: int = 100
+
+
 class LogRecord(BaseModel):
     """One log line as stored. `template` is the line with its variable parts
     (numbers, ids, addresses) masked, so equal templates mean the same code path."""

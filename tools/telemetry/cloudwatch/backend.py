@@ -23,6 +23,7 @@ from tools.telemetry.config import CloudWatchConfig
 from tools.telemetry.metering import QueryCounter
 from tools.telemetry.models import (
     Change,
+    LogQuery,
     LogRecord,
     Series,
     SeriesKey,
@@ -115,21 +116,8 @@ class CloudWatchBackend(TelemetryBackend):
     def _metric_keys(self, window: TimeWindow) -> list[SeriesKey]:
         return [s.key for s in self._metric_series(window, None, None, None)]
 
-    def _logs(
-        self,
-        window: TimeWindow,
-        *,
-        services: Sequence[str] | None,
-        levels: Sequence[str] | None,
-        contains: str | None,
-        regex: str | None,
-        limit: int,
-    ) -> list[LogRecord]:
-        if self.store.logs is None:
-            return []
-        return self.store.logs.records(
-            window, services=services, levels=levels, contains=contains, pattern=regex, limit=limit
-        )
+    def _logs(self, query: LogQuery) -> list[LogRecord]:
+        return self.store.logs.records(query) if self.store.logs else []
 
     def _log_template_counts(
         self,

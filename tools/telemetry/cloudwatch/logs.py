@@ -36,7 +36,7 @@ from tools.telemetry.cloudwatch.insights import (
     string_list,
 )
 from tools.telemetry.config import CloudWatchLogsConfig, LogGroupRule
-from tools.telemetry.models import LogRecord, TemplateCounts, TimeWindow, from_epoch
+from tools.telemetry.models import LogQuery, LogRecord, TemplateCounts, TimeWindow, from_epoch
 from tools.telemetry.replay.store import mask_template
 
 _TEXT_LEVEL = re.compile(r"\b(TRACE|DEBUG|INFO|WARN(?:ING)?|ERROR|FATAL|CRITICAL)\b", re.I)
@@ -213,27 +213,19 @@ class CloudWatchLogs:
         return named
 
     # -- lines -------------------------------------------------------------------------
-    def records(
-        self,
-        window: TimeWindow,
-        *,
-        services: Sequence[str] | None,
-        levels: Sequence[str] | None,
-        contains: str | None,
-        pattern: str | None,
-        limit: int,
-    ) -> list[LogRecord]:
-        """Matching lines in `window`, newest first, at most `limit`."""
-        keep = LineFilter.of(services, levels, contains, pattern)
-        groups = self._selected(services)
+    def records(self, query: LogQuery) -> list[LogRecord]:
+        """Lines matching `query`, newest first, at most `query.limit`."""
+        keep = LineFilter.of(query.services, query.levels, query.contains, query.regex)
+        groups = self._selected(query.services)
+        window, limit = query.window, query.limit
         if not groups or limit <= 0:
             return []
         if self.config.query == "insights":
             lines = self._insights_lines(
-                window, groups, keep, contains=contains, pattern=pattern, limit=limit
+                window, groups, keep, contains=query.contains, pattern=query.regex, limit=limit
             )
         else:
-            lines = self._filtered_lines(window, groups, keep, contains, limit)
+            lines = self._filtered_lines(window, groups, keep, query.contains, limit)
         lines.sort(key=lambda line: -line.ts_s)
         return [_record(line) for line in lines[:limit]]
 

@@ -14,6 +14,7 @@ from tools.telemetry.backend import TelemetryBackend, TelemetryKind
 from tools.telemetry.models import (
     SPAN_COLUMNS,
     Change,
+    LogQuery,
     LogRecord,
     Series,
     SeriesKey,
@@ -184,27 +185,19 @@ class ReplayBackend(TelemetryBackend):
         )
         return [SeriesKey(*row) for row in rows]
 
-    def _logs(
-        self,
-        window: TimeWindow,
-        *,
-        services: Sequence[str] | None,
-        levels: Sequence[str] | None,
-        contains: str | None,
-        regex: str | None,
-        limit: int,
-    ) -> list[LogRecord]:
-        params: list[Any] = [window.start_s, window.end_s]
+    def _logs(self, query: LogQuery) -> list[LogRecord]:
+        params: list[Any] = [query.window.start_s, query.window.end_s]
         where = "t >= ? AND t <= ?"
-        where += _in_list("service", services, params)
-        where += _in_list("level", [lv.upper() for lv in levels] if levels else None, params)
-        if contains:
+        where += _in_list("service", query.services, params)
+        levels = [lv.upper() for lv in query.levels] if query.levels else None
+        where += _in_list("level", levels, params)
+        if query.contains:
             where += " AND contains(lower(message), lower(?))"
-            params.append(contains)
-        if regex:
+            params.append(query.contains)
+        if query.regex:
             where += " AND regexp_matches(message, ?)"
-            params.append(regex)
-        params.append(limit)
+            params.append(query.regex)
+        params.append(query.limit)
         rows = (
             self.dataset.store.cursor()
             .execute(
