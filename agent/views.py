@@ -105,7 +105,7 @@ def _severity_and_routing(incident: Incident) -> list[RenderableType]:
     lines: list[str] = []
     if incident.severity:
         s = incident.severity
-        lines.append(f"{s.level} (rule {s.rule}): {'; '.join(s.reasons)}")
+        lines.append(f"{s.level}: {'; '.join(s.reasons)}")
         lines.append(f"status every {s.status_every_min} min; retrospective: {s.retrospective}")
     if incident.routing:
         r = incident.routing
