@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from agent.config import TriageConfig
+
+WILDCARDS = {"0.0.0.0", "::", ""}
 
 
 def register(app: typer.Typer) -> None:
@@ -26,11 +31,20 @@ def register(app: typer.Typer) -> None:
         from agent.server.app import build_server, create_app
 
         settings = load_config(config)
-        server = build_server(settings, home)
+        bound = (host or settings.server.host, settings.server.port if port is None else port)
+        server = build_server(with_war_room(settings, *bound), home)
         uvicorn.run(
             create_app(server),
-            host=host or settings.server.host,
-            port=settings.server.port if port is None else port,
+            host=bound[0],
+            port=bound[1],
             log_level=log_level,
             timeout_graceful_shutdown=10,
         )
+
+
+def with_war_room(settings: TriageConfig, host: str, port: int) -> TriageConfig:
+    """Pages link to this server's war room unless `war_room_url` says otherwise
+    (a wildcard bind address names no reachable host, so then the link stays unset)."""
+    if settings.war_room_url is not None or host in WILDCARDS:
+        return settings
+    return settings.model_copy(update={"war_room_url": f"http://{host}:{port}"})
