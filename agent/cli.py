@@ -342,7 +342,7 @@ def _next_steps(outcome: RunOutcome, home: Path) -> None:
         else "",
         f"triage show {incident} --data-dir {home}",
         f"triage replay {DEMO_DATASET} --json",
-        "triage eval ../shared/replay/nezha-ob-dev --out eval-report",
+        f"triage eval {DEMO_DATASET} --out eval-report",
     ]
     for line in filter(None, lines):
         console.print(f"  {line}", markup=False)
