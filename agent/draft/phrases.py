@@ -41,6 +41,9 @@ class Phrases:
     issue_security: str
     fault: Mapping[str, str]
     verdict: Mapping[str, str]
+    reason_conclusive: str
+    reason_inconclusive: str
+    no_runner_up: str
     evidence_kind: Mapping[str, str]
     analysis_by: Mapping[str, str]
     # Labels of internal drafts
@@ -161,6 +164,10 @@ EN = Phrases(
         "inconclusive": "inconclusive",
         "no-signal": "no clear signal",
     },
+    reason_conclusive="{service} stands out ({confidence} confidence)",
+    reason_inconclusive="signals are weak or disagree: {service} leads at {confidence},"
+    " then {runner_up}",
+    no_runner_up="nothing",
     evidence_kind={
         "metric": "metric",
         "trace": "trace",
@@ -292,6 +299,10 @@ JA = Phrases(
         "inconclusive": "決め手なし",
         "no-signal": "有意なシグナルなし",
     },
+    reason_conclusive="{service}が際立っています（確度 {confidence}）",
+    reason_inconclusive="シグナルが弱いか食い違っています。首位は{service}"
+    "（確度 {confidence}）、次点は{runner_up}",
+    no_runner_up="なし",
     evidence_kind={
         "metric": "メトリクス",
         "trace": "トレース",

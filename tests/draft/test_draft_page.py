@@ -100,7 +100,10 @@ def test_inconclusive_page_says_cause_unknown_and_lists_leading_suspects() -> No
     )
 
     assert page.title == "[SEV2] Cause not yet known; leading suspects: payment-svc, checkout-api"
-    assert "Cause: not yet known (verdict: inconclusive; signals disagree)" in page.body
+    assert (
+        "Cause: not yet known (verdict: inconclusive; signals are weak or disagree:"
+        " payment-svc leads at 82%, then checkout-api)" in page.body
+    )
     assert (
         "Leading suspects: payment-svc (payment-svc-7d9f8b6c4-x2kqz): CPU saturation" in page.body
     )
@@ -112,7 +115,10 @@ def test_inconclusive_page_in_japanese() -> None:
     page = write_draft(make_context(language="ja", verdict="inconclusive"), "page")
 
     assert page.title.startswith("[SEV2] 原因未特定（有力候補：payment-svc、checkout-api）")
-    assert "原因：未特定（判定：決め手なし" in page.body
+    assert (
+        "原因：未特定（判定：決め手なし、シグナルが弱いか食い違っています。"
+        "首位はpayment-svc（確度 82%）、次点はcheckout-api）" in page.body
+    )
     assert (
         "有力な候補：payment-svc (payment-svc-7d9f8b6c4-x2kqz)：CPU 高負荷（確度 82%）" in page.body
     )

@@ -88,7 +88,7 @@ def test_alert_text_is_not_an_instruction(language: Language) -> None:
     # Inside, it is quoted as data: one evidence line, never a new section or a new decision.
     page = injected["page"]
     assert f"- [ev-alert-0123456789] {'alert' if language == 'en' else 'アラート'}" in page.body
-    assert page.body.count(INJECTION) == 3  # title line, verdict reason, evidence line
+    assert page.body.count(INJECTION) == 2  # title line, evidence line
 
 
 def test_newlines_and_mass_mentions_in_untrusted_text_are_defused() -> None:

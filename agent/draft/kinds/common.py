@@ -88,8 +88,22 @@ def suspect_text(p: Phrases, s: Suspect) -> str:
 
 
 def verdict_text(ctx: DraftContext, p: Phrases) -> str:
-    reason = untrusted(ctx.verdict_reason, 200)
+    reason = verdict_reason(ctx, p)
     return p.verdict[ctx.verdict] + (f"{p.reason_sep}{reason}" if reason else "")
+
+
+def verdict_reason(ctx: DraftContext, p: Phrases) -> str:
+    """Why the verdict, in the draft's language, from the ranking itself."""
+    top = ctx.top
+    if top is None or ctx.verdict == "no-signal":
+        return ""
+    name, confidence = untrusted(top.service, MAX_NAME), percent(top.confidence)
+    if ctx.verdict == "conclusive":
+        return p.reason_conclusive.format(service=name, confidence=confidence)
+    runner_up = (
+        untrusted(ctx.suspects[1].service, MAX_NAME) if len(ctx.suspects) > 1 else p.no_runner_up
+    )
+    return p.reason_inconclusive.format(service=name, confidence=confidence, runner_up=runner_up)
 
 
 def cause_lines(ctx: DraftContext, p: Phrases) -> list[str]:
