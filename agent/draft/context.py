@@ -66,6 +66,11 @@ class EvidenceItem(BaseModel):
     id: str
     kind: EvidenceKind
     summary: str
+    summary_ja: str = ""
+
+    def wording(self, language: str) -> str:
+        """The sentence in `language` where the engine has one, else the English."""
+        return self.summary_ja if language == "ja" and self.summary_ja else self.summary
 
 
 class ResponderNote(BaseModel):

@@ -140,7 +140,12 @@ def _evidence(isolation: Isolation | None, suspects: list[Suspect]) -> list[Evid
         return []
     by_id = isolation.evidence_by_id()
     cited = dict.fromkeys(i for s in suspects for i in s.evidence_ids if i in by_id)
-    return [EvidenceItem(id=i, kind=by_id[i].kind, summary=by_id[i].summary) for i in cited]
+    return [
+        EvidenceItem(
+            id=i, kind=by_id[i].kind, summary=by_id[i].summary, summary_ja=by_id[i].summary_ja
+        )
+        for i in cited
+    ]
 
 
 def _sent_status_updates(incident: Incident) -> list[datetime]:

@@ -27,6 +27,7 @@ class Phrases:
     """Every phrase the drafts use, for one language."""
 
     # Shared
+    language: str
     colon: str
     reason_sep: str
     item_sep: str
@@ -130,6 +131,7 @@ class Phrases:
 
 
 EN = Phrases(
+    language="en",
     colon=": ",
     reason_sep="; ",
     item_sep="; ",
@@ -265,6 +267,7 @@ EN = Phrases(
 )
 
 JA = Phrases(
+    language="ja",
     colon="：",
     reason_sep="、",
     item_sep="、",

@@ -26,6 +26,15 @@ KIND_WEIGHT = {
     "scale": 0.4,
     "other": 0.5,
 }
+KIND_JA = {
+    "deploy": "デプロイ",
+    "config": "設定変更",
+    "feature_flag": "フィーチャーフラグ変更",
+    "secret_rotation": "シークレットのローテーション",
+    "infra": "インフラ変更",
+    "scale": "スケール変更",
+    "other": "変更",
+}
 
 
 def change_evidence(backend: TelemetryBackend, split: Split) -> list[Evidence]:
@@ -54,13 +63,17 @@ def _evidence(change: Change, split: Split, window: TimeWindow) -> Evidence:
     summary = (
         f"{change.kind.replace('_', ' ').capitalize()} {change.id} to {change.service}, {when}"
     )
+    when_ja = f"異常開始の{minutes:.0f}分前" if minutes >= 0 else f"異常開始の{-minutes:.0f}分後"
+    summary_ja = f"{change.service}への{KIND_JA[change.kind]} {change.id}（{when_ja}）"
     if change.summary:
         summary += f": {redact(change.summary[:160])}"
+        summary_ja += f"：{redact(change.summary[:160])}"
     return Evidence(
         id=Evidence.make_id("change", query, change.id),
         kind="change",
         service=change.service,
         summary=summary.rstrip(".") + ".",
+        summary_ja=summary_ja.rstrip("。.") + "。",
         query=query,
         strength=strength(change, split),
         signal=f"change_{change.kind}",

@@ -188,12 +188,19 @@ def _metric_evidence(shift: MetricShift, split: Split) -> Evidence:
         f"{key.metric} of {where} {verb} {shift.current:.4g} against a normal of "
         f"{shift.baseline.median:.4g} (robust z {shift.z:.1f}){owner}."
     )
+    verb_ja = {"up": "上昇", "down": "低下"}.get(fam.direction, "変化")
+    owner_ja = "" if shift.service == key.service else f"。{shift.service}が疑われます"
+    summary_ja = (
+        f"{where}の{key.metric}が平常時の{shift.baseline.median:.4g}から{shift.current:.4g}に"
+        f"{verb_ja}しました（ロバストz {shift.z:.1f}）{owner_ja}。"
+    )
     args = {"service": key.service, "metric": key.metric, "instance": key.instance or None}
     return _make(
         "metric",
         EvidenceQuery(tool="summarize_metric", args={**args, **_window_args(split)}),
         service=shift.service,
         summary=summary,
+        summary_ja=summary_ja,
         strength=log_squash(shift.z) * fam.weight,
         signal=fam.name,
         values={"z": shift.z, "current": shift.current, "baseline": shift.baseline.median},
@@ -225,9 +232,11 @@ def _log_evidence(shift: LogShift, split: Split) -> Evidence:
             f"{shift.service} started logging {what} {level} line: {shift.current_count} "
             f"since the onset against about {shift.expected:.0f} expected."
         )
+    summary_ja = _log_summary_ja(shift, level)
     said = gist(shift.example)
     if said:
         summary = f'{summary[:-1]}: "{redact(said)}".'
+        summary_ja = f"{summary_ja[:-1]}：「{redact(said)}」。"
     signal = f"log_{shift.kind}_{'error' if shift.is_error else 'info'}"
     args = {"service": shift.service, "template": redact(shift.template)}
     return _make(
@@ -237,9 +246,23 @@ def _log_evidence(shift: LogShift, split: Split) -> Evidence:
         ),
         service=shift.service,
         summary=summary,
+        summary_ja=summary_ja,
         strength=squash(shift.z) * LOG_WEIGHT[(shift.kind, shift.is_error)],
         signal=signal,
         values={"z": shift.z, "current": shift.current_count, "expected": shift.expected},
+    )
+
+
+def _log_summary_ja(shift: LogShift, level: str) -> str:
+    if shift.kind == "vanished":
+        return (
+            f"{shift.service}でいつもの{level}ログが出なくなりました（異常開始後の想定は約"
+            f"{shift.expected:.0f}件、実際は{shift.current_count}件）。"
+        )
+    what = "新しい" if shift.kind == "new" else "急増した"
+    return (
+        f"{shift.service}で{what}{level}ログが出ています（異常開始後{shift.current_count}件、"
+        f"通常は約{shift.expected:.0f}件）。"
     )
 
 
@@ -277,6 +300,15 @@ def _impact(shift: TraceShift) -> float:
 
 
 IMPACT_FULL = 0.05
+TRACE_SUMMARY_JA = {
+    "self_time": "{service}の'{op}'呼び出し1回あたりの自処理時間が{baseline:.1f} msから"
+    "{current:.1f} msに増えました。",
+    "edge_gap": "{service}から{peer}への呼び出し（'{op}'）で、呼び出し元と呼び出し先の間の時間が"
+    "{baseline:.1f} msから{current:.1f} msに増えました。",
+    "errors": "{service}の'{op}'スパンの{current:.0%}が失敗しています（通常は{baseline:.0%}）。",
+    "calls_dropped": "{service}の'{op}'呼び出しは異常開始後{current:.0f}回で、想定の約"
+    "{baseline:.0f}回を下回っています。",
+}
 TRACE_WEIGHT = {"self_time": 1.0, "edge_gap": 0.8, "errors": 1.0, "calls_dropped": 0.6}
 
 
@@ -302,6 +334,13 @@ def _trace_evidence(shift: TraceShift, split: Split) -> Evidence:
             f" where about {shift.baseline:.0f} were expected."
         )
     strength = log_squash(shift.z) * TRACE_WEIGHT[shift.kind]
+    summary_ja = TRACE_SUMMARY_JA[shift.kind].format(
+        service=shift.service,
+        peer=shift.peer,
+        op=shift.operation,
+        current=shift.current,
+        baseline=shift.baseline,
+    )
     if shift.kind in {"self_time", "edge_gap"}:
         strength *= _impact(shift)
     args = {"service": shift.service, "operation": shift.operation, "peer": shift.peer or None}
@@ -310,6 +349,7 @@ def _trace_evidence(shift: TraceShift, split: Split) -> Evidence:
         EvidenceQuery(tool="summarize_traces", args={**args, **_window_args(split)}),
         service=shift.service,
         summary=summary,
+        summary_ja=summary_ja,
         strength=strength,
         signal=f"trace_{shift.kind}",
         values={"z": shift.z, "current": shift.current, "baseline": shift.baseline},

@@ -38,6 +38,9 @@ class Evidence(BaseModel):
     service: str
     instance: str = ""
     summary: str = Field(description="One human sentence stating the observation.")
+    summary_ja: str = Field(
+        "", description="The same sentence in Japanese, where the engine words one (for drafts)."
+    )
     query: EvidenceQuery
     strength: float = 0.0
     signal: str = Field("", description="What was measured, e.g. 'cpu' or 'trace_edge_gap'.")

@@ -11,7 +11,7 @@ import pytest
 from agent.draft import write_draft
 from agent.draft.phrases import EN, JA
 from agent.draft.text import format_time
-from tests.draft.conftest import make_context, severity
+from tests.draft.conftest import evidence, make_context, severity
 from tools.telemetry.replay.format import FAULT_TYPES
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -112,3 +112,18 @@ def test_phrase_tables_are_complete_in_both_languages() -> None:
         elif f.name != "su_greeting":  # English status updates open without a greeting
             assert en and ja, f.name
     assert set(EN.fault) == set(FAULT_TYPES)
+
+
+def test_japanese_drafts_use_the_engines_japanese_evidence_sentence() -> None:
+    items = evidence()
+    cpu = items[0].model_copy(
+        update={"summary_ja": "payment-svcのCPU使用率が平常時の0.31から0.98に上昇しました。"}
+    )
+    items[0] = cpu
+    for kind in ("page", "responder_update"):
+        ja = write_draft(make_context(language="ja", evidence=items), kind).body
+        en = write_draft(make_context(language="en", evidence=items), kind).body
+        assert cpu.summary_ja in ja and cpu.summary not in ja
+        assert cpu.summary in en and cpu.summary_ja not in en
+        # An item the engine gave no Japanese sentence keeps its English one.
+        assert items[3].summary in ja

@@ -63,3 +63,15 @@ def test_a_failing_log_store_leaves_the_other_signals_and_says_so(
     assert not [e for e in isolation.evidence if e.kind == "log"]
     assert {"metric", "trace"} <= {e.kind for e in isolation.evidence}
     assert any("logs store timed out" in note for note in isolation.notes)
+
+
+def test_evidence_is_worded_in_japanese_too(
+    synthetic: SyntheticDataset, backend: ReplayBackend
+) -> None:
+    (case,) = synthetic.open().cases()
+    isolation = isolate(backend, case_alerts(case))
+    worded = [e for e in isolation.evidence if e.kind in {"metric", "log", "trace", "change"}]
+    assert {"metric", "log", "trace", "change"} <= {e.kind for e in worded}
+    for item in worded:
+        assert item.summary_ja.endswith("。"), item
+        assert item.service in item.summary_ja or (item.peer and item.peer in item.summary_ja)

@@ -132,7 +132,9 @@ def evidence_lines(p: Phrases, items: Sequence[EvidenceItem]) -> list[str]:
         return [p.no_evidence]
     return [
         p.evidence_item.format(
-            id=one_line(e.id, MAX_NAME), kind=p.evidence_kind[e.kind], summary=untrusted(e.summary)
+            id=one_line(e.id, MAX_NAME),
+            kind=p.evidence_kind[e.kind],
+            summary=untrusted(e.wording(p.language)),
         )
         for e in items
     ]
