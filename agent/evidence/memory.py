@@ -99,6 +99,20 @@ def summary(match: Recollection) -> str:
     else:
         text = f"Looks like {match.id} ({service}, {match.fault_type or 'unknown'})"
         text += f", resolved by: {match.resolution}" if match.resolution else f": {match.title}"
+    return _clipped(text)
+
+
+def summary_ja(match: Recollection) -> str:
+    """`summary` in Japanese (the past incident's own words stay as they were written)."""
+    service = match.services[0] if match.services else "?"
+    if match.kind == "runbook":
+        return _clipped(f"{service}のランブック {match.id}：{match.title}")
+    text = f"過去のインシデント {match.id}（{service}、{match.fault_type or '種別不明'}）に類似"
+    text += f"。解決策：{match.resolution}" if match.resolution else f"：{match.title}"
+    return _clipped(text)
+
+
+def _clipped(text: str) -> str:
     text = redact(" ".join(text.split()))
     return text if len(text) <= SUMMARY_CHARS else text[: SUMMARY_CHARS - 1] + "…"
 
@@ -120,6 +134,7 @@ def memory_evidence(matches: Sequence[Recollection], services: set[str]) -> list
                 kind="memory",
                 service=service,
                 summary=summary(match),
+                summary_ja=summary_ja(match),
                 query=query,
                 strength=round(strength, 4),
                 signal=f"memory_{match.kind}",

@@ -91,6 +91,7 @@ def _evidence(finding: SecurityFinding, split: Split) -> Evidence:
         kind="log",
         service=finding.service,
         summary=redact(finding.summary),
+        summary_ja=redact(finding.summary_ja),
         query=query,
         strength=finding.strength,
         signal=finding.signal,

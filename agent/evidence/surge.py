@@ -67,6 +67,9 @@ def surge_evidence(evidence: list[Evidence], topology: Topology) -> list[Evidenc
             if not callers
             else f"its callers' traffic rose at most {upstream:.1f}x"
         )
+        held_ja = (
+            "呼び出し元はありません" if not callers else f"呼び出し元の増加は最大{upstream:.1f}倍"
+        )
         out.append(
             Evidence(
                 id=Evidence.make_id("metric", source.query, f"{service}|surge"),
@@ -76,6 +79,11 @@ def surge_evidence(evidence: list[Evidence], topology: Topology) -> list[Evidenc
                     f"Requests into {service} rose {ratio:.1f}x while {held}: the surge enters"
                     f" here, and {len(passed_on)} service(s) it calls are busier too"
                     f" ({', '.join(sorted(passed_on)[:4])})."
+                ),
+                summary_ja=(
+                    f"{service}へのリクエストが{ratio:.1f}倍に増えました（{held_ja}）。急増はここから"
+                    f"入っており、呼び出し先の{len(passed_on)}サービスも負荷が増えています"
+                    f"（{'、'.join(sorted(passed_on)[:4])}）。"
                 ),
                 query=source.query,
                 strength=min(1.0, math.log(entering) / math.log(FULL_RATIO)),

@@ -131,6 +131,8 @@ def test_the_top_suspect_is_a_security_fault_at_the_attacked_service(
     cited = incident.isolation.evidence_by_id()
     signals = {cited[i].signal for i in top.evidence_ids if i in cited}
     assert any(s.startswith("security_") for s in signals), signals
+    security = [e for e in incident.isolation.evidence if e.signal.startswith("security_")]
+    assert all(e.summary_ja.endswith("。") and e.service in e.summary_ja for e in security)
 
 
 def test_a_security_incident_is_sev1_with_the_csirt_in_command(

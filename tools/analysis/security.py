@@ -175,6 +175,7 @@ class SecurityFinding:
     subject: str = ""
     since_s: float = 0.0
     examples: tuple[str, ...] = field(default_factory=tuple)
+    summary_ja: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +193,7 @@ class Burst:
         signal: str,
         summary: str,
         *,
+        summary_ja: str,
         subject: str,
         examples: tuple[str, ...] = (),
         weight: float = 1.0,
@@ -208,6 +210,7 @@ class Burst:
             subject=subject,
             since_s=self.start_s,
             examples=examples,
+            summary_ja=summary_ja,
         )
 
 
@@ -469,6 +472,10 @@ def auth_failure_bursts(
                 f"{service} logged {found.peak:.0f} failed logins in {PEAK_S / 60:.0f} minutes"
                 f" (about {found.expected:.1f} expected) from {len(addresses)} addresses"
                 f" against {len(users)} accounts: credential stuffing or password spraying.",
+                summary_ja=f"{service}で{PEAK_S / 60:.0f}分間に{found.peak:.0f}件のログイン失敗"
+                f"（通常は約{found.expected:.1f}件）。{len(addresses)}個のアドレスから"
+                f"{len(users)}個のアカウントが狙われています：クレデンシャルスタッフィングまたは"
+                "パスワードスプレー攻撃の疑い。",
                 subject=f"{len(addresses)} addresses",
                 examples=_examples(window),
                 # A proxy answering 401 relays a verdict; the service logging why decides.
@@ -526,6 +533,9 @@ def web_attacks(
                 f"{service} received {found.peak:.0f} requests with attack signatures in"
                 f" {PEAK_S / 60:.0f} minutes ({what}; about {found.expected:.1f} usual)"
                 f" from {len(addresses)} addresses.",
+                summary_ja=f"{service}が{PEAK_S / 60:.0f}分間に攻撃シグネチャを含むリクエストを"
+                f"{found.peak:.0f}件受けました（{what}、通常は約{found.expected:.1f}件）。"
+                f"送信元は{len(addresses)}個のアドレスです。",
                 subject=", ".join(sorted(addresses)[:3]),
                 examples=_examples([ln for ln, _ in window]),
             )
@@ -578,6 +588,7 @@ def _new_networks(service: str, events: list[AuditEvent], split: Split) -> list[
         keys = sorted({e.key for e in items if e.key})
         who = f"{principal} (access key {keys[0][:8]}...)" if keys else principal
         newness = "" if known_principal else ", a principal not seen in the baseline,"
+        newness_ja = "" if known_principal else "（ベースラインに現れない主体）"
         out.append(
             SecurityFinding(
                 service=service,
@@ -590,6 +601,8 @@ def _new_networks(service: str, events: list[AuditEvent], split: Split) -> list[
                     f"{who}{newness} made {n} API calls from {', '.join(networks[:3])}, a network"
                     " never seen for it in the baseline."
                 ),
+                summary_ja=f"{who}{newness_ja}が、ベースラインで一度も使っていないネットワーク"
+                f"（{'、'.join(networks[:3])}）から{n}件のAPI呼び出しを行いました。",
                 subject=principal,
                 since_s=min(e.ts for e in items),
                 examples=tuple(f"{e.name} from {e.address}" for e in items[-2:]),
@@ -631,6 +644,9 @@ def _rare_calls(service: str, events: list[AuditEvent], split: Split) -> list[Se
                     f" ({', '.join((sensitive + [r for r in rare if r not in sensitive])[:6])})"
                     + (f"; sensitive: {', '.join(sensitive[:4])}." if sensitive else ".")
                 ),
+                summary_ja=f"{principal}がベースラインで使っていないAPIを{len(rare)}種類呼び出しました"
+                f"（{'、'.join((sensitive + [r for r in rare if r not in sensitive])[:6])}）"
+                + (f"。機微な操作：{'、'.join(sensitive[:4])}。" if sensitive else "。"),
                 subject=principal,
                 since_s=min(e.ts for e in items if e.name in rare),
             )
@@ -659,6 +675,9 @@ def _denied_calls(service: str, events: list[AuditEvent], split: Split) -> list[
                 f"{principal} was denied {found.peak:.0f} API calls in {PEAK_S / 60:.0f}"
                 f" minutes (about {found.expected:.1f} usual):"
                 f" {', '.join(n for n, _ in names.most_common(4))}.",
+                summary_ja=f"{principal}のAPI呼び出しが{PEAK_S / 60:.0f}分間に"
+                f"{found.peak:.0f}件拒否されました（通常は約{found.expected:.1f}件）："
+                f"{'、'.join(n for n, _ in names.most_common(4))}。",
                 subject=principal,
             )
         )
@@ -704,6 +723,9 @@ def exfiltration(lines: Iterable[Line], split: Split) -> list[SecurityFinding]:
                         f" {PEAK_S / 60:.0f} minutes, {ratio:.0f}x what it (or a tenth of the"
                         f" whole store, {_size(total_ref)}) used to: bulk download."
                     ),
+                    summary_ja=f"{requester}が{PEAK_S / 60:.0f}分間に{'、'.join(buckets[:2])}から"
+                    f"{_size(peak)}を読み出しました。これまで（またはストア全体の1割、"
+                    f"{_size(total_ref)}）の{ratio:.0f}倍で、一括ダウンロードの疑いがあります。",
                     subject=requester,
                     since_s=start,
                 )
