@@ -24,6 +24,7 @@ from tools.logs import SearchLogsOutput
 from tools.metrics import SummarizeMetricOutput
 
 SHOWN = 5
+RATIONALE_ITEMS = 2  # as the engine words a hypothesis
 TEXT: dict[str, dict[str, str]] = {
     "en": {
         "help": "Ask me: what changed in the last hour; why do you suspect SERVICE; show"
@@ -143,7 +144,12 @@ def why_answer(incident: Incident, service: str | None, language: Language) -> A
         return Answer(t(language, "not_suspect", service=service, suspects=suspects))
     evidence = isolation.evidence_by_id()
     cited = [i for i in chosen.evidence_ids if i in evidence][:SHOWN]
-    lines = "\n".join(f"- [{i}] {evidence[i].summary}" for i in cited)
+    lines = "\n".join(f"- [{i}] {evidence[i].wording(language)}" for i in cited)
+    rationale = (
+        chosen.rationale
+        if language == "en"
+        else " ".join(evidence[i].wording(language) for i in cited[:RATIONALE_ITEMS])
+    )
     text = t(
         language,
         "why",
@@ -152,7 +158,7 @@ def why_answer(incident: Incident, service: str | None, language: Language) -> A
         confidence=chosen.confidence,
         rank=ranked.index(chosen) + 1,
         n=len(ranked),
-        rationale=chosen.rationale,
+        rationale=rationale,
         evidence=lines or "-",
     )
     return Answer(text, cited)

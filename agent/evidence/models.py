@@ -47,6 +47,10 @@ class Evidence(BaseModel):
     peer: str = Field("", description="The other service of a call edge, if any.")
     values: dict[str, float] = Field(default_factory=dict)
 
+    def wording(self, language: str) -> str:
+        """The sentence in `language` where the engine has one, else the English."""
+        return self.summary_ja if language == "ja" and self.summary_ja else self.summary
+
     @staticmethod
     def make_id(kind: str, query: EvidenceQuery, subject: str) -> str:
         digest = hashlib.sha1(f"{kind}|{query.text()}|{subject}".encode()).hexdigest()

@@ -52,6 +52,9 @@ def test_japanese_questions_get_japanese_answers(client: TestClient, incident_id
     assert changes["language"] == "ja" and "直近 60 分の変更" in changes["answer"]
     why = ask(client, incident_id, "なぜpaymentを疑っているの？")
     assert "payment を疑っています" in why["answer"] and why["citations"]
+    # The evidence is worded in Japanese too, not pasted in English.
+    assert "against a normal of" not in why["answer"] and "since the onset" not in why["answer"]
+    assert "平常時" in why["answer"] or "異常開始" in why["answer"]
 
 
 def test_what_it_cannot_answer_it_says_plainly(client: TestClient, incident_id: str) -> None:
