@@ -1,6 +1,7 @@
 """Telling actions, decisions and needs apart from questions in a chat line.
 
-`/action`, `/decision`, `/need` (and their Japanese 対応/決定/要請) are explicit.
+`/action`, `/decision`, `/need` (and their Japanese 対応/決定/要請) are explicit,
+and so are the timeline's prefixes ("Need:", "決定：", "対応：").
 Otherwise a few phrasings are recognised: "rolled back payment to v2.3" is an
 action, "decided to fail over" a decision, "need DBA help" a need. A question
 is never a note. The note's text is what the responder wrote, prefix removed.
@@ -12,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from agent.draft.context import NoteKind
+from agent.draft.from_incident import NOTE_PREFIXES
 
 COMMANDS: dict[str, NoteKind] = {
     "/action": "action",
@@ -73,6 +75,10 @@ def recognise_note(line: str) -> Note | None:
     command, _, rest = text.partition(" ")
     if command.lower() in COMMANDS:
         return Note(COMMANDS[command.lower()], rest.strip()) if rest.strip() else None
+    prefixed = next((p for p in NOTE_PREFIXES if text.lower().startswith(p)), None)
+    if prefixed is not None:
+        rest = text[len(prefixed) :].strip()
+        return Note(NOTE_PREFIXES[prefixed], rest) if rest else None
     if not text or _QUESTION.search(text):
         return None
     return next((Note(kind, text) for kind, pattern in PHRASES if pattern.search(text)), None)

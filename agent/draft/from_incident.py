@@ -43,6 +43,8 @@ NOTE_PREFIXES: Mapping[str, NoteKind] = {
     "action:": "action",
     "対応:": "action",
     "対応：": "action",
+    "アクション:": "action",
+    "アクション：": "action",
 }
 
 

@@ -78,6 +78,9 @@ def test_a_service_is_matched_as_a_whole_word() -> None:
             "東京2にフェイルオーバーすることにしました",
         ),
         ("DBAの支援が必要です", "need", "DBAの支援が必要です"),
+        ("決定：デプロイ凍結", "decision", "デプロイ凍結"),
+        ("アクション: paymentをv3.25.7に戻した", "action", "paymentをv3.25.7に戻した"),
+        ("Need: a DBA on the bridge", "need", "a DBA on the bridge"),
     ],
 )
 def test_notes(text: str, kind: str, note: str) -> None:
