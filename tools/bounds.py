@@ -161,6 +161,18 @@ def take(items: Sequence[T], limit: int) -> tuple[list[T], int]:
     return list(items[:limit]), max(len(items) - limit, 0)
 
 
+def ellipsize(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, at a word boundary when one is near,
+    marked with an ellipsis where cut (for people: pages, evidence, titles)."""
+    if len(text) <= limit:
+        return text
+    head = text[: max(limit - 1, 0)]
+    space = head.rfind(" ")
+    if space >= 0.6 * len(head):
+        head = head[:space]
+    return head.rstrip() + "…"
+
+
 def clip(text: str, max_chars: int) -> str:
     """`text` cut to `max_chars`, saying how much was cut so nobody mistakes it for whole."""
     if len(text) <= max_chars:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from agent.alert.errors import AlertParseError
-from agent.alert.models import clip
+from tools.bounds import ellipsize
 
 T = TypeVar("T")
 
@@ -73,7 +73,7 @@ def kind(value: object) -> str:
 
 def quoted(value: object) -> str:
     """`value` as a short repr, so an error never echoes a huge untrusted string."""
-    return clip(repr(value), _QUOTED_MAX)
+    return ellipsize(repr(value), _QUOTED_MAX)
 
 
 class Fields:
@@ -182,7 +182,7 @@ class Fields:
             try:
                 value = json.loads(value)
             except (json.JSONDecodeError, RecursionError) as error:
-                raise self.error(key, f"not JSON: {clip(str(error), _QUOTED_MAX)}") from None
+                raise self.error(key, f"not JSON: {ellipsize(str(error), _QUOTED_MAX)}") from None
         if value is None:
             raise self.error(key, "missing")
         return self._nested(key, value)

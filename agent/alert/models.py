@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from tools.bounds import ellipsize
 from tools.telemetry.replay.format import AlertSource
 
 AlertStatus = Literal["firing", "resolved"]
@@ -24,14 +25,9 @@ NAME_MAX_CHARS = 256  # name, fingerprint, service, system, severity, label keys
 LABELS_MAX = 100  # labels, and annotations, kept per alert
 
 
-def clip(text: str, limit: int) -> str:
-    """`text` cut to `limit` characters, marked with an ellipsis where cut."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _bounded_map(values: Mapping[str, str]) -> dict[str, str]:
     kept = list(values.items())[:LABELS_MAX]
-    return {clip(key, NAME_MAX_CHARS): clip(value, TEXT_MAX_CHARS) for key, value in kept}
+    return {ellipsize(key, NAME_MAX_CHARS): ellipsize(value, TEXT_MAX_CHARS) for key, value in kept}
 
 
 class AlertMetric(BaseModel):
@@ -74,12 +70,12 @@ class Alert(BaseModel):
     @field_validator("fingerprint", "name", "service", "system", "source_severity", "source_status")
     @classmethod
     def _short_text(cls, value: str | None) -> str | None:
-        return None if value is None else clip(value, NAME_MAX_CHARS)
+        return None if value is None else ellipsize(value, NAME_MAX_CHARS)
 
     @field_validator("summary", "url")
     @classmethod
     def _long_text(cls, value: str | None) -> str | None:
-        return None if value is None else clip(value, TEXT_MAX_CHARS)
+        return None if value is None else ellipsize(value, TEXT_MAX_CHARS)
 
     @field_validator("labels", "annotations")
     @classmethod

@@ -11,12 +11,12 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from agent.alert.models import clip
 from agent.dispatch.config import PagerDutyConfig
 from agent.dispatch.guard import SendPermit
 from agent.dispatch.sender import ApprovedSender, Clock, Delivery, utc_now
 from agent.dispatch.transport import RetryPolicy, Sleep, post_json
 from agent.draft.models import Draft
+from tools.bounds import ellipsize
 
 PD_SEVERITIES = frozenset({"critical", "error", "warning", "info"})
 SEV_TO_PD = {"SEV1": "critical", "SEV2": "error", "SEV3": "warning", "SEV4": "info"}
@@ -73,7 +73,7 @@ def pagerduty_event(draft: Draft, permit: SendPermit, routing_key: str) -> dict[
     given = draft.payload
     inner = _dict(given.get("payload"))
     payload: dict[str, Any] = {k: inner[k] for k in PAYLOAD_FIELDS if inner.get(k) is not None}
-    payload["summary"] = clip(_text(inner.get("summary")) or draft.title, SUMMARY_MAX)
+    payload["summary"] = ellipsize(_text(inner.get("summary")) or draft.title, SUMMARY_MAX)
     payload["source"] = _text(inner.get("source")) or SOURCE
     payload["severity"] = pd_severity(inner.get("severity"))
     payload["custom_details"] = {**_dict(inner.get("custom_details")), **_approval(draft, permit)}

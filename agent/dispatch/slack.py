@@ -12,12 +12,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from agent.alert.models import clip
 from agent.dispatch.config import SlackConfig, check_url
 from agent.dispatch.guard import SendPermit
 from agent.dispatch.sender import ApprovedSender, Clock, Delivery, utc_now
 from agent.dispatch.transport import RetryPolicy, Sleep, post_json
 from agent.draft.models import Draft
+from tools.bounds import ellipsize
 
 HEADER_MAX = 150  # Slack's limit for a header block
 SECTION_MAX = 3000  # ... for one section's text
@@ -68,7 +68,9 @@ class SlackSender(ApprovedSender):
 
 def slack_message(draft: Draft, permit: SendPermit) -> dict[str, Any]:
     """The webhook body: fallback text for notifications, and blocks for the channel."""
-    header = clip(draft.title.strip() or draft.kind, HEADER_MAX)  # Slack rejects an empty header
+    header = ellipsize(
+        draft.title.strip() or draft.kind, HEADER_MAX
+    )  # Slack rejects an empty header
     sections = list(_sections(draft.body))[:SECTIONS_MAX]
     context = (
         f"Incident {escape(draft.incident_id)} · {escape(draft.kind)} revision {draft.revision}"
@@ -79,7 +81,7 @@ def slack_message(draft: Draft, permit: SendPermit) -> dict[str, Any]:
         *({"type": "section", "text": {"type": "mrkdwn", "text": s}} for s in sections),
         {"type": "context", "elements": [{"type": "mrkdwn", "text": context}]},
     ]
-    fallback = clip(f"{escape(draft.title)}\n{escape(draft.body)}", FALLBACK_MAX)
+    fallback = ellipsize(f"{escape(draft.title)}\n{escape(draft.body)}", FALLBACK_MAX)
     return {"text": fallback, "blocks": blocks}
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from agent.draft.models import Language
+from tools.bounds import ellipsize
 from tools.redact import redact
 
 MAX_TITLE = 120
@@ -15,20 +16,12 @@ MAX_BODY = 4000
 MAX_ITEM = 300
 MAX_NAME = 80
 MAX_UNTRUSTED_INPUT = 65536
-ELLIPSIS = "…"
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 _SPACE = re.compile(r"\s+")
 _MASS_MENTION = re.compile(
     r"<!(here|channel|everyone)(?:\|[^>]*)?>|@(here|channel|everyone)\b", re.I
 )
-
-
-def clip(text: str, limit: int) -> str:
-    """`text` cut to `limit` characters, marked with an ellipsis when cut."""
-    if len(text) <= limit:
-        return text
-    return text[: max(limit - 1, 0)].rstrip() + ELLIPSIS
 
 
 def clip_lines(text: str, limit: int, marker: str) -> str:
@@ -43,7 +36,7 @@ def clip_lines(text: str, limit: int, marker: str) -> str:
 
 def one_line(text: str, limit: int = MAX_ITEM) -> str:
     """One bounded line: a newline inside a value must not start a fake section of a draft."""
-    return clip(_SPACE.sub(" ", _CONTROL.sub(" ", text)).strip(), limit)
+    return ellipsize(_SPACE.sub(" ", _CONTROL.sub(" ", text)).strip(), limit)
 
 
 def untrusted(text: str, limit: int = MAX_ITEM) -> str:

@@ -26,6 +26,7 @@ from tools.analysis.robust import log_squash, squash
 from tools.analysis.security import SecurityFinding
 from tools.analysis.split import Split
 from tools.analysis.trace_shifts import TraceShift, trace_shifts
+from tools.bounds import ellipsize
 from tools.redact import redact
 from tools.telemetry.backend import TelemetryBackend, TelemetryError
 from tools.telemetry.models import Topology, from_epoch
@@ -289,7 +290,7 @@ def gist(example: str) -> str:
     thrown = EXCEPTION_LINE.search(rest)
     if thrown and thrown.group(1) not in said:
         said = f"{said} ({thrown.group(0).strip()})"
-    return said.strip()[:GIST_CHARS]
+    return ellipsize(said.strip(), GIST_CHARS)
 
 
 def _impact(shift: TraceShift) -> float:

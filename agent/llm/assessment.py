@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from agent.alert.models import clip
+from tools.bounds import ellipsize
 from tools.telemetry.replay.format import FaultType
 from tools.toolset import compact_schema
 
@@ -43,7 +43,7 @@ class RankedSuspect(BaseModel):
     @field_validator("rationale")
     @classmethod
     def _clip_rationale(cls, value: str) -> str:
-        return clip(value, RATIONALE_MAX_CHARS)
+        return ellipsize(value, RATIONALE_MAX_CHARS)
 
 
 class Assessment(BaseModel):
@@ -61,7 +61,7 @@ class Assessment(BaseModel):
     @field_validator("summary")
     @classmethod
     def _clip_summary(cls, value: str) -> str:
-        return clip(value, SUMMARY_MAX_CHARS)
+        return ellipsize(value, SUMMARY_MAX_CHARS)
 
 
 def submit_spec() -> dict[str, Any]:

@@ -16,10 +16,10 @@ from typing import Any
 from langchain_core.messages import ToolMessage
 from langchain_core.messages.tool import ToolCall as LCToolCall
 
-from agent.alert.models import clip
 from agent.evidence.models import Evidence, EvidenceKind, EvidenceQuery
 from agent.llm import prompts
 from agent.llm.assessment import submit_spec
+from tools.bounds import ellipsize
 from tools.redact import redact, redact_data
 from tools.toolset import ToolCall, ToolError, ToolSession
 
@@ -76,7 +76,7 @@ class Toolbox:
         kind = self._kind(call.tool)
         named = call.args.get("service")
         service = named if isinstance(named, str) and named in self.services else ""
-        excerpt = clip(json.dumps(redact_data(data), separators=(",", ":")), EXCERPT_CHARS)
+        excerpt = ellipsize(json.dumps(redact_data(data), separators=(",", ":")), EXCERPT_CHARS)
         item = Evidence(
             id=Evidence.make_id(kind, query, f"llm@{call.now.isoformat()}"),
             kind=kind,

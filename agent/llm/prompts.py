@@ -14,11 +14,12 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from agent.alert.models import Alert, clip
+from agent.alert.models import Alert
 from agent.evidence.models import Evidence
 from agent.hypothesis.models import Hypothesis
 from agent.llm.assessment import SUBMIT_TOOL
 from agent.llm.config import LLMConfig
+from tools.bounds import ellipsize
 from tools.redact import redact, redact_data
 from tools.telemetry.replay.format import FAULT_TYPES
 
@@ -162,7 +163,7 @@ def _alert(alert: Alert) -> dict[str, Any]:
         "service": alert.service,
         "severity": alert.source_severity,
         "starts_at": alert.starts_at.isoformat(),
-        "summary": clip(alert.summary, ALERT_TEXT_CHARS),
+        "summary": ellipsize(alert.summary, ALERT_TEXT_CHARS),
     }
 
 
@@ -183,7 +184,7 @@ def _evidence(item: Evidence) -> dict[str, Any]:
         "kind": item.kind,
         "service": item.service,
         "strength": round(item.strength, 2),
-        "summary": clip(redact(item.summary), EVIDENCE_SUMMARY_CHARS),
+        "summary": ellipsize(redact(item.summary), EVIDENCE_SUMMARY_CHARS),
     }
     if item.peer:
         shown["peer"] = item.peer

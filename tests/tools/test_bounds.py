@@ -12,6 +12,7 @@ from tools.bounds import (
     TimeRange,
     ToolInputError,
     clip,
+    ellipsize,
     match_names,
     parse_duration,
     require_name,
@@ -155,3 +156,12 @@ def test_require_name_wants_an_exact_name() -> None:
 def test_synthetic_now_is_the_backend_clock(synthetic: SyntheticDataset) -> None:
     assert synthetic.backend().now == synthetic.spec.now
     assert synthetic.spec.now == datetime(2024, 3, 1, 12, 5, tzinfo=UTC)
+
+
+def test_ellipsize_cuts_at_a_word_and_says_so() -> None:
+    text = "Call to orders-db failed: could not serialize access due to concurrent update"
+    cut = ellipsize(text, 40)
+    assert len(cut) <= 40 and cut.endswith("…")
+    assert cut == "Call to orders-db failed: could not…"
+    assert ellipsize(text, len(text)) == text
+    assert ellipsize("x" * 50, 10) == "x" * 9 + "…"  # no space near: cut hard

@@ -12,7 +12,6 @@ from agent.draft.text import (
     MAX_BODY,
     MAX_NAME,
     MAX_TITLE,
-    clip,
     clip_lines,
     format_time,
     join_list,
@@ -21,6 +20,7 @@ from agent.draft.text import (
     untrusted,
 )
 from agent.routing.models import Responder
+from tools.bounds import ellipsize
 
 
 def draft_id(incident_id: str, kind: DraftKind) -> str:
@@ -48,7 +48,7 @@ def new_draft(
         audience=audience,
         channel=channel,
         language=ctx.language,
-        title=clip(one_line(title, MAX_TITLE * 2), MAX_TITLE),
+        title=ellipsize(one_line(title, MAX_TITLE * 2), MAX_TITLE),
         body=body,
         evidence_ids=list(evidence_ids),
         created_at=ctx.now,

@@ -15,7 +15,8 @@ from agent.draft.kinds.common import (
 )
 from agent.draft.models import Draft
 from agent.draft.phrases import Phrases, phrases
-from agent.draft.text import MAX_NAME, clip, one_line, percent, untrusted
+from agent.draft.text import MAX_NAME, one_line, percent, untrusted
+from tools.bounds import ellipsize
 
 PAGE_EVIDENCE = 3
 PD_SUMMARY_LIMIT = 1024
@@ -93,7 +94,7 @@ def pagerduty_event(ctx: DraftContext, title: str, evidence_ids: list[str]) -> d
         "dedup_key": ctx.incident_id,
         "client": "incident-triage",
         "payload": {
-            "summary": clip(one_line(title, PD_SUMMARY_LIMIT), PD_SUMMARY_LIMIT),
+            "summary": ellipsize(one_line(title, PD_SUMMARY_LIMIT), PD_SUMMARY_LIMIT),
             "source": source,
             "severity": PD_SEVERITY[ctx.severity.level],
             "timestamp": ctx.opened_at.isoformat(),
