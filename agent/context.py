@@ -63,12 +63,16 @@ class TriageContext:
         return chosen.model_copy(update={"outbox_path": self.home / "outbox.jsonl"})
 
     def backend(self, now: datetime) -> TelemetryBackend:
+        return self.require_telemetry()(now)
+
+    def require_telemetry(self) -> Callable[[datetime], TelemetryBackend]:
+        """The telemetry source, or ConfigError saying how to configure one."""
         if self.telemetry is None:
             raise ConfigError(
                 "no telemetry configured: pass --telemetry DATASET or set telemetry in"
                 " triage.yaml (see config/triage.example.yaml)"
             )
-        return self.telemetry(now)
+        return self.telemetry
 
 
 def build_context(

@@ -54,7 +54,7 @@ class TriageRunner:
         """
         if not alerts:
             raise ValueError("no alerts to triage")
-        self.ctx.backend(received_at or self.ctx.clock())  # no telemetry: refuse before any record
+        self.ctx.require_telemetry()  # refuse before anything is recorded
         run_id = f"run-{uuid.uuid4().hex[:12]}"
         state = TriageState(
             run_id=run_id, alerts=alerts, received_at=received_at or self.ctx.clock()

@@ -99,28 +99,11 @@ class ChatService:
 
     def _question(self, incident: Incident, intent: Intent, line: str, author: str) -> ChatReply:
         lookup = Lookup.of(self.desk.ctx, incident)
-        config = self.desk.ctx.config.llm
-        engine, reason = "offline", None
-        if (config.enabled or self.model is not None) and intent.name in QUESTION_INTENTS:
-            try:
-                if lookup.session is None:
-                    raise RuntimeError("no telemetry configured for the LLM's tools")
-                answer = llm_answer(
-                    line, intent.language, incident, lookup.session, config=config, model=self.model
-                )
-                return self._reply(
-                    incident,
-                    intent.name,
-                    intent.language,
-                    author,
-                    answer,
-                    calls=lookup.calls,
-                    engine=f"llm:{config.model}",
-                )
-            except Exception as error:
-                engine, reason = "offline", error_reason(error)
+        answer, engine, reason = self._ask_llm(incident, intent, line, lookup)
+        if answer is None:
+            if reason is not None:  # the LLM's tool calls are not this answer's citations
                 lookup = Lookup.of(self.desk.ctx, incident)
-        answer = self._offline(incident, intent, lookup)
+            answer = self._offline(incident, intent, lookup)
         return self._reply(
             incident,
             intent.name,
@@ -131,6 +114,24 @@ class ChatService:
             engine=engine,
             fallback=reason,
         )
+
+    def _ask_llm(
+        self, incident: Incident, intent: Intent, line: str, lookup: Lookup
+    ) -> tuple[Answer | None, str, str | None]:
+        """(answer, engine, why it fell back): the LLM's answer where one is configured
+        for this kind of question; None with the reason when it failed."""
+        config = self.desk.ctx.config.llm
+        if not (config.enabled or self.model is not None) or intent.name not in QUESTION_INTENTS:
+            return None, "offline", None
+        try:
+            if lookup.session is None:
+                raise RuntimeError("no telemetry configured for the LLM's tools")
+            answer = llm_answer(
+                line, intent.language, incident, lookup.session, config=config, model=self.model
+            )
+        except Exception as error:
+            return None, "offline", error_reason(error)
+        return answer, f"llm:{config.model}", None
 
     def _offline(self, incident: Incident, intent: Intent, lookup: Lookup) -> Answer:
         language = intent.language

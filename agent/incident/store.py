@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from agent.incident.models import Incident, IncidentStatus
+from agent.sqlite import immediate, open_db
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS incidents (
@@ -44,27 +45,17 @@ class IncidentStore:
     """Create, save and look up incidents."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA busy_timeout=10000")
-        self._db.executescript(SCHEMA)
+        self._db = open_db(path, SCHEMA)
 
     def close(self) -> None:
         self._db.close()
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with self._lock, immediate(self._db) as db:
+            yield db
 
     def new_id(self, opened_at: datetime) -> str:
         """INC-YYYYMMDD-NNNN, numbered per UTC day."""

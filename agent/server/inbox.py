@@ -17,8 +17,7 @@ import hashlib
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, TypeAdapter
 
 from agent.alert.models import Alert
+from agent.sqlite import immediate, open_db
 
 InboxState = Literal["queued", "running", "done", "failed"]
 ERROR_CHARS = 2_000
@@ -108,16 +108,11 @@ class Inbox:
     """Durable intake and the triage work queue."""
 
     def __init__(self, path: Path, synchronous: Literal["full", "normal"] = "full") -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
         self._queue_lock = threading.Lock()
         self._queue: list[_Pending] = []
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
-        self._db.execute("PRAGMA busy_timeout=10000")
-        self._db.executescript(SCHEMA)
+        self._db = open_db(path, SCHEMA, synchronous)
         self.arrived = threading.Event()
 
     def close(self) -> None:
@@ -149,7 +144,7 @@ class Inbox:
         if not batch:
             return
         try:
-            with self._transaction() as db:
+            with immediate(self._db) as db:
                 results = [self._insert(db, item) for item in batch]
         except BaseException as error:
             for item in batch:
@@ -194,7 +189,7 @@ class Inbox:
 
     def recover(self, at: datetime) -> int:
         """Queue again the rows a stopped server left running; how many there were."""
-        with self._lock, self._transaction() as db:
+        with self._lock, immediate(self._db) as db:
             cursor = db.execute(
                 "UPDATE inbox SET state = 'queued', updated_at = ? WHERE state = 'running'",
                 (at.isoformat(),),
@@ -206,7 +201,7 @@ class Inbox:
 
     def claim(self, limit: int, at: datetime) -> list[InboxItem]:
         """Up to `limit` queued rows, oldest first, now marked running."""
-        with self._lock, self._transaction() as db:
+        with self._lock, immediate(self._db) as db:
             rows = db.execute(
                 "SELECT id FROM inbox WHERE state = 'queued' ORDER BY id LIMIT ?", (limit,)
             ).fetchall()
@@ -239,7 +234,7 @@ class Inbox:
     def _update(
         self, item_id: int, sets: str, params: tuple[object, ...], at: datetime, where: str = "1"
     ) -> None:
-        with self._lock, self._transaction() as db:
+        with self._lock, immediate(self._db) as db:
             db.execute(
                 f"UPDATE inbox SET {sets}, updated_at = ? WHERE id = ? AND {where}",
                 (*params, at.isoformat(), item_id),
@@ -276,16 +271,6 @@ class Inbox:
         with self._lock:
             rows = self._db.execute(f"SELECT {columns} FROM inbox {tail}", params).fetchall()
         return [_item(row) for row in rows]
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
 
 
 def _item(row: tuple[object, ...]) -> InboxItem:
