@@ -18,9 +18,9 @@ from agent.alert.models import Alert, AlertMetric
 from agent.approval.models import Approval, Decision
 from agent.dispatch.models import DispatchResult
 from agent.draft.models import Draft
-from agent.evidence.models import Evidence, EvidenceQuery
-from agent.hypothesis.models import Hypothesis, Isolation
 from agent.incident.models import Incident, TimelineEntry
+from agent.isolation.evidence import Evidence, EvidenceQuery
+from agent.isolation.models import Hypothesis, Isolation
 from agent.routing.models import EscalationStep, Responder, Routing
 from agent.severity.models import SeverityAssessment
 from agent.state import TriageState

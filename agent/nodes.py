@@ -16,12 +16,12 @@ from agent.draft.context import Bilingual, DraftContext
 from agent.draft.from_incident import context_from_incident
 from agent.draft.lint import check_external, is_outside
 from agent.draft.write import write_drafts
-from agent.evidence.memory import recall_into
-from agent.hypothesis.engine import alert_services, isolate
-from agent.hypothesis.models import Isolation
 from agent.incident.correlate import correlate
 from agent.incident.models import Incident, TimelineKind
 from agent.incident.service import attach, note, open_incident
+from agent.isolation.engine import alert_services, isolate
+from agent.isolation.models import Isolation
+from agent.isolation.recall import recall_into
 from agent.llm.investigate import llm_isolation
 from agent.policy.models import LocalText
 from agent.routing.route import route
@@ -138,7 +138,7 @@ def assess_severity(state: TriageState, runtime: Runtime[TriageContext]) -> Upda
     isolation = incident.isolation
     top = isolation.top() if isolation else None
     if isolation is not None and isolation.harmed is not None:
-        # Harm as the policy means it: errors or latency clearly worse (agent.severity.harm).
+        # Harm as the policy means it: errors or latency clearly worse (tools.analysis.harm).
         affected = list(isolation.harmed)
     else:
         evidence = isolation.evidence if isolation else []

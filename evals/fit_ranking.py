@@ -1,6 +1,6 @@
 """Fit the ranking weights on replayed incidents with known root causes.
 
-    python -m evals.fit_ranking DATASET_DIR... [--out agent/hypothesis/ranking_weights.json]
+    python -m evals.fit_ranking DATASET_DIR... [--out agent/isolation/ranking_weights.json]
 
 The model is a conditional logit: within each incident, a softmax over its
 services of a linear score, maximised for the true root cause. Evidence
@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import minimize
 
-from agent.hypothesis.engine import investigate
-from agent.hypothesis.features import EVIDENCE_FEATURES
-from agent.hypothesis.ranking import (
+from agent.isolation.engine import investigate
+from agent.isolation.features import EVIDENCE_FEATURES
+from agent.isolation.ranking import (
     CONTEXT,
     PARAMETERS,
     WEIGHTS_FILE,

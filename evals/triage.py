@@ -16,8 +16,8 @@ from pydantic import BaseModel, Field
 from agent.alert.models import Alert
 from agent.config import TriageConfig
 from agent.context import build_context
-from agent.hypothesis.models import Isolation
 from agent.incident.models import Incident
+from agent.isolation.models import Isolation
 from agent.runner import TriageRunner
 from evals.alert_intake import case_alerts
 from evals.models import RecalledIncident

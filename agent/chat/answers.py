@@ -14,9 +14,9 @@ from agent.chat.intents import Intent
 from agent.chat.lookup import Lookup
 from agent.chat.notes import Note
 from agent.draft.models import Draft, Language
-from agent.evidence.models import Evidence
-from agent.hypothesis.models import Hypothesis
 from agent.incident.models import Incident
+from agent.isolation.evidence import Evidence
+from agent.isolation.models import Hypothesis
 from agent.policy.models import Policy
 from agent.routing.route import team_on_call
 from tools.changes import RecentChangesOutput

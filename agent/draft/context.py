@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from agent.draft.models import Language
-from agent.evidence.models import EvidenceKind
-from agent.hypothesis.models import Verdict
+from agent.isolation.evidence import EvidenceKind
+from agent.isolation.models import Verdict
 from agent.routing.models import Routing
 from agent.severity.models import SeverityAssessment
 from tools.telemetry.replay.format import FaultType

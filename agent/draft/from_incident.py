@@ -25,8 +25,8 @@ from agent.draft.context import (
 from agent.draft.models import Language
 
 if TYPE_CHECKING:  # agent.incident.models imports agent.draft.models: no runtime cycle.
-    from agent.hypothesis.models import Isolation
     from agent.incident.models import Incident, TimelineEntry
+    from agent.isolation.models import Isolation
 
 NOTE_ENTRY_KINDS = frozenset({"note", "chat"})
 NOTE_KINDS: tuple[NoteKind, ...] = ("action", "decision", "need")

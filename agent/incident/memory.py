@@ -16,8 +16,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.evidence.models import Evidence
 from agent.incident.models import Incident
+from agent.isolation.evidence import Evidence
 from knowledge.records import PastIncident, TimelineHighlight
 from tools.telemetry.replay.format import FaultType
 

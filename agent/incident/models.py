@@ -11,7 +11,7 @@ from agent.alert.models import Alert
 from agent.approval.models import Approval
 from agent.dispatch.models import DispatchResult
 from agent.draft.models import Draft
-from agent.hypothesis.models import Isolation
+from agent.isolation.models import Isolation
 from agent.routing.models import Routing
 from agent.severity.models import SeverityAssessment
 

@@ -16,7 +16,7 @@ from typing import Any
 from langchain_core.messages import ToolMessage
 from langchain_core.messages.tool import ToolCall as LCToolCall
 
-from agent.evidence.models import Evidence, EvidenceKind, EvidenceQuery
+from agent.isolation.evidence import Evidence, EvidenceKind, EvidenceQuery
 from agent.llm import prompts
 from agent.llm.assessment import submit_spec
 from tools.bounds import ellipsize

@@ -24,8 +24,8 @@ from langchain_core.runnables import Runnable
 from pydantic import BaseModel, Field
 
 from agent.alert.models import Alert
-from agent.evidence.models import Evidence
-from agent.hypothesis.models import Hypothesis, Isolation
+from agent.isolation.evidence import Evidence
+from agent.isolation.models import Hypothesis, Isolation
 from agent.llm import prompts
 from agent.llm.assessment import SUBMIT_TOOL, Assessment
 from agent.llm.binding import Toolbox
@@ -184,7 +184,7 @@ def llm_engine(
 ) -> Callable[[TelemetryBackend, list[Alert]], Isolation]:
     """An `(backend, alerts) -> Isolation` engine (the eval harness's shape): the
     deterministic engine, then the LLM over it, with the chat model built once."""
-    from agent.hypothesis.engine import isolate
+    from agent.isolation.engine import isolate
 
     built: list[BaseChatModel] = [model] if model is not None else []
 

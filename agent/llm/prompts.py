@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from agent.alert.models import Alert
-from agent.evidence.models import Evidence
-from agent.hypothesis.models import Hypothesis
+from agent.isolation.evidence import Evidence
+from agent.isolation.models import Hypothesis
 from agent.llm.assessment import SUBMIT_TOOL
 from agent.llm.config import LLMConfig
 from tools.bounds import ellipsize

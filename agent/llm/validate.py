@@ -13,9 +13,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from agent.evidence.models import Evidence
-from agent.hypothesis.engine import CONCLUSIVE
-from agent.hypothesis.models import Hypothesis, Isolation
+from agent.isolation.engine import CONCLUSIVE
+from agent.isolation.evidence import Evidence
+from agent.isolation.models import Hypothesis, Isolation
 from agent.llm.assessment import SUBMIT_TOOL, Assessment
 from agent.llm.budget import InvalidAssessment
 from tools.redact import redact

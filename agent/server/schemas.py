@@ -8,9 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agent.dispatch.models import DispatchResult
 from agent.draft.models import Draft
-from agent.evidence.models import Evidence
-from agent.hypothesis.models import Hypothesis, Verdict
 from agent.incident.models import Incident, IncidentStatus
+from agent.isolation.evidence import Evidence
+from agent.isolation.models import Hypothesis, Verdict
 from agent.server.desk import RootCause
 
 By = Field(None, max_length=200, description="Who decides; the SSO user header wins if set.")

@@ -16,8 +16,8 @@ from markupsafe import Markup
 
 from agent.chat.lookup import Lookup, incident_now
 from agent.context import TriageContext
-from agent.evidence.models import Evidence
 from agent.incident.models import Incident
+from agent.isolation.evidence import Evidence
 from tools.metrics import QueryMetricsOutput, SeriesPoints
 
 WIDTH, HEIGHT, PAD = 320, 90, 4

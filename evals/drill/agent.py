@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.hypothesis.engine import alert_services, isolate
+from agent.isolation.engine import alert_services, isolate
 from agent.policy.load import default_policy
 from agent.routing.route import route
 from agent.severity.assess import assess, severity_inputs

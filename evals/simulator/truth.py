@@ -2,7 +2,7 @@
 would set them if the engine had named the true culprit and the true blast
 radius with certainty. The engine's job is to reproduce these.
 
-Harm is the engine's own definition (agent.severity.harm: errors up 2 points
+Harm is the engine's own definition (tools.analysis.harm: errors up 2 points
 and doubled, or median latency x1.8 and +100 ms), applied here to the
 simulator's true, noise-free state instead of to sampled telemetry."""
 
@@ -15,10 +15,10 @@ import numpy as np
 
 from agent.routing.route import route
 from agent.severity.assess import assess, severity_inputs
-from agent.severity.harm import HarmReading, Health
 from evals.simulator.estate import Estate
 from evals.simulator.state import CaseState
 from evals.simulator.timeutil import utc
+from tools.analysis.harm import HarmReading, Health
 
 TRUTH_CONFIDENCE = 1.0
 # A service with less traffic than this before the fault cannot be judged.

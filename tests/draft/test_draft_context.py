@@ -11,9 +11,9 @@ from agent.dispatch.models import DispatchResult
 from agent.draft import Bilingual, Suspect
 from agent.draft.from_incident import MissingFacts, context_from_incident
 from agent.draft.models import Draft
-from agent.evidence.models import Evidence, EvidenceQuery
-from agent.hypothesis.models import Hypothesis, Isolation
 from agent.incident.models import Incident, TimelineEntry
+from agent.isolation.evidence import Evidence, EvidenceQuery
+from agent.isolation.models import Hypothesis, Isolation
 from tests.draft.conftest import NOW, OPENED, make_context, routing, severity
 
 ORG = Bilingual(en="Example Shop", ja="株式会社エグザンプル")

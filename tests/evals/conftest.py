@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from agent.alert.models import Alert
-from agent.hypothesis.models import Hypothesis, Isolation
+from agent.isolation.models import Hypothesis, Isolation
 from tests.evals.tiny_dataset import write_tiny_dataset
 from tools.telemetry.backend import TelemetryBackend
 from tools.telemetry.replay.format import FaultType

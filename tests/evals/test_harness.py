@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from agent.alert.models import Alert
-from agent.hypothesis.models import Isolation
+from agent.isolation.models import Isolation
 from evals.harness import run_eval
 from tests.evals.conftest import FIXED_ORDER, make_fixed_engine
 from tests.evals.tiny_dataset import FAULTS, blind_copy

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from agent.alert.models import Alert
-from agent.hypothesis.models import Hypothesis, Isolation
 from agent.incident.models import Incident
+from agent.isolation.models import Hypothesis, Isolation
 from knowledge.config import MemoryConfig
 from knowledge.records import PastIncident, Runbook
 from knowledge.store import MemoryStore

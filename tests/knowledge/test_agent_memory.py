@@ -11,9 +11,9 @@ from agent.alert.models import Alert
 from agent.alert.parse import parse_alert
 from agent.config import TriageConfig
 from agent.context import build_context
-from agent.evidence.memory import lift_scores, lift_strength, memory_evidence
-from agent.hypothesis.models import Hypothesis, Isolation
 from agent.incident.models import Incident
+from agent.isolation.models import Hypothesis, Isolation
+from agent.isolation.recall import lift_scores, lift_strength, memory_evidence
 from agent.runner import TriageRunner
 from knowledge.memory import RecallQuery, Recollection
 from knowledge.records import PastIncident

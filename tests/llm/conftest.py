@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import pytest
 
 from agent.alert.models import Alert
-from agent.hypothesis.engine import isolate
-from agent.hypothesis.models import Isolation
+from agent.isolation.engine import isolate
+from agent.isolation.models import Isolation
 from evals.alert_intake import case_alerts
 from tests.support.synthetic import SyntheticDataset
 from tools.telemetry.replay.backend import ReplayBackend

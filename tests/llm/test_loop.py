@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatResult
 
-from agent.hypothesis.models import Isolation
+from agent.isolation.models import Isolation
 from agent.llm.config import LLMConfig
 from agent.llm.investigate import error_reason, llm_isolation
 from agent.llm.scripted import ScriptedChatModel

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agent.severity.harm import (
+from tools.analysis.harm import (
     HarmReading,
     Health,
     harmed_services,

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import pytest
 
 from agent.alert.parse import parse_alert
-from agent.hypothesis.engine import isolate
-from agent.hypothesis.models import Isolation
+from agent.isolation.engine import isolate
+from agent.isolation.models import Isolation
 from tests.telemetry.conftest import Shifted, cloudwatch_config, prometheus_config
 from tests.telemetry.support.servers import NO_PROMETHEUS, PROMETHEUS, PROMTOOL
 from tools.telemetry.composite import Telemetry, open_telemetry

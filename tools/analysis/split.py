@@ -8,6 +8,11 @@ import numpy as np
 
 from tools.telemetry.models import TimeWindow
 
+# Counts (log lines, spans) are compared per bucket of this width, fetched this finely
+# and folded into buckets aligned on the onset.
+BUCKET_S = 60.0
+ALIGN_S = 5.0
+
 
 @dataclass(frozen=True, slots=True)
 class Split:

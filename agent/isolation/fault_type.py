@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from agent.evidence.models import Evidence
+from agent.isolation.evidence import Evidence
 from tools.telemetry.replay.format import FaultType
 
 CHANGE: dict[str, FaultType] = {

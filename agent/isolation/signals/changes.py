@@ -8,7 +8,7 @@ scale-up) and count for little.
 
 from __future__ import annotations
 
-from agent.evidence.models import Evidence, EvidenceQuery
+from agent.isolation.evidence import Evidence, EvidenceQuery
 from tools.analysis.split import Split
 from tools.redact import redact
 from tools.telemetry.backend import TelemetryBackend

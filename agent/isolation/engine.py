@@ -14,14 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agent.alert.models import Alert
-from agent.evidence.changes import change_evidence
-from agent.evidence.collect import collect
-from agent.evidence.models import Evidence
-from agent.hypothesis.fault_type import classify
-from agent.hypothesis.features import ServiceFeatures, evidence_features
-from agent.hypothesis.models import Hypothesis, Isolation, Verdict
-from agent.hypothesis.ranking import CaseMatrix, build_case, load_model
-from agent.severity.harm import HarmReading, harmed_services
+from agent.isolation.collect import collect
+from agent.isolation.evidence import Evidence
+from agent.isolation.fault_type import classify
+from agent.isolation.features import ServiceFeatures, evidence_features
+from agent.isolation.models import Hypothesis, Isolation, Verdict
+from agent.isolation.ranking import CaseMatrix, build_case, load_model
+from agent.isolation.signals.changes import change_evidence
+from tools.analysis.harm import HarmReading, harmed_services
 from tools.analysis.split import Split
 from tools.telemetry.backend import TelemetryBackend, TelemetryError
 from tools.telemetry.models import from_epoch, to_epoch
@@ -51,7 +51,7 @@ def isolate(backend: TelemetryBackend, alerts: list[Alert]) -> Isolation:
         _hypothesis(service, score, confidence, by_service.get(service, []), backend)
         for service, score, confidence in ranked
     ]
-    verdict, reason = _verdict(hypotheses, investigation.evidence)
+    verdict, reason = judge(hypotheses, investigation.evidence)
     split = investigation.split
     return Isolation(
         hypotheses=hypotheses,
@@ -145,7 +145,8 @@ def _hypothesis(
     )
 
 
-def _verdict(hypotheses: list[Hypothesis], evidence: list[Evidence]) -> tuple[Verdict, str]:
+def judge(hypotheses: list[Hypothesis], evidence: list[Evidence]) -> tuple[Verdict, str]:
+    """The verdict on a ranking: conclusive, inconclusive or no signal, and why."""
     if not evidence or not hypotheses:
         return "no-signal", "No metric, log, trace or change moved against its baseline."
     top = hypotheses[0]

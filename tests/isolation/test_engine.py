@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent.hypothesis.engine import isolate
+from agent.isolation.engine import isolate
 from evals.alert_intake import case_alerts
 from tests.support.synthetic import CULPRIT_CHANGE_ID, NEW_ERROR, SyntheticDataset
 from tools.telemetry.backend import TelemetryError

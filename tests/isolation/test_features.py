@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from agent.evidence.models import Evidence, EvidenceKind, EvidenceQuery
-from agent.hypothesis.features import evidence_features
+from agent.isolation.evidence import Evidence, EvidenceKind, EvidenceQuery
+from agent.isolation.features import evidence_features
 from tools.telemetry.models import ServiceNode, Topology
 
 TOPOLOGY = Topology(

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, Field
 
-from agent.hypothesis.features import EVIDENCE_FEATURES, ServiceFeatures
+from agent.isolation.features import EVIDENCE_FEATURES, ServiceFeatures
 from tools.telemetry.models import Topology
 
 STANDOUT = tuple(f"{f}_standout" for f in EVIDENCE_FEATURES)
@@ -240,25 +240,37 @@ class RankingModel(BaseModel):
         return np.array([named.get(p, 0.0) for p in PARAMETERS])
 
     def rank(self, case: CaseMatrix) -> list[tuple[str, float, float]]:
-        """(service, score, calibrated confidence), best first: services with evidence
-        against them by score, then the rest by score (where they sit in the call
-        graph is no reason to suspect them before a service that shows something)."""
+        """(service, score, calibrated confidence) of every service of the case, best first."""
         if not case.services:
             return []
         raw = scores(self.vector(), case)
+        return self.order(case.services, raw, np.asarray(case.observed.any(axis=1)))
+
+    def order(
+        self, services: list[str], raw: np.ndarray, backed: np.ndarray
+    ) -> list[tuple[str, float, float]]:
+        """(service, score, calibrated confidence), best first: services with evidence
+        against them (`backed`) by score, then the rest by score (where they sit in the
+        call graph is no reason to suspect them before a service that shows something).
+        The top suspect's softmax probability is calibrated; the others share the rest
+        in proportion."""
         probs = softmax(raw)
-        order = np.lexsort((-raw, -case.observed.any(axis=1).astype(np.float64)))
+        order = np.lexsort((-raw, -np.asarray(backed, dtype=np.float64)))
         top = float(probs[order[0]])
         calibrated = self.calibration.apply(top)
         rest = (1.0 - calibrated) / (1.0 - top) if top < 1.0 else 0.0
         return [
             (
-                case.services[i],
+                services[i],
                 float(raw[i]),
                 calibrated if k == 0 else float(probs[i]) * rest,
             )
             for k, i in enumerate(order)
         ]
+
+    def weight(self, parameter: str) -> float:
+        """The fitted weight of one parameter (0 when the file lacks it)."""
+        return dict(zip(self.parameters, self.weights, strict=True)).get(parameter, 0.0)
 
 
 @cache

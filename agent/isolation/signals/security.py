@@ -14,7 +14,7 @@ from datetime import datetime
 
 import numpy as np
 
-from agent.evidence.models import Evidence, EvidenceQuery
+from agent.isolation.evidence import Evidence, EvidenceQuery
 from tools.analysis import security
 from tools.analysis.security import Line, SecurityFinding
 from tools.analysis.split import Split

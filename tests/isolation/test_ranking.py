@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agent.hypothesis.features import ServiceFeatures
-from agent.hypothesis.ranking import (
+from agent.isolation.features import ServiceFeatures
+from agent.isolation.ranking import (
     PARAMETERS,
     Calibration,
     RankingModel,

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from agent.evidence.models import Evidence
+from agent.isolation.evidence import Evidence
 from tools.telemetry.replay.format import FaultType
 
 
@@ -46,7 +46,7 @@ class Isolation(BaseModel):
     harmed: list[str] | None = Field(
         None,
         description="Services whose request errors or latency clearly worsened"
-        " (agent.severity.harm); None when the telemetry had no metrics to tell.",
+        " (tools.analysis.harm); None when the telemetry had no metrics to tell.",
     )
 
     def top(self) -> Hypothesis | None:

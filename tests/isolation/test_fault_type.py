@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from agent.evidence.models import Evidence, EvidenceKind, EvidenceQuery
-from agent.hypothesis.fault_type import classify
+from agent.isolation.evidence import Evidence, EvidenceKind, EvidenceQuery
+from agent.isolation.fault_type import classify
 
 
 def ev(

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from agent.evidence.models import Evidence
-from agent.evidence.surge import traffic_ratios
+from agent.isolation.evidence import Evidence
+from agent.isolation.signals.surge import traffic_ratios
 from tools.telemetry.models import Topology
 
 # Evidence signal -> feature group.

@@ -20,7 +20,7 @@ import math
 from collections import defaultdict
 from statistics import median
 
-from agent.evidence.models import Evidence
+from agent.isolation.evidence import Evidence
 from tools.telemetry.models import Topology
 
 # Inbound traffic at least this many times normal is a surge; FULL_RATIO is full strength.

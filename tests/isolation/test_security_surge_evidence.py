@@ -12,8 +12,8 @@ from datetime import datetime
 import numpy as np
 import pytest
 
-from agent.evidence.models import Evidence, EvidenceQuery
-from agent.evidence.security import (
+from agent.isolation.evidence import Evidence, EvidenceQuery
+from agent.isolation.signals.security import (
     COMBINED,
     LIMIT,
     QUERIES,
@@ -21,7 +21,7 @@ from agent.evidence.security import (
     security_evidence,
     security_findings,
 )
-from agent.evidence.surge import FULL_RATIO, SURGE_RATIO, surge_evidence, traffic_ratios
+from agent.isolation.signals.surge import FULL_RATIO, SURGE_RATIO, surge_evidence, traffic_ratios
 from tools.analysis.security import SecurityFinding, is_auth_failure
 from tools.analysis.split import Split
 from tools.telemetry.backend import TelemetryBackend, TelemetryKind, empty_span_frame

@@ -27,12 +27,12 @@ from typing import Any
 import numpy as np
 
 from agent.alert.models import Alert
-from agent.evidence.models import Evidence, EvidenceQuery
-from agent.hypothesis.engine import _verdict
-from agent.hypothesis.models import Hypothesis, Isolation
-from agent.hypothesis.ranking import load_model, softmax
 from agent.incident.memory import log_templates
 from agent.incident.models import Incident, TimelineKind
+from agent.isolation.engine import judge
+from agent.isolation.evidence import Evidence, EvidenceQuery
+from agent.isolation.models import Hypothesis, Isolation
+from agent.isolation.ranking import load_model
 from knowledge.memory import IncidentMemory, RecallQuery, Recollection
 from tools.redact import redact
 from tools.telemetry.backend import TelemetryBackend
@@ -146,28 +146,23 @@ def memory_evidence(matches: Sequence[Recollection], services: set[str]) -> list
 
 def lift_scores(isolation: Isolation, added: list[Evidence]) -> Isolation:
     """Each suspect's score plus the ranking's memory weight times its best memory strength,
-    then confidences as the ranking gives them (softmax, calibrated top)."""
+    then order and confidences as the ranking gives them."""
     model = load_model()
-    weight = dict(zip(model.parameters, model.weights, strict=True)).get("memory", 0.0)
+    weight = model.weight("memory")
     best: dict[str, float] = defaultdict(float)
     for item in added:
         best[item.service] = max(best[item.service], item.strength)
+    by_service = {h.service: h for h in isolation.hypotheses}
     raw = np.array([h.score + weight * best[h.service] for h in isolation.hypotheses])
-    probs = softmax(raw)
-    order = np.argsort(-raw, kind="stable")
-    top = float(probs[order[0]])
-    calibrated = model.calibration.apply(top)
-    rest = (1.0 - calibrated) / (1.0 - top) if top < 1.0 else 0.0
+    backed = np.array([bool(h.evidence_ids) or best[h.service] > 0 for h in isolation.hypotheses])
+    ranked = model.order(list(by_service), raw, backed)
     hypotheses = [
-        isolation.hypotheses[i].model_copy(
-            update={
-                "score": round(float(raw[i]), 4),
-                "confidence": round(calibrated if k == 0 else float(probs[i]) * rest, 4),
-            }
+        by_service[service].model_copy(
+            update={"score": round(score, 4), "confidence": round(confidence, 4)}
         )
-        for k, i in enumerate(order)
+        for service, score, confidence in ranked
     ]
-    verdict, reason = _verdict(hypotheses, [*isolation.evidence, *added])
+    verdict, reason = judge(hypotheses, [*isolation.evidence, *added])
     return isolation.model_copy(
         update={"hypotheses": hypotheses, "verdict": verdict, "verdict_reason": reason}
     )

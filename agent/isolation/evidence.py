@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+
+from tools.analysis.split import Split
+from tools.telemetry.models import from_epoch
 
 EvidenceKind = Literal["metric", "trace", "log", "change", "topology", "memory", "alert"]
 
@@ -55,3 +59,22 @@ class Evidence(BaseModel):
     def make_id(kind: str, query: EvidenceQuery, subject: str) -> str:
         digest = hashlib.sha1(f"{kind}|{query.text()}|{subject}".encode()).hexdigest()
         return f"ev-{kind}-{digest[:10]}"
+
+
+def make_evidence(kind: EvidenceKind, query: EvidenceQuery, **fields: Any) -> Evidence:
+    """Evidence with the stable id of (kind, query, service, signal)."""
+    subject = f"{fields['service']}|{fields['signal']}"
+    return Evidence(id=Evidence.make_id(kind, query, subject), kind=kind, query=query, **fields)
+
+
+def window_args(split: Split, since_s: float | None = None) -> dict[str, Any]:
+    """The window arguments that reproduce an analysis of `split` with a query tool."""
+    return {
+        "baseline_start": _iso(from_epoch(split.start_s)),
+        "onset": _iso(from_epoch(since_s if since_s is not None else split.onset_s)),
+        "end": _iso(from_epoch(split.now_s)),
+    }
+
+
+def _iso(ts: datetime) -> str:
+    return ts.isoformat().replace("+00:00", "Z")
