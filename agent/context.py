@@ -16,6 +16,7 @@ from pathlib import Path
 from agent.config import ConfigError, Language, TriageConfig, data_dir
 from agent.dispatch.config import DispatchConfig
 from agent.incident.store import IncidentStore
+from agent.isolation.ranking import RankingModel
 from agent.policy.load import default_policy, load_policy
 from agent.policy.models import Policy
 from knowledge.memory import EmptyMemory, IncidentMemory, configured_memory
@@ -37,6 +38,8 @@ class TriageContext:
     memory: IncidentMemory = field(default_factory=EmptyMemory)
     clock: Callable[[], datetime] = utc_now
     actor: str = "agent"
+    # The isolation engine's ranking model; None = the shipped one (evals swap in held-out fits).
+    ranking: RankingModel | None = None
 
     @cached_property
     def store(self) -> IncidentStore:
@@ -80,6 +83,7 @@ def build_context(
     home: Path | None = None,
     telemetry: Callable[[datetime], TelemetryBackend] | None = None,
     memory: IncidentMemory | None = None,
+    ranking: RankingModel | None = None,
 ) -> TriageContext:
     home = data_dir(home)
     return TriageContext(
@@ -87,4 +91,5 @@ def build_context(
         home=home,
         telemetry=telemetry if telemetry is not None else open_telemetry(config.telemetry),
         memory=memory or configured_memory(config.memory, home),
+        ranking=ranking,
     )

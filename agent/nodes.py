@@ -80,7 +80,7 @@ def after_open(state: TriageState) -> str:
 def investigate(state: TriageState, runtime: Runtime[TriageContext]) -> Update:
     """The isolation engine: metrics, logs, traces, changes and security scans in parallel."""
     ctx, at = runtime.context, state.received_at
-    isolation = isolate(ctx.backend(at), state.alerts)
+    isolation = isolate(ctx.backend(at), state.alerts, ctx.ranking)
     return _investigated(ctx, _incident(state), isolation, at)
 
 
@@ -124,7 +124,9 @@ def recall(state: TriageState, runtime: Runtime[TriageContext]) -> Update:
     ctx, at = runtime.context, state.received_at
     backend = ctx.backend(at) if ctx.telemetry else None
     lift = ctx.config.memory.lift
-    found = recall_into(ctx.memory, _incident(state), state.alerts, at, backend, lift=lift)
+    found = recall_into(
+        ctx.memory, _incident(state), state.alerts, at, backend, lift=lift, model=ctx.ranking
+    )
     if not found.text:
         return {"recollections": found.recollections}
     update = _record(ctx, found.incident, found.kind, found.text, at, **found.data)

@@ -19,7 +19,7 @@ from agent.isolation.evidence import Evidence
 from agent.isolation.fault_type import classify
 from agent.isolation.features import ServiceFeatures, evidence_features
 from agent.isolation.models import Hypothesis, Isolation, Verdict
-from agent.isolation.ranking import CaseMatrix, build_case, load_model
+from agent.isolation.ranking import CaseMatrix, RankingModel, build_case, load_model
 from agent.isolation.signals.changes import change_evidence
 from tools.analysis.harm import HarmReading, harmed_services
 from tools.analysis.split import Split
@@ -42,10 +42,13 @@ class Investigation:
     health: dict[str, HarmReading] | None = None
 
 
-def isolate(backend: TelemetryBackend, alerts: list[Alert]) -> Isolation:
-    """Rank suspects for the fault behind `alerts`, as of the backend's clock."""
+def isolate(
+    backend: TelemetryBackend, alerts: list[Alert], model: RankingModel | None = None
+) -> Isolation:
+    """Rank suspects for the fault behind `alerts`, as of the backend's clock, with the
+    shipped ranking model unless another is given (the eval's held-out models)."""
     investigation = investigate(backend, alerts)
-    ranked = load_model().rank(investigation.case)
+    ranked = (model or load_model()).rank(investigation.case)
     by_service = _evidence_by_service(investigation.evidence, investigation.features)
     hypotheses = [
         _hypothesis(service, score, confidence, by_service.get(service, []), backend)

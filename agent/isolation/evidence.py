@@ -72,7 +72,7 @@ def window_args(split: Split, since_s: float | None = None) -> dict[str, Any]:
     return {
         "baseline_start": _iso(from_epoch(split.start_s)),
         "onset": _iso(from_epoch(since_s if since_s is not None else split.onset_s)),
-        "end": _iso(from_epoch(split.now_s)),
+        "end": _iso(from_epoch(split.until_s)),
     }
 
 

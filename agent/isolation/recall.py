@@ -32,7 +32,7 @@ from agent.incident.models import Incident, TimelineKind
 from agent.isolation.engine import judge
 from agent.isolation.evidence import Evidence, EvidenceQuery
 from agent.isolation.models import Hypothesis, Isolation
-from agent.isolation.ranking import load_model
+from agent.isolation.ranking import RankingModel, load_model
 from knowledge.memory import IncidentMemory, RecallQuery, Recollection
 from tools.redact import redact
 from tools.telemetry.backend import TelemetryBackend
@@ -144,10 +144,12 @@ def memory_evidence(matches: Sequence[Recollection], services: set[str]) -> list
     return items
 
 
-def lift_scores(isolation: Isolation, added: list[Evidence]) -> Isolation:
+def lift_scores(
+    isolation: Isolation, added: list[Evidence], model: RankingModel | None = None
+) -> Isolation:
     """Each suspect's score plus the ranking's memory weight times its best memory strength,
     then order and confidences as the ranking gives them."""
-    model = load_model()
+    model = model or load_model()
     weight = model.weight("memory")
     best: dict[str, float] = defaultdict(float)
     for item in added:
@@ -184,7 +186,12 @@ def cite(isolation: Isolation, added: list[Evidence]) -> Isolation:
 
 
 def apply_memory(
-    isolation: Isolation, matches: list[Recollection], services: set[str], *, lift: bool
+    isolation: Isolation,
+    matches: list[Recollection],
+    services: set[str],
+    *,
+    lift: bool,
+    model: RankingModel | None = None,
 ) -> Isolation:
     """Memory evidence added, suspects lifted (deterministic engine only), a note saying so."""
     added = memory_evidence(matches, services)
@@ -193,7 +200,7 @@ def apply_memory(
     before = isolation.top()
     ranked = isolation
     if lift and isolation.engine == "deterministic" and isolation.hypotheses:
-        ranked = lift_scores(isolation, added)
+        ranked = lift_scores(isolation, added, model)
     after = ranked.top()
     note = _lift_note(before, after, ranked is not isolation, isolation.engine)
     return cite(ranked, added).model_copy(update={"notes": [*isolation.notes, note]})
@@ -221,6 +228,7 @@ def recall_into(
     backend: TelemetryBackend | None,
     *,
     lift: bool = True,
+    model: RankingModel | None = None,
 ) -> Recalled:
     """Recall for `incident`, and the incident with the matches as evidence."""
     try:
@@ -234,7 +242,7 @@ def recall_into(
     isolation = incident.isolation
     if isolation is not None:
         known = set(backend.services()) if backend else {h.service for h in isolation.hypotheses}
-        isolation = apply_memory(isolation, matches, known, lift=lift)
+        isolation = apply_memory(isolation, matches, known, lift=lift, model=model)
         incident = incident.model_copy(update={"isolation": isolation})
     shown = "; ".join(f"{m.id} ({m.score:.2f}: {m.reason})" for m in matches[:3])
     return Recalled(

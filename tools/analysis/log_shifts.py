@@ -81,9 +81,13 @@ class _ServiceCounts:
 
 def log_shifts(counts: TemplateCounts, split: Split, bucket_s: float) -> list[LogShift]:
     """Templates whose share of their service's lines moved, strongest first."""
+    index = split.bucket_of(counts.bucket_s, bucket_s)
+    inside = index <= split.last_bucket(bucket_s)
+    if not inside.all():
+        counts = counts.take(inside)
+        index = index[inside]
     if len(counts.count) == 0:
         return []
-    index = split.bucket_of(counts.bucket_s, bucket_s)
     live = np.unique(index)
     candidates = [
         c for c in split.onset_buckets(bucket_s) if (live < c).any() and (live >= c).any()

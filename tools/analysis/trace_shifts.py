@@ -98,9 +98,13 @@ def trace_shifts(stats: SpanStats, split: Split, bucket_s: float) -> list[TraceS
 
 def _aggregate(stats: SpanStats, split: Split, bucket_s: float) -> _Matrix | None:
     """Lay span sums out as (service, operation, callee) x live bucket matrices."""
+    index = split.bucket_of(stats.bucket_s, bucket_s)
+    inside = index <= split.last_bucket(bucket_s)
+    if not inside.all():
+        stats, index = stats.take(inside), index[inside]
     if len(stats) == 0:
         return None
-    live, column = np.unique(split.bucket_of(stats.bucket_s, bucket_s), return_inverse=True)
+    live, column = np.unique(index, return_inverse=True)
     services, service_code = factorize(stats.service)
     operations, operation_code = factorize(stats.operation)
     peers, peer_code = factorize(stats.peer)

@@ -143,9 +143,7 @@ class TelemetryBackend(ABC):
         keep = counts.bucket_s <= self._now_s
         if keep.all():
             return counts
-        return TemplateCounts(
-            *(getattr(counts, f)[keep] for f in TemplateCounts.__dataclass_fields__)
-        )
+        return counts.take(keep)
 
     def _log_template_counts(
         self,
@@ -175,7 +173,7 @@ class TelemetryBackend(ABC):
         """
         stats = self._span_stats(self._clamp(window), bucket_s)
         keep = stats.bucket_s <= self._now_s
-        return stats if keep.all() else _take_stats(stats, keep)
+        return stats if keep.all() else stats.take(keep)
 
     def _span_stats(self, window: TimeWindow, bucket_s: float) -> SpanStats:
         return sum_spans(self.spans(window), bucket_s)
@@ -228,10 +226,6 @@ def empty_span_frame() -> SpanFrame:
         parent_service=text,
         child_service=text,
     )
-
-
-def _take_stats(stats: SpanStats, keep: np.ndarray) -> SpanStats:
-    return SpanStats(*(getattr(stats, f)[keep] for f in SpanStats.__dataclass_fields__))
 
 
 def sum_spans(frame: SpanFrame, bucket_s: float) -> SpanStats:

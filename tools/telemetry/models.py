@@ -77,6 +77,8 @@ class SeriesKey:
     service: str
     instance: str
     metric: str
+    # The version the instance ran (a `version` label or tag), "" where the store has none.
+    version: str = ""
 
     def label(self) -> str:
         where = f"{self.service}/{self.instance}" if self.instance else self.service
@@ -150,6 +152,9 @@ class SpanStats:
     def __len__(self) -> int:
         return len(self.bucket_s)
 
+    def take(self, mask: np.ndarray) -> SpanStats:
+        return SpanStats(*(getattr(self, f)[mask] for f in SpanStats.__dataclass_fields__))
+
 
 class LogQuery(BaseModel):
     """A log search as a store receives it: the window already clamped to `now`."""
@@ -187,6 +192,11 @@ class TemplateCounts:
     template: np.ndarray
     count: np.ndarray
     example: np.ndarray
+
+    def take(self, mask: np.ndarray) -> TemplateCounts:
+        return TemplateCounts(
+            *(getattr(self, f)[mask] for f in TemplateCounts.__dataclass_fields__)
+        )
 
 
 class Change(BaseModel):
