@@ -18,6 +18,7 @@ from agent.isolation.evidence import Evidence
 from agent.isolation.signals import logs, metrics, traces
 from agent.isolation.signals.security import security_evidence
 from agent.isolation.signals.surge import surge_evidence
+from agent.isolation.snapshot import Snapshot
 from tools.analysis.harm import HarmReading
 from tools.analysis.log_shifts import LogShift
 from tools.analysis.metric_shifts import MetricShift
@@ -30,7 +31,6 @@ from tools.telemetry.models import Topology
 EVIDENCE_PER_SERVICE = 12
 # No one signal may crowd the others out of a service's evidence.
 EVIDENCE_PER_SIGNAL = 4
-KINDS = ("metrics", "logs", "traces")
 
 
 @dataclass(slots=True)
@@ -48,21 +48,20 @@ class Findings:
     health: dict[str, HarmReading] | None = None
 
 
-def collect(backend: TelemetryBackend, split: Split, topology: Topology | None = None) -> Findings:
-    """Run the metric, log, trace and security analyses side by side and build evidence.
-
-    A telemetry kind whose store fails (TelemetryError) is left out and named in
-    the notes; the others still count.
-    """
-    kinds = backend.kinds()
+def collect(
+    backend: TelemetryBackend, snapshot: Snapshot, split: Split, topology: Topology
+) -> Findings:
+    """Run the metric, log, trace and security analyses side by side over the snapshot
+    and build evidence. A kind the snapshot lacks is skipped (its notes say why)."""
     services = set(backend.services())
-    readers: dict[str, Callable[[], Any]] = {
-        "metrics": lambda: metrics.read(backend, split, services),
-        "logs": lambda: logs.read(backend, split),
-        "traces": lambda: traces.read(backend, split),
-    }
-    jobs = {kind: job for kind, job in readers.items() if kind in kinds}
-    notes = [f"no {k} in this telemetry store" for k in KINDS if k not in kinds]
+    jobs: dict[str, Callable[[], Any]] = {}
+    if snapshot.series is not None:
+        jobs["metrics"] = lambda: metrics.read(snapshot.series or [], split, services)
+    if snapshot.counts is not None:
+        jobs["logs"] = lambda: logs.read(backend, snapshot.counts, split)  # type: ignore[arg-type]
+    if snapshot.spans is not None:
+        jobs["traces"] = lambda: traces.read(snapshot.spans, split)  # type: ignore[arg-type]
+    notes = list(snapshot.notes)
     results: dict[str, Any] = {}
     with ThreadPoolExecutor(max_workers=max(len(jobs), 1)) as pool:
         futures = {name: pool.submit(job) for name, job in jobs.items()}
@@ -85,7 +84,7 @@ def collect(backend: TelemetryBackend, split: Split, topology: Topology | None =
     findings.evidence = _limit(
         [
             *metric_evidence,
-            *surge_evidence(metric_evidence, topology or backend.topology()),
+            *surge_evidence(metric_evidence, topology),
             *(logs.evidence(s, split) for s in findings.logs),
             *(traces.evidence(t, split) for t in findings.traces),
             *security_evidence(findings.security, split),

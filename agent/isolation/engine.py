@@ -21,6 +21,8 @@ from agent.isolation.features import ServiceFeatures, evidence_features
 from agent.isolation.models import Hypothesis, Isolation, Verdict
 from agent.isolation.ranking import CaseMatrix, RankingModel, build_case, load_model
 from agent.isolation.signals.changes import change_evidence
+from agent.isolation.snapshot import fetch
+from agent.isolation.window import fault_window, snapshot_window
 from tools.analysis.harm import HarmReading, harmed_services
 from tools.analysis.split import Split
 from tools.telemetry.backend import TelemetryBackend, TelemetryError
@@ -71,10 +73,13 @@ def isolate(
 
 def investigate(backend: TelemetryBackend, alerts: list[Alert]) -> Investigation:
     """Everything up to (not including) the ranking; the fitting code reuses it."""
-    split = split_for(alerts, backend.now_s)
+    alert_s = alert_time(alerts, backend.now_s)
+    snapshot = fetch(backend, snapshot_window(alert_s, backend.now_s))
+    window = fault_window(snapshot, alert_s, backend.now_s)
+    split = window.split
     topology = backend.topology()
-    findings = collect(backend, split, topology)
-    notes = list(findings.notes)
+    findings = collect(backend, snapshot, split, topology)
+    notes = [window.note, *findings.notes]
     try:
         changes = change_evidence(backend, split)
     except TelemetryError as error:
@@ -94,12 +99,12 @@ def investigate(backend: TelemetryBackend, alerts: list[Alert]) -> Investigation
     )
 
 
-def split_for(alerts: list[Alert], now_s: float) -> Split:
-    """Baseline and onset from the earliest firing alert (or now, without one)."""
+def alert_time(alerts: list[Alert], now_s: float) -> float:
+    """When the earliest firing alert began (or now, without one): the latest the fault
+    can have begun."""
     firing = [to_epoch(a.starts_at) for a in alerts if a.status == "firing"]
     started = [to_epoch(a.starts_at) for a in alerts]
-    alert_s = min(firing or started or [now_s])
-    return Split.around(min(alert_s, now_s), now_s)
+    return min(*(firing or started or [now_s]), now_s)
 
 
 def alert_services(alerts: list[Alert], services: set[str]) -> set[str]:

@@ -1,16 +1,19 @@
-"""How abnormal each service looks, bucket by bucket: the raw material of onset detection.
+"""How abnormal every signal looks, bucket by bucket: the raw material of onset detection.
 
-Every analysis of the engine compares "during" with "before"; this one asks
+The engine's other analyses compare "during" with "before"; this one asks
 *when* things changed. Over a grid of buckets reaching well before the alert,
-each signal (a metric series, a log template's share, an operation's self time
-or failure share) is scored against its own reference period (everything
-before the grid), and each service keeps, per bucket, its most abnormal
-signal, squashed onto [0, 1] as the evidence is. NaN means "no data in that
-bucket": logs and traces often exist only around incidents.
+every signal (a metric series, a log template's share of its service's lines,
+an operation's self time or failure share) is scored per bucket against its
+own reference period (everything before `Grid.reference_end_s`), with the same
+robust statistics as the evidence, and squashed onto [0, 1]. Count signals are
+scanned over windows of a few buckets starting at each bucket, so a
+three-minute burst adds up where one minute of it would be noise. NaN means
+"no data in that bucket": logs and traces often exist only around incidents.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Literal
 
@@ -23,10 +26,8 @@ from tools.analysis.robust import (
     Baselines,
     count_dispersion,
     deviations,
-    log_squash,
     poisson_z,
     row_quantiles,
-    squash,
     with_routine,
 )
 from tools.telemetry.models import Series, SpanStats, TemplateCounts
@@ -40,17 +41,17 @@ LOG_WEIGHT = {True: 1.0, False: 0.4}
 VANISH_WEIGHT = 0.6
 MIN_EXPECTED_FOR_VANISH = 8.0
 MIN_SPANS = 3
-# Windows (in buckets) a move is scanned over: a short burst or a few minutes' shift.
-SCAN_WIDTHS = (1, 2, 3, 5)
 SELF_FLOOR_MS = 1.0
 SELF_REL_FLOOR = 0.2
 ERROR_RATE_FLOOR = 0.02
+# Windows (in buckets) a count signal is scanned over: a short burst or a few minutes' shift.
+SCAN_WIDTHS = (1, 2, 3, 5)
 
 
 @dataclass(frozen=True, slots=True)
 class Grid:
     """Buckets [start + k * bucket_s, start + (k + 1) * bucket_s) up to `end`. Signals
-    are scored against what they did before `reference_end_s` (at most `end`)."""
+    are scored against what they did before `reference_end_s`."""
 
     start_s: float
     end_s: float
@@ -78,165 +79,193 @@ class Grid:
 
 @dataclass(slots=True)
 class Activity:
-    """Per service and bucket, the strength of its most abnormal signal (NaN: no data)."""
+    """Per signal (row) and bucket, how abnormal it looked (NaN: no data); `owners`
+    names the service each row belongs to."""
 
     grid: Grid
-    services: list[str]
-    values: np.ndarray  # services x buckets
+    owners: list[str]
+    values: np.ndarray  # signals x buckets
 
     @classmethod
     def empty(cls, grid: Grid) -> Activity:
         return cls(grid, [], np.zeros((0, grid.size)))
 
     def merge(self, other: Activity) -> Activity:
-        """The strongest reading of either, per service and bucket."""
-        services = sorted(set(self.services) | set(other.services))
-        out = np.full((len(services), self.grid.size), np.nan)
-        index = {s: i for i, s in enumerate(services)}
-        for part in (self, other):
-            rows = [index[s] for s in part.services]
-            out[rows] = np.fmax(out[rows], part.values)
-        return Activity(self.grid, services, out)
-
-
-def _per_service(
-    grid: Grid, owners: list[str], columns: np.ndarray, strength: np.ndarray
-) -> Activity:
-    """Fold (owner, column, strength) readings into a services x buckets max."""
-    if len(owners) == 0:
-        return Activity.empty(grid)
-    services, code = factorize(np.asarray(owners, dtype=object))
-    out = np.full((len(services), grid.size), np.nan)
-    inside = (columns >= 0) & (columns < grid.size) & np.isfinite(strength)
-    np.fmax.at(out, (code[inside], columns[inside]), strength[inside])
-    return Activity(grid, [str(s) for s in services], out)
-
-
-# -- metrics ---------------------------------------------------------------------------
-
-
-def metric_activity(series: list[Series], grid: Grid) -> Activity:
-    """Each service's most deviant metric series per bucket (family-weighted)."""
-    owners: list[str] = []
-    columns: list[np.ndarray] = []
-    strengths: list[np.ndarray] = []
-    for s in series:
-        family = family_of(s.key.metric)
-        if family.name in SILENT_FAMILIES:
-            continue
-        z = _series_z(s, family, grid.reference_end_s)
-        if z is None:
-            continue
-        live = s.ts >= grid.start_s
-        strength = np.where(z[live] >= MIN_Z, family.weight * _log_squash(z[live]), 0.0)
-        owners.extend([s.key.service] * int(live.sum()))
-        columns.append(grid.column(s.ts[live]))
-        strengths.append(strength)
-    if not owners:
-        return Activity.empty(grid)
-    return _per_service(grid, owners, np.concatenate(columns), np.concatenate(strengths))
-
-
-def _series_z(series: Series, family: MetricFamily, reference_end: float) -> np.ndarray | None:
-    """Robust z of every sample against the series' samples before `reference_end`,
-    in the family's harmful direction(s); None without enough reference."""
-    values = np.where(series.values > family.plausible_max, np.nan, series.values)
-    reference = values[series.ts < reference_end]
-    if np.isfinite(reference).sum() < MIN_REFERENCE:
-        return None
-    directions: list[Literal["up", "down"]] = (
-        ["up", "down"] if family.direction == "both" else [family.direction]
-    )
-    z = np.zeros(len(values))
-    for direction in directions:
-        base = Baselines.of(
-            reference[None, :], np.array([family.abs_floor]), np.array([family.rel_floor])
+        return Activity(
+            self.grid, [*self.owners, *other.owners], np.vstack([self.values, other.values])
         )
-        base = with_routine(base, reference[None, :], direction)
-        z = np.maximum(z, deviations(values[None, :], _column(base), direction)[0])
-    return z
+
+    def by_service(self) -> tuple[list[str], np.ndarray]:
+        """Each service's most abnormal signal per bucket."""
+        services, code = factorize(np.asarray(self.owners, dtype=object))
+        out = np.full((len(services), self.grid.size), np.nan)
+        for row, service in enumerate(code):
+            out[service] = np.fmax(out[service], self.values[row])
+        return [str(s) for s in services], out
 
 
-def _column(base: Baselines) -> Baselines:
-    """A one-row baseline broadcast against a row of samples."""
-    return Baselines(base.median[:, None], base.scale[:, None], base.count[:, None])
+def _on_grid(grid: Grid, columns: np.ndarray, strength: np.ndarray) -> np.ndarray:
+    """Rows of per-sample strengths laid on the grid (max per bucket; NaN: no sample)."""
+    out = np.full((len(strength), grid.size), np.nan)
+    inside = (columns >= 0) & (columns < grid.size)
+    if inside.any():
+        rows = np.repeat(np.arange(len(strength)), inside.sum())
+        cols = np.tile(columns[inside], len(strength))
+        np.fmax.at(out, (rows, cols), strength[:, inside].reshape(-1))
+    return out
 
 
 def _log_squash(z: np.ndarray) -> np.ndarray:
     return np.minimum(1.0, np.log1p(np.maximum(z, 0.0)) / np.log1p(100.0))
 
 
+def _gated(z: np.ndarray, squash: np.ndarray) -> np.ndarray:
+    return np.where(z >= MIN_Z, squash, 0.0)
+
+
+# -- metrics ---------------------------------------------------------------------------
+
+
+def metric_activity(series: list[Series], grid: Grid) -> Activity:
+    """Every metric series' robust deviation per bucket (family-weighted), scored in
+    groups of series that share their sample times."""
+    groups: dict[bytes, list[Series]] = defaultdict(list)
+    for s in series:
+        if family_of(s.key.metric).name not in SILENT_FAMILIES:
+            groups[s.ts.tobytes()].append(s)
+    parts = [_metric_group(members, grid) for members in groups.values()]
+    return _concat(grid, [p for p in parts if p is not None])
+
+
+def _metric_group(members: list[Series], grid: Grid) -> Activity | None:
+    ts = members[0].ts
+    families = [family_of(s.key.metric) for s in members]
+    values = np.vstack([s.values for s in members])
+    ceiling = np.array([f.plausible_max for f in families])
+    values = np.where(values > ceiling[:, None], np.nan, values)
+    reference = values[:, ts < grid.reference_end_s]
+    usable = np.isfinite(reference).sum(axis=1) >= MIN_REFERENCE
+    if not usable.any():
+        return None
+    rows = np.flatnonzero(usable)
+    picked = [families[i] for i in rows]
+    z = np.zeros((len(rows), values.shape[1]))
+    for direction in ("up", "down"):
+        applies = np.array([f.direction in {direction, "both"} for f in picked])
+        if applies.any():
+            z = np.maximum(
+                z,
+                np.where(
+                    applies[:, None],
+                    _deviation(values[rows], reference[rows], picked, direction),
+                    0.0,
+                ),
+            )
+    weight = np.array([f.weight for f in picked])[:, None]
+    strength = _gated(z, weight * _log_squash(z))
+    return Activity(
+        grid, [members[i].key.service for i in rows], _on_grid(grid, grid.column(ts), strength)
+    )
+
+
+def _deviation(
+    values: np.ndarray,
+    reference: np.ndarray,
+    families: list[MetricFamily],
+    direction: Literal["up", "down"],
+) -> np.ndarray:
+    """Robust z of every sample against its row's reference, in one direction."""
+    base = Baselines.of(
+        reference,
+        np.array([f.abs_floor for f in families]),
+        np.array([f.rel_floor for f in families]),
+    )
+    base = with_routine(base, reference, direction)
+    return deviations(values, _column(base), direction)
+
+
+def _column(base: Baselines) -> Baselines:
+    """Baselines broadcast against rows of samples."""
+    return Baselines(base.median[:, None], base.scale[:, None], base.count[:, None])
+
+
+def _concat(grid: Grid, parts: list[Activity]) -> Activity:
+    if not parts:
+        return Activity.empty(grid)
+    return Activity(
+        grid,
+        [owner for p in parts for owner in p.owners],
+        np.vstack([p.values for p in parts]),
+    )
+
+
 # -- logs ------------------------------------------------------------------------------
 
 
 def log_activity(counts: TemplateCounts, grid: Grid) -> Activity:
-    """Per service and bucket, the strongest rise of a template's share of its lines
-    (errors weigh most) or fall of a usual one, against the reference buckets."""
+    """Every template's rise (errors weigh most) or fall in its share of its service's
+    lines, per bucket and scanned over short windows, against the reference buckets."""
     if len(counts.count) == 0:
         return Activity.empty(grid)
     column = grid.column(counts.bucket_s)
-    services, service_code = factorize(counts.service)
-    owners: list[str] = []
-    cols: list[np.ndarray] = []
-    strengths: list[np.ndarray] = []
     first = min(int(column.min()), 0)
     width = max(int(column.max()), grid.size - 1) - first + 1
-    if first == 0:
+    at = grid.reference_columns - first
+    if at <= 0:
         return Activity.empty(grid)
+    services, service_code = factorize(counts.service)
+    templates, template_code = factorize(counts.template)
+    levels, level_code = factorize(counts.level)
+    key_code = template_code * len(levels) + level_code
+    parts = []
     for s, service in enumerate(services):
         rows = np.flatnonzero(service_code == s)
-        keys, key_of_row = np.unique(
-            np.char.add(counts.level[rows].astype(str), counts.template[rows].astype(str)),
-            return_inverse=True,
+        mine, local = np.unique(key_code[rows], return_inverse=True)
+        matrix = np.zeros((len(mine), width))
+        np.add.at(matrix, (local, column[rows] - first), counts.count[rows])
+        errors = np.array(
+            [_is_error(levels[k % len(levels)], templates[k // len(levels)]) for k in mine]
         )
-        matrix = np.zeros((len(keys), width))
-        np.add.at(matrix, (key_of_row, column[rows] - first), counts.count[rows])
-        errors = np.zeros(len(keys), dtype=bool)
-        errors[key_of_row] = [
-            lv in {"ERROR", "FATAL"} or bool(ERROR_WORDS.search(str(t)))
-            for lv, t in zip(counts.level[rows], counts.template[rows], strict=True)
-        ]
-        strength = _template_strength(matrix, errors, grid.reference_columns - first)
-        if strength is None:
-            continue
-        live = np.arange(width) - (-first)
-        owners.extend([str(service)] * width)
-        cols.append(live)
-        strengths.append(strength)
-    if not owners:
-        return Activity.empty(grid)
-    return _per_service(grid, owners, np.concatenate(cols), np.concatenate(strengths))
+        strength = _template_strength(matrix, errors, at)
+        if strength is not None:
+            parts.append(
+                Activity(grid, [str(service)] * len(mine), strength[:, -first:][:, : grid.size])
+            )
+    return _concat(grid, parts)
 
 
-def _template_strength(matrix: np.ndarray, errors: np.ndarray, grid_at: int) -> np.ndarray | None:
-    """Per bucket, the strongest template move of one service over a window starting
-    there (NaN where it logged nothing: a gap, not silence). Buckets before
-    `grid_at` are the reference."""
+def _is_error(level: str, template: str) -> bool:
+    return level in {"ERROR", "FATAL"} or bool(ERROR_WORDS.search(template))
+
+
+def _template_strength(matrix: np.ndarray, errors: np.ndarray, at: int) -> np.ndarray | None:
+    """Per template and bucket, its strongest move over a window starting there (NaN
+    where its service logged nothing: a gap, not silence). Columns before `at` are
+    the reference."""
     served = matrix.sum(axis=0)
-    reference = served[:grid_at] > 0
+    reference = served[:at] > 0
     if reference.sum() < 2:
         return None
-    ref = matrix[:, :grid_at][:, reference]
-    ref_served = served[:grid_at][reference]
+    ref = matrix[:, :at][:, reference]
+    ref_served = served[:at][reference]
     (share,) = row_quantiles(ref / ref_served, (0.5,))
-    noise = np.sqrt(count_dispersion(ref, ref_served, share, 0.5))
+    noise = np.sqrt(count_dispersion(ref, ref_served, share, 0.5))[:, None]
     weight = np.where(errors, LOG_WEIGHT[True], LOG_WEIGHT[False])[:, None]
-    best = np.zeros(matrix.shape[1])
-    for width in SCAN_WIDTHS:
-        observed = _window_sums(matrix, width)
-        total = _window_sums(served[None, :], width)[0]
-        expected = share[:, None] * total[None, :]
-        rise = poisson_z(observed, np.maximum(expected, 0.5)) / noise[:, None]
-        fall = -poisson_z(observed, expected) / noise[:, None]
-        fall = np.where(
-            (expected >= MIN_EXPECTED_FOR_VANISH) & (observed <= expected / 3), fall, 0.0
+    best = np.zeros(matrix.shape)
+    for scan in SCAN_WIDTHS:
+        observed = _window_sums(matrix, scan)
+        expected = share[:, None] * _window_sums(served[None, :], scan)
+        rise = poisson_z(observed, np.maximum(expected, 0.5)) / noise
+        fall = -poisson_z(observed, expected) / noise
+        fell = (expected >= MIN_EXPECTED_FOR_VANISH) & (observed <= expected / 3)
+        best = np.maximum(
+            best,
+            np.maximum(
+                _gated(rise, weight * _squash(rise)),
+                np.where(fell, _gated(fall, VANISH_WEIGHT * _squash(fall)), 0.0),
+            ),
         )
-        score = np.maximum(
-            np.where(rise >= MIN_Z, weight * _squash(rise), 0.0),
-            np.where(fall >= MIN_Z, VANISH_WEIGHT * _squash(fall), 0.0),
-        )
-        best = np.maximum(best, score.max(axis=0))
-    return np.where(served > 0, best, np.nan)
+    return np.where(served[None, :] > 0, best, np.nan)
 
 
 def _window_sums(matrix: np.ndarray, width: int) -> np.ndarray:
@@ -256,20 +285,21 @@ def _squash(z: np.ndarray) -> np.ndarray:
 
 
 def trace_activity(stats: SpanStats, grid: Grid) -> Activity:
-    """Per service and bucket, the strongest rise of an operation's mean self time or
-    failure share against its reference buckets."""
+    """Every operation's rise in mean self time or failure share, per bucket and scanned
+    over short windows, against its reference buckets."""
     if len(stats) == 0:
         return Activity.empty(grid)
     column = grid.column(stats.bucket_s)
     first = min(int(column.min()), 0)
     width = max(int(column.max()), grid.size - 1) - first + 1
-    if first == 0:
+    at = grid.reference_columns - first
+    if at <= 0:
         return Activity.empty(grid)
-    labels = np.char.add(
-        np.char.add(stats.service.astype(str), "\x1f"),
-        np.char.add(np.char.add(stats.operation.astype(str), "\x1f"), stats.peer.astype(str)),
-    )
-    groups, group = np.unique(labels, return_inverse=True)
+    services, service_code = factorize(stats.service)
+    operations, operation_code = factorize(stats.operation)
+    peers, peer_code = factorize(stats.peer)
+    combined = (service_code * len(operations) + operation_code) * len(peers) + peer_code
+    groups, group = np.unique(combined, return_inverse=True)
 
     def matrix(values: np.ndarray) -> np.ndarray:
         out = np.zeros((len(groups), width))
@@ -277,48 +307,28 @@ def trace_activity(stats: SpanStats, grid: Grid) -> Activity:
         return out
 
     count, self_ms, errors = matrix(stats.count), matrix(stats.self_ms), matrix(stats.errors)
-    at = grid.reference_columns - first
     n = len(groups)
-    reference_mean = _ratio(count[:, :at], self_ms[:, :at])
-    reference_share = _ratio(count[:, :at], errors[:, :at])
-    slow_base = Baselines.of(reference_mean, np.full(n, SELF_FLOOR_MS), np.full(n, SELF_REL_FLOOR))
-    fail_base = Baselines.of(reference_share, np.full(n, ERROR_RATE_FLOOR), np.zeros(n))
-    usable = (np.isfinite(reference_mean).sum(axis=1) >= 2)[:, None]
+    slow_base = Baselines.of(
+        _ratio(count[:, :at], self_ms[:, :at]),
+        np.full(n, SELF_FLOOR_MS),
+        np.full(n, SELF_REL_FLOOR),
+    )
+    fail_base = Baselines.of(
+        _ratio(count[:, :at], errors[:, :at]), np.full(n, ERROR_RATE_FLOOR), np.zeros(n)
+    )
+    usable = (slow_base.count >= 2)[:, None]
     strength = np.zeros(count.shape)
     for scan in SCAN_WIDTHS:
         spans = _window_sums(count, scan)
-        mean = _ratio(spans, _window_sums(self_ms, scan))
-        share = _ratio(spans, _window_sums(errors, scan))
-        slow = deviations(mean, _column(slow_base), "up")
-        failing = deviations(share, _column(fail_base), "up")
-        score = np.maximum(_log_squash_gated(slow), _log_squash_gated(failing))
+        slow = deviations(_ratio(spans, _window_sums(self_ms, scan)), _column(slow_base), "up")
+        failing = deviations(_ratio(spans, _window_sums(errors, scan)), _column(fail_base), "up")
+        score = np.maximum(_gated(slow, _log_squash(slow)), _gated(failing, _log_squash(failing)))
         strength = np.maximum(strength, np.where(usable & (spans >= MIN_SPANS), score, 0.0))
     strength = np.where(count > 0, strength, np.nan)
-    owners = [str(g).split("\x1f", 1)[0] for g in groups]
-    live = np.arange(width) - at
-    return _per_service(
-        grid,
-        [o for o in owners for _ in range(width)],
-        np.tile(live, n),
-        strength.reshape(-1),
-    )
+    owners = [services[g // (len(operations) * len(peers))] for g in groups]
+    return Activity(grid, owners, strength[:, -first:][:, : grid.size])
 
 
 def _ratio(count: np.ndarray, total: np.ndarray) -> np.ndarray:
     """total / count per cell, NaN where nothing was counted."""
     return np.divide(total, count, out=np.full(count.shape, np.nan), where=count > 0)
-
-
-def _log_squash_gated(z: np.ndarray) -> np.ndarray:
-    return np.where(z >= MIN_Z, _log_squash(z), 0.0)
-
-
-__all__ = [
-    "Activity",
-    "Grid",
-    "log_activity",
-    "log_squash",
-    "metric_activity",
-    "squash",
-    "trace_activity",
-]

@@ -1,15 +1,15 @@
-"""When did the fault begin (and is it over)? Read from the signals, not the alert.
+"""When did the fault begin, and is it over? Read from the signals, not the alert.
 
 Alerts fire late: a `for: 5m` rule, a 5-minute CloudWatch period, a group
-wait. So the alert time is only an upper bound on the onset. Over a search
-range reaching well before the alert, `activity` scores every service per
-bucket; the incident's activity per bucket is the sum of its few most
-abnormal services (a fault moves the culprit and whoever depends on it, noise
-moves one service at a time). Episodes are runs of buckets whose incident
-activity stands out from the search range's own typical level. The incident
-is the most recent strong episode that began by the alert; its onset is that
-episode's first bucket and its end the bucket after which activity stayed
-quiet (or now, when it has not ended).
+wait. So the alert time is only an upper bound on the onset. Every signal's
+activity (tools.analysis.activity) is cut into episodes: runs of buckets where
+it stayed abnormal (two buckets at least on a fine grid: one alone is a scrape
+hiccup or a stray line). A fault starts episodes in several signals at once,
+of the culprit and of whoever depends on it; noise starts them one at a time.
+So each bucket gets the summed strength of the episodes that start there (or
+one bucket either side), counting each service once, and the onset is the most
+recent bucket by the alert where that sum is clearly high; the fault window
+ends when the episodes that began it have ended (or now, if they have not).
 """
 
 from __future__ import annotations
@@ -19,32 +19,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tools.analysis.activity import Activity
+from tools.analysis.codes import factorize
 
 # The alert fires at most this long after the fault began.
 SEARCH_S = 15 * 60.0
-# ... and a bucket after the alert may still hold its first samples.
-SLACK_BUCKETS = 1
+# Episodes on a grid this fine must hold for two buckets.
+FINE_BUCKET_S = 120.0
 TOP_SERVICES = 3
-# Incident activity (a sum of squashed strengths) that counts as an episode at all.
-MIN_LEVEL = 1.2
-# An episode's buckets must be this many times the grid's median bucket.
-LEVEL_OVER_MEDIAN = 3.0
-# Quiet buckets that close an episode (one quiet bucket inside a fault is common).
-QUIET_TO_END = 2
-# A more recent episode wins unless it is this much weaker than the strongest.
-RECENT_SHARE = 0.5
-# A step up: the level over STEP_S after a bucket against its median over PRIOR_S before.
-STEP_S = 180.0
-PRIOR_S = 300.0
-MIN_STEP = 0.5
-
-
-@dataclass(frozen=True, slots=True)
-class Episode:
-    start_s: float
-    end_s: float
-    peak: float
-    services: tuple[str, ...]
+# Summed episode strength at a bucket that makes it an onset at all ...
+MIN_MASS = 0.6
+# ... and a more recent onset wins unless it is much weaker than the strongest.
+RECENT_SHARE = 0.4
 
 
 @dataclass(slots=True)
@@ -54,127 +39,101 @@ class Onset:
     onset_s: float
     end_s: float | None
     found: bool
-    episode: Episode | None = None
-    # Each service's own first abnormal bucket inside the episode.
+    mass: float = 0.0
+    # When each service's own episode began (the services that moved with the fault).
     per_service: dict[str, float] = field(default_factory=dict)
     reason: str = ""
 
 
-def incident_level(activity: Activity) -> np.ndarray:
-    """Per bucket, the summed strength of the most abnormal few services, each above
-    its own usual level over the grid (a service that always looks odd is not news)."""
+@dataclass(slots=True)
+class _Episodes:
+    """Per signal and bucket: the strength of the episode starting there (0 if none)
+    and the bucket where that episode ends (exclusive)."""
+
+    strength: np.ndarray
+    end: np.ndarray
+
+
+def episodes(activity: Activity) -> _Episodes:
+    """Cut every signal's activity into episodes (runs of abnormal buckets)."""
     values = np.nan_to_num(activity.values, nan=0.0)
-    if values.size == 0:
+    if activity.grid.bucket_s <= FINE_BUCKET_S and values.shape[1] > 1:
+        values = np.minimum(values, np.concatenate([values[:, 1:], values[:, -1:]], axis=1))
+    hot = values > 0
+    strength = np.zeros(values.shape)
+    end = np.zeros(values.shape, dtype=np.int64)
+    width = values.shape[1]
+    for row in np.flatnonzero(hot.any(axis=1)):
+        k = 0
+        while k < width:
+            if not hot[row, k]:
+                k += 1
+                continue
+            start = k
+            while k < width and hot[row, k]:
+                k += 1
+            strength[row, start] = values[row, start:k].max()
+            end[row, start] = k
+    # A run that began before the grid is not a start seen here.
+    strength[:, 0] = 0.0
+    return _Episodes(strength, end)
+
+
+def onset_mass(activity: Activity, found: _Episodes) -> np.ndarray:
+    """Per bucket, the summed strength of the strongest few services' episodes that
+    start there or one bucket either side (each service counted once)."""
+    if len(activity.owners) == 0:
         return np.zeros(activity.grid.size)
-    values = np.maximum(0.0, values - np.median(values, axis=1, keepdims=True))
-    top = -np.sort(-values, axis=0)[:TOP_SERVICES]
-    return top.sum(axis=0)
-
-
-def episodes(activity: Activity) -> list[Episode]:
-    """Runs of buckets whose incident level stands out, oldest first."""
-    level = incident_level(activity)
-    threshold = _threshold(level)
-    hot = level >= threshold
-    times = activity.grid.times()
-    found: list[Episode] = []
-    k = 0
-    while k < len(hot):
-        if not hot[k]:
-            k += 1
-            continue
-        start, last, quiet = k, k, 0
-        k += 1
-        while k < len(hot) and quiet < QUIET_TO_END:
-            if hot[k]:
-                last, quiet = k, 0
-            else:
-                quiet += 1
-            k += 1
-        found.append(_episode(activity, level, start, last, times))
-    return found
-
-
-def _threshold(level: np.ndarray) -> float:
-    """Well above the grid's typical bucket (faults are a minority of buckets)."""
-    return max(MIN_LEVEL, LEVEL_OVER_MEDIAN * float(np.median(level)))
-
-
-def _episode(
-    activity: Activity, level: np.ndarray, start: int, last: int, times: np.ndarray
-) -> Episode:
-    values = np.nan_to_num(activity.values[:, start : last + 1], nan=0.0)
-    strongest = np.argsort(-values.max(axis=1))[:TOP_SERVICES]
-    bucket = activity.grid.bucket_s
-    return Episode(
-        start_s=float(times[start]),
-        end_s=float(times[last] + bucket),
-        peak=float(level[start : last + 1].max()),
-        services=tuple(activity.services[i] for i in strongest if values[i].max() > 0),
-    )
-
-
-def steps(level: np.ndarray, width: int, before: int) -> np.ndarray:
-    """Per bucket, how far the level over the next `width` buckets rose above its
-    median over the `before` buckets before it: an onset is a local step up."""
-    padded = np.concatenate([np.full(before, np.nan), level, np.full(width, np.nan)])
-    ahead = np.lib.stride_tricks.sliding_window_view(padded[before:], width)[: len(level)]
-    behind = np.lib.stride_tricks.sliding_window_view(padded, before)[: len(level)]
-    after = np.nanmean(ahead, axis=1)
-    prior = np.nan_to_num(np.nanmedian(behind, axis=1), nan=0.0)
-    return np.nan_to_num(after - prior, nan=0.0)
+    near = found.strength.copy()
+    near[:, 1:] = np.maximum(near[:, 1:], found.strength[:, :-1])
+    near[:, :-1] = np.maximum(near[:, :-1], found.strength[:, 1:])
+    services, code = factorize(np.asarray(activity.owners, dtype=object))
+    per_service = np.zeros((len(services), near.shape[1]))
+    np.maximum.at(per_service, code, near)
+    return (-np.sort(-per_service, axis=0))[:TOP_SERVICES].sum(axis=0)
 
 
 def detect_onset(activity: Activity, alert_s: float, now_s: float) -> Onset:
-    """The incident's fault window: the most recent clear step up in incident activity
-    by the alert (within SEARCH_S of it), or no finding."""
+    """The incident's fault window: the most recent clear onset by the alert (within
+    SEARCH_S before it), or no finding."""
     grid = activity.grid
-    bucket = grid.bucket_s
-    level = incident_level(activity)
-    width = max(1, round(STEP_S / bucket))
-    step = steps(level, width, max(2, round(PRIOR_S / bucket)))
+    found = episodes(activity)
+    mass = onset_mass(activity, found)
     times = grid.times()
-    in_range = (times >= alert_s - SEARCH_S - bucket) & (times <= alert_s)
-    rises = in_range & (step >= MIN_STEP) & (step >= np.roll(step, 1)) & (step >= np.roll(step, -1))
-    found = np.flatnonzero(rises)
-    if found.size == 0:
-        return Onset(onset_s=alert_s, end_s=None, found=False, reason="no step up stands out")
-    strongest = float(step[found].max())
-    k = int(next(i for i in found[::-1] if step[i] >= RECENT_SHARE * strongest))
-    end = _quiet_after(level, k, float(np.median(level[max(0, k - 5) : k + 1])), step[k])
-    end_s = None if end is None else float(times[end])
-    episode = Episode(float(times[k]), end_s or now_s, float(level[k : k + width].max()), ())
+    in_range = (times >= alert_s - SEARCH_S - grid.bucket_s) & (times <= alert_s)
+    starts = (found.strength > 0).any(axis=0)
+    candidates = np.flatnonzero(in_range & starts & (mass >= MIN_MASS))
+    if candidates.size == 0:
+        return Onset(onset_s=alert_s, end_s=None, found=False, reason="no onset stands out")
+    clusters = np.split(candidates, np.flatnonzero(np.diff(candidates) > 2) + 1)
+    strongest = max(float(mass[c].max()) for c in clusters)
+    chosen = next(c for c in clusters[::-1] if mass[c].max() >= RECENT_SHARE * strongest)
+    starters = _starters(activity, found, int(chosen[0]), int(chosen[-1]))
+    onset = min(start for _, start in starters.values())
+    end_bucket = max(found.end[row, start] for row, start in starters.values())
+    end_s = float(grid.start_s + end_bucket * grid.bucket_s)
     return Onset(
-        onset_s=float(times[k]),
-        end_s=end_s,
+        onset_s=float(times[onset]),
+        end_s=None if end_s >= now_s - grid.bucket_s else end_s,
         found=True,
-        episode=episode,
-        per_service=_service_onsets(activity, episode),
-        reason=f"{found.size} step(s) up in range; the latest clear one began"
-        f" {(alert_s - times[k]) / 60:.0f} min before the alert",
+        mass=float(mass[chosen].max()),
+        per_service={s: float(times[start]) for s, (_, start) in starters.items()},
+        reason=f"{len(clusters)} onset(s) in range; the latest clear one"
+        f" {(alert_s - times[onset]) / 60:.0f} min before the alert",
     )
 
 
-def _quiet_after(level: np.ndarray, start: int, prior: float, rise: float) -> int | None:
-    """The first bucket after `start` from which the level stayed near its prior level
-    for QUIET_TO_END buckets (None: it has not settled)."""
-    quiet = level <= prior + rise / 2
-    for k in range(start + 1, len(level) - QUIET_TO_END + 1):
-        if quiet[k : k + QUIET_TO_END].all():
-            return k
-    return None
-
-
-def _service_onsets(activity: Activity, episode: Episode) -> dict[str, float]:
-    """Each service's first abnormal bucket from a little before the episode to its end."""
-    times = activity.grid.times()
-    bucket = activity.grid.bucket_s
-    inside = (times >= episode.start_s - 2 * bucket) & (times < episode.end_s)
-    values = np.nan_to_num(activity.values[:, inside], nan=0.0)
-    hit = values >= MIN_LEVEL / TOP_SERVICES
-    out: dict[str, float] = {}
-    for i, service in enumerate(activity.services):
-        first = np.flatnonzero(hit[i])
-        if first.size:
-            out[service] = float(times[inside][first[0]])
-    return out
+def _starters(
+    activity: Activity, found: _Episodes, first: int, last: int
+) -> dict[str, tuple[int, int]]:
+    """The strongest few services whose episodes start in buckets `first`..`last`: each
+    with its strongest such (signal row, start bucket)."""
+    window = found.strength[:, first : last + 1]
+    best: dict[str, tuple[float, int, int]] = {}
+    for row, offset in zip(*np.nonzero(window > 0), strict=True):
+        service = activity.owners[row]
+        value = float(window[row, offset])
+        if service not in best or value > best[service][0]:
+            best[service] = (value, int(row), first + int(offset))
+    top = sorted(best.items(), key=lambda item: -item[1][0])[:TOP_SERVICES]
+    return {service: (row, start) for service, (_, row, start) in top}

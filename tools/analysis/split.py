@@ -8,10 +8,14 @@ import numpy as np
 
 from tools.telemetry.models import TimeWindow
 
-# Counts (log lines, spans) are compared per bucket of this width, fetched this finely
-# and folded into buckets aligned on the onset.
+# Counts (log lines, spans) are compared per bucket of this width; onsets fall on
+# bucket boundaries of the clock, so counts fetched per clock bucket line up with them.
 BUCKET_S = 60.0
-ALIGN_S = 5.0
+
+
+def on_bucket(ts: float, bucket_s: float = BUCKET_S) -> float:
+    """The start of the clock bucket `ts` falls in."""
+    return float(np.floor(ts / bucket_s) * bucket_s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +44,7 @@ class Split:
         cls, alert_s: float, now_s: float, lookback_s: float = 3600.0, lead_s: float = 120.0
     ) -> Split:
         """The split when the data names no onset: `lead_s` before the alert."""
-        onset = min(alert_s - lead_s, now_s)
+        onset = on_bucket(min(alert_s - lead_s, now_s))
         return cls(
             start_s=min(now_s - lookback_s, onset),
             onset_s=onset,

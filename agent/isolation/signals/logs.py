@@ -9,15 +9,18 @@ from agent.isolation.signals.security import security_findings
 from tools.analysis.log_shifts import LogShift, log_shifts
 from tools.analysis.robust import squash
 from tools.analysis.security import SecurityFinding
-from tools.analysis.split import ALIGN_S, BUCKET_S, Split
+from tools.analysis.split import BUCKET_S, Split
 from tools.bounds import ellipsize
 from tools.redact import redact
 from tools.telemetry.backend import TelemetryBackend
+from tools.telemetry.models import TemplateCounts
 
 
-def read(backend: TelemetryBackend, split: Split) -> tuple[list[LogShift], list[SecurityFinding]]:
-    """Template shifts, then the security detectors (which read the same counts)."""
-    counts = backend.log_template_counts(split.window, ALIGN_S)
+def read(
+    backend: TelemetryBackend, counts: TemplateCounts, split: Split
+) -> tuple[list[LogShift], list[SecurityFinding]]:
+    """Template shifts, then the security detectors (which search the store for the
+    lines they need and read the same counts)."""
     return log_shifts(counts, split, BUCKET_S), security_findings(backend, split, counts)
 
 

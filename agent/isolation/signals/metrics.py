@@ -2,33 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from agent.isolation.evidence import Evidence, EvidenceQuery, make_evidence, window_args
 from tools.analysis.harm import HarmReading, measure
 from tools.analysis.metric_shifts import MetricShift, metric_shifts
 from tools.analysis.robust import log_squash
 from tools.analysis.split import Split
-from tools.telemetry.backend import TelemetryBackend
+from tools.telemetry.models import Series
 
-# A robust median and spread want a score of samples; coarse metrics (5-minute
-# CloudWatch periods) have fewer in the usual window and look further back.
-MIN_HISTORY_POINTS = 20
-LONG_LOOKBACK_S = 24 * 3600.0
 MIN_Z = 3.0
 
 
 def read(
-    backend: TelemetryBackend, split: Split, services: set[str]
+    series: list[Series], split: Split, services: set[str]
 ) -> tuple[list[MetricShift], dict[str, HarmReading]]:
-    """Shifts of every series, and each service's health before and during; when
-    most series have too little history in the window (coarse or gappy metrics),
-    look further back for the baseline."""
-    series = backend.metric_series(split.window)
-    thin = sum(1 for s in series if split.is_baseline(s.ts).sum() < MIN_HISTORY_POINTS)
-    if series and thin > len(series) / 2:
-        split = replace(split, start_s=split.onset_s - LONG_LOOKBACK_S)
-        series = backend.metric_series(split.window)
+    """Shifts of every series, and each service's health before and during."""
     return metric_shifts(series, split, services), measure(series, split, services)
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from agent.isolation.evidence import Evidence, EvidenceQuery, make_evidence, window_args
 from tools.analysis.robust import log_squash
-from tools.analysis.split import ALIGN_S, BUCKET_S, Split
+from tools.analysis.split import BUCKET_S, Split
 from tools.analysis.trace_shifts import TraceShift, trace_shifts
-from tools.telemetry.backend import TelemetryBackend
+from tools.telemetry.models import SpanStats
 
 
 def _impact(shift: TraceShift) -> float:
@@ -29,9 +29,9 @@ TRACE_SUMMARY_JA = {
 TRACE_WEIGHT = {"self_time": 1.0, "edge_gap": 0.8, "errors": 1.0, "calls_dropped": 0.6}
 
 
-def read(backend: TelemetryBackend, split: Split) -> list[TraceShift]:
+def read(spans: SpanStats, split: Split) -> list[TraceShift]:
     """Span shifts over the split, counted finely and folded into onset-aligned buckets."""
-    return trace_shifts(backend.span_stats(split.window, ALIGN_S), split, BUCKET_S)
+    return trace_shifts(spans, split, BUCKET_S)
 
 
 def evidence(shift: TraceShift, split: Split) -> Evidence:

@@ -74,7 +74,9 @@ class ReplayDataset:
         """A backend that sees this dataset as of `now`."""
         return ReplayBackend(self, now)
 
-    def kinds(self) -> set[TelemetryKind]:
+    @functools.cached_property
+    def _kinds(self) -> frozenset[TelemetryKind]:
+        """The kinds the files hold (counted once: the files never change under a run)."""
         kinds: set[TelemetryKind] = set()
         for table, kind in (("metrics", "metrics"), ("logs", "logs"), ("spans", "traces")):
             if self._count(table):
@@ -83,7 +85,10 @@ class ReplayDataset:
             kinds.add("changes")
         if self.topology.services:
             kinds.add("topology")
-        return kinds
+        return frozenset(kinds)
+
+    def kinds(self) -> set[TelemetryKind]:
+        return set(self._kinds)
 
     def _count(self, table: str) -> int:
         row = self.store.cursor().execute(f"SELECT count(*) FROM {table}").fetchone()
