@@ -58,3 +58,20 @@ def test_datadog_ranks_as_the_replay_files(datadog: FakeDatadog, case: Case, rep
     assert calls["datadog.query_timeseries_data"] == 3
     assert calls["datadog.list_logs"] == 1  # the window read once, reused by the security scan
     assert len(datadog.requests) - before == run.usage["datadog"].total
+
+
+def test_datadog_metrics_and_logs_rank_as_the_replay_files(
+    datadog: FakeDatadog, case: Case
+) -> None:
+    """The kinds the CloudWatch parity test reads, for a like-for-like cost."""
+    only = {"traces": "none", "changes": "none"}
+    replay = triage(TelemetryConfig(path=case.dataset.root, **only), case.record)
+    config = TelemetryConfig(
+        backend="datadog",
+        datadog=datadog_config(datadog.url),
+        topology_file=case.dataset.root / "topology.json",
+        **only,
+    )
+    run = triage(config, case.record)
+    assert_same(run, replay, "datadog metrics+logs")
+    assert "datadog.list_spans" not in run.usage["datadog"].calls

@@ -107,8 +107,8 @@ def test_every_read_exists_in_the_client_library_as_listed() -> None:
             for value in vars(cls(_Offline())).values():
                 if isinstance(value, Endpoint):
                     s = value.settings
-                    found.setdefault(f"{version}.{s['operation_id']}",
-                                     (s["version"], s["http_method"], s["endpoint_path"]))  # fmt: skip
+                    where = (s["version"], s["http_method"], s["endpoint_path"])
+                    found.setdefault(f"{version}.{s['operation_id']}", where)
     for name, op in READ_OPERATIONS.items():
         if name == "list_service_dependencies":
             continue
