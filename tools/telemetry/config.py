@@ -359,7 +359,7 @@ class DatadogChangesConfig(_Strict):
 class DatadogSiemConfig(_Strict):
     query: str = Field("*", description="Signal search scope, e.g. source:cloudtrail.")
     min_severity: Literal["info", "low", "medium", "high", "critical"] = "medium"
-    max_signals: int = Field(500, ge=1)
+    max_pages: int = Field(5, ge=1, description="Pages of 100 signals one triage reads.")
 
 
 class DatadogConfig(_Strict):

@@ -39,7 +39,7 @@ from datadog_api_client.v2.models import (
 from tools.telemetry.backend import sum_spans
 from tools.telemetry.config import DatadogApmConfig, DatadogConfig
 from tools.telemetry.datadog.client import DatadogClients, DatadogError
-from tools.telemetry.datadog.search import Budget, iso, iso_until, search_query
+from tools.telemetry.datadog.search import Budget, iso, iso_until, pages, search_query
 from tools.telemetry.models import ServiceNode, SpanFrame, SpanStats, TimeWindow, Topology, to_epoch
 from tools.telemetry.spanframe import Span, span_frame
 
@@ -101,9 +101,7 @@ class DatadogApm:
     def _pages(
         self, window: TimeWindow, budget: Budget, services: list[str] | None
     ) -> Iterator[list[Span]]:
-        cursor: str | None = None
-        for _ in range(self.apm.max_pages):
-            budget.check()
+        def fetch(cursor: str | None) -> Any:
             page = SpansListRequestPage(limit=self.apm.page_size)
             if cursor:
                 page.cursor = cursor
@@ -116,22 +114,18 @@ class DatadogApm:
                 page=page,
                 sort=SpansSort.TIMESTAMP_ASCENDING,
             )
-            answer = self.api.list_spans(
+            return self.api.list_spans(
                 SpansListRequest(
                     data=SpansListRequestData(
                         attributes=attributes, type=SpansListRequestType.SEARCH_REQUEST
                     )
                 )
             )
+
+        what = (f"list_spans: of {self.apm.page_size} spans (datadog.apm.max_pages);"
+                " narrow datadog.apm.query")  # fmt: skip
+        for answer in pages(fetch, budget, self.apm.max_pages, what):
             yield [span for item in _data(answer) if (span := self._span(item)) is not None]
-            cursor = _after(answer)
-            if not cursor:
-                return
-        raise DatadogError(
-            "list_spans",
-            f"more than {self.apm.max_pages} pages of {self.apm.page_size} spans"
-            " (datadog.apm.max_pages); narrow datadog.apm.query",
-        )
 
     def _span(self, item: Any) -> Span | None:
         attrs = item.attributes
@@ -243,12 +237,6 @@ class DatadogApm:
 
 def _data(answer: Any) -> list[Any]:
     return list(answer.get("data", []) or [])
-
-
-def _after(answer: Any) -> str | None:
-    meta = answer.get("meta")
-    page = meta.get("page") if meta is not None else None
-    return page.get("after") if page is not None else None
 
 
 def _points(value: Any) -> list[tuple[float, float]]:

@@ -23,7 +23,7 @@ from datadog_api_client.v2.models import (
 
 from tools.telemetry.config import DatadogChangesConfig, DatadogConfig
 from tools.telemetry.datadog.client import DatadogClients
-from tools.telemetry.datadog.search import Budget, iso, iso_until, search_query
+from tools.telemetry.datadog.search import Budget, iso, iso_until, pages, search_query
 from tools.telemetry.models import Change, ChangeKind, TimeWindow, to_epoch
 
 # A version-derived deploy within this long of a deploy event is that deploy.
@@ -58,26 +58,19 @@ class DatadogChanges:
     def _events(self, window: TimeWindow, budget: Budget) -> Iterator[Any]:
         api = self.clients.api(EventsApi)
         query = search_query(self.config, self.changes_config.query)
-        cursor: str | None = None
-        for _ in range(self.changes_config.max_pages):
-            budget.check()
+        span = EventsQueryFilter(_from=iso(window.start_s), to=iso_until(window.end_s), query=query)
+
+        def fetch(cursor: str | None) -> Any:
             page = EventsRequestPage(limit=self.changes_config.page_size)
             if cursor:
                 page.cursor = cursor
-            answer = api.search_events(
-                body=EventsListRequest(
-                    filter=EventsQueryFilter(
-                        _from=iso(window.start_s), to=iso_until(window.end_s), query=query
-                    ),
-                    page=page,
-                    sort=EventsSort.TIMESTAMP_ASCENDING,
-                )
-            )
+            request = EventsListRequest(filter=span, page=page, sort=EventsSort.TIMESTAMP_ASCENDING)
+            return api.search_events(body=request)
+
+        what = (f"search_events: of {self.changes_config.page_size} events"
+                " (datadog.changes.max_pages); narrow datadog.changes.query")  # fmt: skip
+        for answer in pages(fetch, budget, self.changes_config.max_pages, what):
             yield from answer.get("data", []) or []
-            meta = answer.get("meta")
-            cursor = meta.get("page", {}).get("after") if meta is not None else None
-            if not cursor:
-                return
 
     def change(self, item: Any) -> Change | None:
         """A change event or a deploy event as a Change; None for any other event."""

@@ -32,7 +32,7 @@ from datadog_api_client.v2.models import (
 
 from tools.telemetry.config import DatadogConfig, DatadogLogsConfig
 from tools.telemetry.datadog.client import DatadogClients, DatadogError
-from tools.telemetry.datadog.search import Budget, iso, iso_until, search_query
+from tools.telemetry.datadog.search import Budget, iso, iso_until, pages, search_query
 from tools.telemetry.loglines import Line, LineFilter, TemplateCounter, to_record
 from tools.telemetry.models import LogQuery, LogRecord, TemplateCounts, TimeWindow, to_epoch
 
@@ -112,26 +112,19 @@ class DatadogLogs:
         return out
 
     def _pages(self, window: TimeWindow, query: str, budget: Budget) -> Iterator[list[Line]]:
-        cursor: str | None = None
-        for _ in range(self.logs.max_pages):
-            budget.check()
+        def fetch(cursor: str | None) -> Any:
             page = LogsListRequestPage(limit=self.logs.page_size)
             if cursor:
                 page.cursor = cursor
-            request = LogsListRequest(
-                filter=self._filter(window, query), page=page, sort=LogsSort.TIMESTAMP_DESCENDING
-            )
-            answer = self.api.list_logs(body=request)
+            return self.api.list_logs(
+                body=LogsListRequest(filter=self._filter(window, query), page=page,
+                                     sort=LogsSort.TIMESTAMP_DESCENDING)
+            )  # fmt: skip
+
+        what = (f"list_logs: of {self.logs.page_size} lines (datadog.logs.max_pages);"
+                " narrow datadog.logs.query")  # fmt: skip
+        for answer in pages(fetch, budget, self.logs.max_pages, what):
             yield [line for item in answer.get("data", []) if (line := self._line(item))]
-            meta_page = answer.get("meta", {}).get("page") if "meta" in answer else None
-            cursor = meta_page.get("after") if meta_page is not None else None
-            if not cursor:
-                return
-        raise DatadogError(
-            "list_logs",
-            f"more than {self.logs.max_pages} pages of {self.logs.page_size} lines"
-            " (datadog.logs.max_pages); narrow datadog.logs.query",
-        )
 
     def _filter(self, window: TimeWindow, query: str) -> LogsQueryFilter:
         return LogsQueryFilter(

@@ -9,7 +9,8 @@ so ranges reach one millisecond past the window and lines are cut here.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from tools.telemetry.config import DatadogConfig
 from tools.telemetry.datadog.client import DatadogError
@@ -76,3 +77,22 @@ class Budget:
             raise DatadogError(
                 self.kind, f"slower than datadog.kind_timeout_s ({self.seconds:.0f} s)"
             )
+
+
+def pages(
+    fetch: Callable[[str | None], Any], budget: Budget, max_pages: int, what: str
+) -> Iterator[Any]:
+    """Answers of a cursor-paginated search, `fetch(cursor)` page by page; a search
+    with more than `max_pages` pages is refused (`what` says which and how to narrow it)."""
+    cursor: str | None = None
+    for _ in range(max_pages):
+        budget.check()
+        answer = fetch(cursor)
+        yield answer
+        meta = answer.get("meta")
+        page = meta.get("page") if meta is not None else None
+        cursor = page.get("after") if page is not None else None
+        if not cursor or not answer.get("data"):
+            return
+    operation, _, message = what.partition(": ")
+    raise DatadogError(operation, f"more than {max_pages} pages {message}")

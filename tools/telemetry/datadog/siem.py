@@ -22,7 +22,7 @@ from datadog_api_client.v2.models import (
 from tools.telemetry.config import DatadogConfig, DatadogSiemConfig
 from tools.telemetry.datadog.changes import tag_map
 from tools.telemetry.datadog.client import DatadogClients
-from tools.telemetry.datadog.search import Budget, search_query
+from tools.telemetry.datadog.search import Budget, pages, search_query
 from tools.telemetry.models import SEVERITIES, SecuritySignal, TimeWindow, from_epoch
 
 PAGE = 100
@@ -39,32 +39,28 @@ class DatadogSiem:
     def signals(self, window: TimeWindow, budget: Budget) -> list[SecuritySignal]:
         """Open signals of the window at or above `min_severity`, oldest first."""
         api = self.clients.api(SecurityMonitoringApi)
-        query = search_query(self.config, self.siem.query)
-        found: list[SecuritySignal] = []
-        cursor: str | None = None
-        read = 0
-        while read < self.siem.max_signals:
-            budget.check()
-            page = SecurityMonitoringSignalListRequestPage(limit=min(PAGE, self.siem.max_signals))
+        span = SecurityMonitoringSignalListRequestFilter(
+            _from=window.start, to=window.end, query=search_query(self.config, self.siem.query)
+        )
+
+        def fetch(cursor: str | None) -> Any:
+            page = SecurityMonitoringSignalListRequestPage(limit=PAGE)
             if cursor:
                 page.cursor = cursor
-            answer = api.search_security_monitoring_signals(
+            return api.search_security_monitoring_signals(
                 body=SecurityMonitoringSignalListRequest(
-                    filter=SecurityMonitoringSignalListRequestFilter(
-                        _from=window.start, to=window.end, query=query
-                    ),
-                    page=page,
-                    sort=SecurityMonitoringSignalsSort.TIMESTAMP_ASCENDING,
+                    filter=span, page=page, sort=SecurityMonitoringSignalsSort.TIMESTAMP_ASCENDING
                 )
             )
-            items = answer.get("data", []) or []
-            read += len(items)
-            found += [s for item in items if (s := self.signal(item, window)) is not None]
-            meta = answer.get("meta")
-            cursor = meta.get("page", {}).get("after") if meta is not None else None
-            if not cursor or not items:
-                break
-        return found
+
+        what = (f"search_security_monitoring_signals: of {PAGE} signals"
+                " (datadog.siem.max_pages); narrow datadog.siem.query")  # fmt: skip
+        return [
+            signal
+            for answer in pages(fetch, budget, self.siem.max_pages, what)
+            for item in answer.get("data", []) or []
+            if (signal := self.signal(item, window)) is not None
+        ]
 
     def signal(self, item: Any, window: TimeWindow) -> SecuritySignal | None:
         outer = item.attributes
