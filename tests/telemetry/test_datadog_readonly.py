@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs" / "telemetry.md"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def store(datadog: FakeDatadog) -> DatadogStore:
     """A store whose backend has read every kind once, so it made all its API objects."""
     store = DatadogStore(datadog_config(datadog.url))
