@@ -45,7 +45,7 @@ def replay(synthetic: SyntheticDataset) -> TelemetryBackend:
 
 
 @pytest.fixture(scope="module")
-def estate(synthetic: SyntheticDataset) -> Estate:
+def estate(synthetic: SyntheticDataset, datadog_keys: None) -> Estate:
     return estate_from(synthetic.open())
 
 
@@ -362,3 +362,12 @@ def test_the_site_comes_from_the_config_or_dd_site(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("SHOP_DD_KEY", "k1")
     config = DatadogConfig(api_key_env="SHOP_DD_KEY")
     assert configuration(config).api_key["apiKeyAuth"] == "k1"
+
+
+def test_a_missing_key_fails_before_a_request(
+    own: FakeDatadog, synthetic: SyntheticDataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DD_APP_KEY")
+    with pytest.raises(TelemetryError, match="no key in DD_APP_KEY"):
+        backend_of(own, synthetic).topology()
+    assert own.requests == []

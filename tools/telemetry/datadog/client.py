@@ -141,6 +141,8 @@ class _GuardedApiClient(ApiClient):
         if name is None:
             raise ReadOnlyViolation(STORE, f"{method.upper()} {resource_path}")
         config = self.owner.config
+        if missing := missing_keys(config):
+            raise DatadogError(name, f"no key in {' and '.join(missing)}")
         for attempt in range(config.max_retries + 1):
             try:
                 with self.owner.counter.timed(f"{STORE}.{name}"):
