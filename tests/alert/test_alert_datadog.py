@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from agent.alert import AlertParseError, parse_alert
+from agent.isolation.engine import alert_services
 
 Load = Callable[[str], Any]
 
@@ -102,3 +103,42 @@ def test_missing_date_and_title_are_named(load: Load) -> None:
     payload["date"] = "$DATE"  # a template variable Datadog did not fill
     with pytest.raises(AlertParseError, match=r"^datadog: date: not a timestamp: '\$DATE'$"):
         parse_alert(payload)
+
+
+def test_the_monitor_query_links_the_alert_to_its_telemetry(load: Load) -> None:
+    """The query's metric, scope and window, with the group that fired, are the alert's
+    metric: the engine reads the services the monitor watched from it."""
+    (alert,) = parse_alert(load("datadog_triggered.json"))
+    assert alert.metric is not None
+    assert (alert.metric.namespace, alert.metric.statistic, alert.metric.period_s) == (
+        "datadog",
+        "avg",
+        300,
+    )
+    assert alert.metric.dimensions == {"env": "prod", "service": "checkout"}
+    assert alert_services([alert], {"checkout", "payment", "frontend"}) == {"checkout"}
+
+
+def test_a_service_only_the_query_names_is_the_alert_s(load: Load) -> None:
+    payload = load("datadog_triggered.json")
+    payload.update(alert_scope="", tags="monitor,team:payments", alert_metric="")
+    payload["alert_query"] = (
+        "max(last_1h):avg:postgresql.connections{env:prod,service:payment} > 90"
+    )
+    (alert,) = parse_alert(payload)
+    assert (alert.service, alert.labels["env"]) == ("payment", "prod")
+    assert alert.metric is not None
+    assert (alert.metric.name, alert.metric.period_s) == ("postgresql.connections", 3600)
+
+
+def test_a_log_monitor_names_its_search_terms(load: Load) -> None:
+    payload = load("datadog_triggered.json")
+    payload.update(alert_scope="", tags="", alert_metric="")
+    payload["alert_query"] = (
+        'logs("service:payment status:error").index("*").rollup("count").last("15m") > 100'
+    )
+    (alert,) = parse_alert(payload)
+    assert alert.metric is not None
+    assert (alert.metric.name, alert.metric.period_s) == ("logs", 900)
+    assert alert.metric.dimensions == {"service": "payment", "status": "error"}
+    assert alert.service == "payment"

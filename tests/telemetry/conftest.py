@@ -10,6 +10,15 @@ from pathlib import Path
 import pytest
 
 from tests.support.synthetic import SyntheticDataset
+from tests.telemetry.support.datadog import (
+    API_KEY,
+    APP_KEY,
+    ENV,
+    PREFIX,
+    FakeDatadog,
+    estate_from,
+    fake_datadog,
+)
 from tests.telemetry.support.load import LOG_PREFIX, NAMESPACE, load_cloudwatch, prometheus_blocks
 from tests.telemetry.support.servers import (
     PROMETHEUS,
@@ -20,7 +29,7 @@ from tests.telemetry.support.servers import (
     prometheus_server,
 )
 from tests.telemetry.support.shift import days_to_recent, shift_dataset
-from tools.telemetry.config import CloudWatchConfig, PrometheusConfig
+from tools.telemetry.config import CloudWatchConfig, DatadogConfig, PrometheusConfig
 from tools.telemetry.replay.backend import ReplayDataset
 from tools.telemetry.replay.format import CaseRecord
 
@@ -118,3 +127,36 @@ def prometheus_config(url: str) -> PrometheusConfig:
     return PrometheusConfig.model_validate(
         {"url": url, "metrics": [{"match": '{service!=""}'}], "step_s": 60}
     )
+
+
+@pytest.fixture(scope="session")
+def datadog_keys() -> Iterator[None]:
+    """The fake's keys in DD_API_KEY / DD_APP_KEY, as a deployment would set them."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DD_API_KEY", API_KEY)
+        patch.setenv("DD_APP_KEY", APP_KEY)
+        patch.delenv("DD_SITE", raising=False)
+        yield
+
+
+@pytest.fixture(scope="session")
+def datadog(synthetic: SyntheticDataset, datadog_keys: None) -> Iterator[FakeDatadog]:
+    """A fake Datadog on 127.0.0.1 holding the synthetic dataset."""
+    with fake_datadog(estate_from(synthetic.open())) as fake:
+        yield fake
+
+
+def datadog_config(url: str, **overrides: object) -> DatadogConfig:
+    """Every kind, as estate_from wrote them."""
+    raw = {
+        "url": url,
+        "env": ENV,
+        "max_retries": 1,
+        "max_wait_s": 2,
+        "metrics": [{"metric": f"{PREFIX}*"}],
+        "logs": {},
+        "apm": {},
+        "changes": {},
+        "siem": {},
+    }
+    return DatadogConfig.model_validate(raw | overrides)

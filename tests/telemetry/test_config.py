@@ -18,6 +18,7 @@ from tools.telemetry.config import (
     TelemetryConfigError,
     load_telemetry_config,
 )
+from tools.telemetry.datadog.presets import expand as dd_expand
 from tools.telemetry.mapping import ServiceNaming, service_in_name, snake_case
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "telemetry.md"
@@ -133,3 +134,28 @@ def test_the_documented_examples_are_valid() -> None:
             TelemetryConfig.model_validate(raw["telemetry"])
             checked += 1
     assert checked >= 2
+
+
+def test_datadog_reads_only_what_is_routed_to_it(tmp_path: Path) -> None:
+    config = TelemetryConfig.model_validate(
+        {"backend": "datadog", "metrics": "prometheus", "prometheus": PROM,
+         "datadog": {"env": "prod", "metrics": [{"preset": "apm"}], "logs": {}, "apm": {},
+                     "siem": {}}}
+    )  # fmt: skip
+    assert config.routes() == {"metrics": "prometheus", "logs": "datadog", "traces": "datadog",
+                               "changes": "datadog", "topology": "datadog"}  # fmt: skip
+    assert config.datadog is not None
+    only = config.datadog.only({"logs", "topology"})
+    assert only.kinds() == {"logs", "topology"} and only.siem is not None
+    names = [r.as_ for r in dd_expand(config.datadog.metrics[0])]
+    assert names == ["latency_p99_s", "latency_p90_s", "latency_p50_s", "requests_per_s",
+                     "errors_per_s", "error_rate_pct"]  # fmt: skip
+
+
+def test_a_bad_datadog_rule_names_the_field(tmp_path: Path) -> None:
+    path = tmp_path / "triage.yaml"
+    rule = {"query": "avg:system.cpu.user{*} by {host}", "as": "cpu_usage_pct"}
+    path.write_text(yaml.safe_dump({"telemetry": {"backend": "datadog",
+                                                  "datadog": {"metrics": [rule]}}}))  # fmt: skip
+    with pytest.raises(TelemetryConfigError, match=r"telemetry\.datadog\.metrics\.0: .*leave out"):
+        load_telemetry_config(path)

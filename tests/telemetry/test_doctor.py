@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,8 @@ import pytest
 import yaml
 from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError
 
-from tests.telemetry.conftest import Shifted, cloudwatch_config, prometheus_config
+from tests.telemetry.conftest import Shifted, cloudwatch_config, datadog_config, prometheus_config
+from tests.telemetry.support.datadog import FakeDatadog
 from tests.telemetry.support.servers import NO_PROMETHEUS, PROMETHEUS, PROMTOOL
 from tools.telemetry.config import CloudWatchConfig, TelemetryConfig
 from tools.telemetry.doctor import Check, diagnose, explain
@@ -116,3 +118,34 @@ def test_the_doctor_command(loaded_moto: str, shifted: Shifted, tmp_path: Path) 
     broken = write_config(tmp_path / "broken.yaml", {"backend": "prometheus"})
     done = doctor(broken)
     assert done.returncode == 2 and "telemetry" in done.stderr and "Traceback" not in done.stderr
+
+
+# -- Datadog --------------------------------------------------------------------------
+
+
+def test_datadog_checks_pass_against_the_fake(datadog: FakeDatadog) -> None:
+    config = TelemetryConfig(backend="datadog", datadog=datadog_config(datadog.url))
+    checks = by_name(diagnose(config, datetime.fromisoformat("2024-03-01T12:05:00+00:00")))
+    for name in ("api key", "metrics", "logs", "apm spans", "service map", "events", "siem"):
+        assert checks[f"datadog:{name}"].status == "ok", checks[f"datadog:{name}"]
+    assert checks["datadog:metrics"].detail == "71 series, last 10 min"
+    assert checks["datadog:service map"].detail == "7 services"
+
+
+def test_datadog_names_the_missing_scope_and_key(
+    datadog: FakeDatadog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(datadog.scopes, "narrow-key", frozenset({"timeseries_query"}))
+    monkeypatch.setenv("DD_APP_KEY", "narrow-key")
+    config = TelemetryConfig(backend="datadog", datadog=datadog_config(datadog.url))
+    checks = by_name(diagnose(config, datetime.fromisoformat("2024-03-01T12:05:00+00:00")))
+    assert checks["datadog:metrics"].status == "fail"  # discovery needs metrics_read
+    assert "lacks scope metrics_read" in checks["datadog:metrics"].detail
+    assert "lacks scope logs_read_data" in checks["datadog:logs"].detail
+    assert "lacks scope security_monitoring_signals_read" in checks["datadog:siem"].detail
+    monkeypatch.setenv("DD_API_KEY", "wrong")
+    (key,) = [c for c in diagnose(config) if c.name == "api key"]
+    assert key.status == "fail" and "the API key is not valid" in key.detail
+    monkeypatch.delenv("DD_APP_KEY")
+    (keys,) = [c for c in diagnose(config) if c.store == "datadog"]
+    assert (keys.name, keys.status, keys.detail) == ("keys", "fail", "no key in DD_APP_KEY")

@@ -20,6 +20,7 @@ from tools.telemetry.models import (
     Change,
     LogQuery,
     LogRecord,
+    SecuritySignal,
     Series,
     SeriesKey,
     SpanFrame,
@@ -189,6 +190,15 @@ class TelemetryBackend(ABC):
     def topology(self) -> Topology:
         """The call graph: declared where the store has one, else inferred."""
         return Topology(source="empty")
+
+    # -- detections a SIEM already made ------------------------------------------------
+    def security_signals(self, window: TimeWindow) -> list[SecuritySignal]:
+        """SIEM signals that first fired in `window` (a store without a SIEM holds none)."""
+        window = self._clamp(window)
+        return [s for s in self._security_signals(window) if to_epoch(s.ts) <= self._now_s]
+
+    def _security_signals(self, window: TimeWindow) -> list[SecuritySignal]:
+        return []
 
 
 class EmptyBackend(TelemetryBackend):

@@ -24,6 +24,7 @@ from tools.telemetry.models import (
     Change,
     LogQuery,
     LogRecord,
+    SecuritySignal,
     Series,
     SeriesKey,
     SpanFrame,
@@ -113,6 +114,10 @@ class CompositeBackend(TelemetryBackend):
     def _changes(self, window: TimeWindow) -> list[Change]:
         return self._source("changes").changes(window)
 
+    def _security_signals(self, window: TimeWindow) -> list[SecuritySignal]:
+        """Every store's SIEM signals: a SIEM is not one of the routed kinds."""
+        return [s for b in _distinct(self.routes.values()) for s in b.security_signals(window)]
+
 
 def _distinct(backends: Any) -> list[TelemetryBackend]:
     seen: dict[int, TelemetryBackend] = {}
@@ -183,13 +188,18 @@ def _open_store(config: TelemetryConfig, name: StoreName) -> Store:
         if config.path is None:
             raise TelemetryConfigError("telemetry.path: a kind is read from replay but no path")
         return ReplayDataset.open(config.path.resolve())
-    # boto3 is imported only where CloudWatch is configured.
+    # Each store's client library is imported only where that store is configured.
+    routed = {kind for kind, store in config.routes().items() if store == name}
     if name == "cloudwatch":
         from tools.telemetry.cloudwatch.backend import CloudWatchStore
 
         assert config.cloudwatch is not None  # the config validator checked
-        routed = {kind for kind, store in config.routes().items() if store == "cloudwatch"}
         return CloudWatchStore(config.cloudwatch.only(routed))
+    if name == "datadog":
+        from tools.telemetry.datadog.backend import DatadogStore
+
+        assert config.datadog is not None
+        return DatadogStore(config.datadog.only(routed))
     from tools.telemetry.prometheus.backend import PrometheusStore
 
     assert config.prometheus is not None

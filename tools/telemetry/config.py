@@ -8,24 +8,33 @@ names map to services and replay/1 metric names (docs/telemetry.md).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from tools.telemetry.backend import TelemetryKind
 from tools.telemetry.mapping import ServiceNaming
 
-StoreName = Literal["replay", "cloudwatch", "prometheus"]
-Route = Literal["replay", "cloudwatch", "prometheus", "none"]
+StoreName = Literal["replay", "cloudwatch", "prometheus", "datadog"]
+Route = Literal["replay", "cloudwatch", "prometheus", "datadog", "none"]
 KINDS: tuple[TelemetryKind, ...] = ("metrics", "logs", "traces", "changes", "topology")
 # What each store can hold at all.
 STORE_KINDS: dict[StoreName, frozenset[str]] = {
     "replay": frozenset(KINDS),
     "cloudwatch": frozenset(KINDS),
     "prometheus": frozenset({"metrics"}),
+    "datadog": frozenset(KINDS),
 }
 
 
@@ -237,6 +246,187 @@ class PrometheusConfig(_Strict):
     metrics: list[PromMetricRule] = Field(min_length=1)
 
 
+# -- Datadog --------------------------------------------------------------------------
+
+# Every Datadog site (DD_SITE); ap1 is Japan.
+DATADOG_SITES = (
+    "datadoghq.com",
+    "us3.datadoghq.com",
+    "us5.datadoghq.com",
+    "datadoghq.eu",
+    "ap1.datadoghq.com",
+    "ap2.datadoghq.com",
+    "uk1.datadoghq.com",
+    "ddog-gov.com",
+    "us2.ddog-gov.com",
+)
+# `agg:metric.name{scope}`, optionally `.as_rate()` / `.as_count()`: the `by` clause and
+# the roll-up are the backend's to add.
+_DD_QUERY = re.compile(r"^[a-z0-9]+:[\w.\-]+\{[^{}]*\}(\.as_(rate|count)\(\))?$")
+
+
+class DatadogTags(_Strict):
+    """The tags that name a series' service, environment, version and instance:
+    Datadog's unified service tagging (service, env, version) by default."""
+
+    service: str = "service"
+    env: str = "env"
+    version: str | None = Field("version", description="None: ignore versions.")
+    instance: str | None = Field("host", description="e.g. host, pod_name, container_name.")
+
+
+def _metrics_query(value: str) -> str:
+    if not _DD_QUERY.match(value):
+        raise ValueError(
+            f"{value!r}: expected `aggregator:metric{{scope}}` (e.g. avg:system.cpu.user{{*}});"
+            " leave out `by`: the service, instance and version tags are added"
+        )
+    return value
+
+
+class DatadogMetricRule(_Strict):
+    """Datadog metrics -> replay/1 series, grouped by the service, instance and version
+    tags. A `query` (or a `formula` over `inputs`) gives one metric (`as`); a `metric`
+    name or glob gives every active metric it matches under its own name."""
+
+    preset: Literal["apm", "containers"] | None = Field(
+        None, description="Bundled rules for unified service tagging (docs/telemetry.md)."
+    )
+    operation: str = Field("http.request", description="apm preset: the root span name.")
+    query: str | None = Field(None, description="e.g. p99:trace.http.request{*}")
+    formula: str | None = Field(None, description="e.g. 100 * errors / hits, over `inputs`.")
+    inputs: dict[str, str] = Field(default_factory=dict, description="name -> query")
+    metric: str | None = Field(None, description="A metric name, or a glob: shop.*")
+    aggregator: Literal["avg", "sum", "min", "max"] = "avg"
+    as_: str | None = Field(None, alias="as", description="replay/1 name of a query/formula.")
+    rename: dict[str, str] = Field(default_factory=dict)
+    scale: float = Field(1.0, description="Unit conversion, e.g. 1/1048576 for bytes -> MiB.")
+
+    @model_validator(mode="after")
+    def _complete(self) -> DatadogMetricRule:
+        given = [f for f in ("preset", "query", "formula", "metric") if getattr(self, f)]
+        if len(given) != 1:
+            raise ValueError("give exactly one of `preset`, `query`, `formula` and `metric`")
+        if (self.query or self.formula) and self.as_ is None:
+            raise ValueError("a `query` or `formula` rule needs `as` (its replay/1 name)")
+        if self.formula is not None:
+            if not self.inputs:
+                raise ValueError("a `formula` needs `inputs`")
+            for name in self.inputs:
+                if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+                    raise ValueError(f"input {name!r}: lowercase identifier expected")
+        for query in [self.query, *self.inputs.values()]:
+            if query is not None:
+                _metrics_query(query)
+        return self
+
+
+class DatadogLogsConfig(_Strict):
+    query: str = Field("*", description="Search scope added to every query, e.g. source:java.")
+    indexes: list[str] = Field(default_factory=lambda: ["*"])
+    page_size: int = Field(1000, ge=1, le=5000)
+    max_pages: int = Field(20, ge=1, description="Pages one search may read.")
+    max_lines: int = Field(
+        100_000, ge=1, description="Volume guard: refuse to read a window holding more lines."
+    )
+    level_attribute: str | None = Field(None, description="Level from this attribute, not status.")
+
+
+class DatadogApmConfig(_Strict):
+    spans: bool = Field(True, description="Spans from APM (the traces kind).")
+    service_map: bool = Field(True, description="The call graph from the APM service map.")
+    query: str = Field("*", description="Span search scope added to every query.")
+    page_size: int = Field(1000, ge=1, le=1000)
+    max_pages: int = Field(10, ge=1)
+    max_spans: int = Field(
+        10_000, ge=1, description="Above this many spans, sum them server-side instead."
+    )
+
+
+class DatadogChangesConfig(_Strict):
+    query: str = Field("*", description="Event search scope, e.g. source:(github OR argocd).")
+    deploy_tags: list[str] = Field(
+        default_factory=lambda: ["deployment", "deploy", "event_type:deployment"],
+        description="An event carrying any of these tags is a deploy.",
+    )
+    page_size: int = Field(100, ge=1, le=1000)
+    max_pages: int = Field(10, ge=1)
+    versions: bool = Field(
+        True, description="A new `version` tag on a service's metrics is a deploy."
+    )
+
+
+class DatadogSiemConfig(_Strict):
+    query: str = Field("*", description="Signal search scope, e.g. source:cloudtrail.")
+    min_severity: Literal["info", "low", "medium", "high", "critical"] = "medium"
+    max_pages: int = Field(5, ge=1, description="Pages of 100 signals one triage reads.")
+
+
+class DatadogConfig(_Strict):
+    """Keys come from DD_API_KEY / DD_APP_KEY (or the variables `api_key_env` and
+    `app_key_env` name); the site from `site`, else DD_SITE, else datadoghq.com."""
+
+    site: str | None = Field(None, description="e.g. ap1.datadoghq.com (Japan).")
+    url: str | None = Field(None, description="The API's base URL instead (a proxy, tests).")
+    api_key_env: str = "DD_API_KEY"
+    app_key_env: str = "DD_APP_KEY"
+    env: str | None = Field(None, description="The `env` tag to read, e.g. prod.")
+    tags: DatadogTags = Field(default_factory=DatadogTags)
+    naming: ServiceNaming = Field(default_factory=ServiceNaming)
+    timeout_s: float = Field(30.0, gt=0, description="One request.")
+    kind_timeout_s: float = Field(120.0, gt=0, description="One kind's reads in one triage.")
+    max_retries: int = Field(3, ge=0, le=10, description="Retries of a 429 or 5xx answer.")
+    max_wait_s: float = Field(60.0, ge=0, description="Longest rate-limit reset waited for.")
+    max_points: int = Field(1500, ge=10, description="Points per series; sets the roll-up.")
+    min_interval_s: int = Field(60, ge=1, description="The finest roll-up asked for.")
+    queries_per_request: int = Field(8, ge=1, le=100)
+    services_lookback_s: float = Field(86400.0, gt=0)
+    metrics: list[DatadogMetricRule] = Field(default_factory=list)
+    logs: DatadogLogsConfig | None = None
+    apm: DatadogApmConfig | None = None
+    changes: DatadogChangesConfig | None = None
+    siem: DatadogSiemConfig | None = None
+
+    @model_validator(mode="after")
+    def _env_for_the_map(self) -> DatadogConfig:
+        if self.apm is not None and self.apm.service_map and not self.env:
+            raise ValueError("the APM service map is read per env: set `env` (e.g. prod)")
+        return self
+
+    @field_validator("site")
+    @classmethod
+    def _known_site(cls, value: str | None) -> str | None:
+        if value is not None and value not in DATADOG_SITES:
+            raise ValueError(f"{value!r}: not a Datadog site ({', '.join(DATADOG_SITES)})")
+        return value
+
+    def only(self, kinds: Collection[str]) -> DatadogConfig:
+        """This config reading nothing but `kinds` (and its SIEM signals)."""
+        apm = self.apm
+        if apm is not None:
+            apm = apm.model_copy(
+                update={"spans": apm.spans and "traces" in kinds,
+                        "service_map": apm.service_map and "topology" in kinds}
+            )  # fmt: skip
+        return self.model_copy(
+            update={
+                "metrics": self.metrics if "metrics" in kinds else [],
+                "logs": self.logs if "logs" in kinds else None,
+                "changes": self.changes if "changes" in kinds else None,
+                "apm": apm if apm is not None and (apm.spans or apm.service_map) else None,
+            }
+        )
+
+    def kinds(self) -> set[str]:
+        held = {"metrics"} if self.metrics else set()
+        held |= {"logs"} if self.logs is not None else set()
+        held |= {"changes"} if self.changes is not None else set()
+        if self.apm is not None:
+            held |= {"traces"} if self.apm.spans else set()
+            held |= {"topology"} if self.apm.service_map else set()
+        return held
+
+
 # -- the section ----------------------------------------------------------------------
 
 
@@ -255,6 +445,7 @@ class TelemetryConfig(_Strict):
     )
     cloudwatch: CloudWatchConfig | None = None
     prometheus: PrometheusConfig | None = None
+    datadog: DatadogConfig | None = None
 
     @model_validator(mode="after")
     def _routable(self) -> TelemetryConfig:

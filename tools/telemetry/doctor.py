@@ -16,7 +16,12 @@ from functools import partial
 from typing import Any, Literal
 
 from tools.telemetry.backend import TelemetryError
-from tools.telemetry.config import CloudWatchConfig, PrometheusConfig, TelemetryConfig
+from tools.telemetry.config import (
+    CloudWatchConfig,
+    DatadogConfig,
+    PrometheusConfig,
+    TelemetryConfig,
+)
 from tools.telemetry.models import TimeWindow
 from tools.telemetry.readonly import iam_action
 
@@ -58,6 +63,8 @@ def diagnose(config: TelemetryConfig, now: datetime | None = None) -> list[Check
         checks += list(_cloudwatch(config.cloudwatch, now))
     if "prometheus" in stores and config.prometheus is not None:
         checks += list(_prometheus(config.prometheus, now))
+    if "datadog" in stores and config.datadog is not None:
+        checks += list(_datadog(config.datadog, now))
     return checks
 
 
@@ -251,3 +258,52 @@ def _prometheus(config: PrometheusConfig, now: datetime) -> Iterator[Check]:
         else:
             yield Check("prometheus", f"metric {label}", "ok", f"{len(services)} services")
     yield Check("prometheus", "queries", "ok", str(client.counter.usage()))
+
+
+# -- Datadog --------------------------------------------------------------------------
+
+
+def _datadog(config: DatadogConfig, now: datetime) -> Iterator[Check]:
+    """The keys, then one small read per configured kind: a 403 names the scope the
+    application key lacks."""
+    from tools.telemetry.datadog.backend import DatadogStore
+    from tools.telemetry.datadog.client import DatadogError, missing_keys
+
+    if missing := missing_keys(config):
+        yield Check("datadog", "keys", "fail", f"no key in {' and '.join(missing)}")
+        return
+    store = DatadogStore(config)
+    backend = store.at(now)
+    recent = TimeWindow.of(now.timestamp() - 600, now.timestamp())
+
+    def probe(name: str, run: Callable[[], str]) -> Check:
+        try:
+            return Check("datadog", name, "ok", run())
+        except DatadogError as error:
+            return Check("datadog", name, "fail", str(error))
+
+    key = probe("api key", lambda: f"valid for {store.clients.host}" if _validate(store) else "")
+    yield key
+    if not key.ok:
+        return
+    if store.metrics is not None:
+        yield probe("metrics", lambda: f"{len(backend.metric_series(recent))} series, last 10 min")
+    if store.logs is not None:
+        logs = store.logs
+        yield probe("logs", lambda: f"{logs.count(recent, logs.scope())} lines, last 10 min")
+    if store.apm is not None:
+        if store.apm.apm.spans:
+            yield probe("apm spans", lambda: f"{len(backend.spans(recent))} spans, last 10 min")
+        if store.apm.apm.service_map:
+            yield probe("service map", lambda: f"{len(backend.topology().services)} services")
+    if store.changes is not None:
+        yield probe("events", lambda: f"{len(backend.changes(recent))} changes, last 10 min")
+    if store.siem is not None:
+        yield probe("siem", lambda: f"{len(backend.security_signals(recent))} signals")
+    yield Check("datadog", "queries", "ok", str(store.counter.usage()))
+
+
+def _validate(store: Any) -> bool:
+    from datadog_api_client.v1.api.authentication_api import AuthenticationApi
+
+    return bool(store.clients.api(AuthenticationApi).validate().get("valid"))

@@ -213,6 +213,23 @@ class Change(BaseModel):
     done_ts: datetime | None = None
 
 
+SignalSeverity = Literal["info", "low", "medium", "high", "critical"]
+SEVERITIES: tuple[str, ...] = ("info", "low", "medium", "high", "critical")
+
+
+class SecuritySignal(BaseModel):
+    """A detection a SIEM already made (a Datadog Cloud SIEM signal): a rule that
+    fired on one service's logs or audit trail, with its own severity."""
+
+    id: str
+    ts: datetime = Field(description="When the rule first fired.")
+    service: str
+    severity: SignalSeverity
+    rule: str
+    title: str = ""
+    source: str = ""
+
+
 class ServiceNode(BaseModel):
     name: str
     kind: ServiceKind = "service"

@@ -3,6 +3,11 @@
 Datadog posts whatever payload template the user configured; docs/alerts.md
 gives the template this parser expects. Only a title and a date are required,
 so Datadog's default template parses too, with less detail.
+
+The monitor's query (`$ALERT_QUERY`) links the alert to its telemetry: its
+metric, the tags it is scoped to and the group that fired become the alert's
+metric (namespace `datadog`), so the engine knows which services and env the
+monitor watched, and a service the tags do not name is read from the query.
 """
 
 from __future__ import annotations
@@ -35,6 +40,16 @@ _TITLE_PREFIX = re.compile(
     r"\b[^\]]*\])+\s*",
     re.IGNORECASE,
 )
+# `avg(last_5m):sum:trace.http.request.errors{env:prod} by {service}.as_rate() > 0.05`
+_METRIC_QUERY = re.compile(
+    r"^\s*(?P<time>\w+)\((?P<window>last_\w+)\)\s*:\s*(?P<space>\w+):(?P<metric>[\w.\-]+)"
+    r"\{(?P<scope>[^}]*)\}"
+)
+# `logs("service:payment status:error").index("*").rollup("count").last("5m") > 100`
+_LOG_QUERY = re.compile(
+    r'^\s*logs\("(?P<search>(?:[^"\\]|\\.)*)"\)(?:.*?\.last\("(?P<window>\w+)"\))?'
+)
+_UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 def looks_like(payload: object) -> bool:
@@ -57,7 +72,11 @@ def parse(payload: object) -> list[Alert]:
     # $ID is one event (a delivery), so it must not be used here.
     condition = body.text("alert_id") or body.text("aggreg_key") or name
     org = body.obj("org").text("id") or body.text("org_id")
-    metric = body.text("alert_metric")
+    metric = monitor_metric(body.text("alert_query") or "", body.text("alert_metric"), scope)
+    if metric is not None:
+        for key in ("service", "env"):
+            if key in metric.dimensions:
+                labels.setdefault(key, metric.dimensions[key])
     return [
         Alert(
             source=NAME,
@@ -73,10 +92,39 @@ def parse(payload: object) -> list[Alert]:
             summary=_clean(body.text("body")) or body.text("alert_status") or "",
             labels=labels,
             annotations=_annotations(body),
-            metric=AlertMetric(name=metric) if metric else None,
+            metric=metric,
             url=body.text("link") or body.text("url"),
         )
     ]
+
+
+def monitor_metric(query: str, metric: str | None, scope: dict[str, str]) -> AlertMetric | None:
+    """What the monitor watched: the metric of a metric query (or the monitor's own
+    `alert_metric`), the tags the query is scoped to plus the group that fired, and
+    its evaluation window; a log monitor's search terms."""
+    found = _METRIC_QUERY.match(query)
+    logs = None if found else _LOG_QUERY.match(query)
+    terms = (found["scope"].split(",") if found else
+             logs["search"].split() if logs else [])  # fmt: skip
+    dimensions = {k: v for k, _, v in (t.strip().partition(":") for t in terms) if k and v}
+    name = metric or (found["metric"] if found else "logs" if logs else None)
+    if name is None:
+        return None
+    window = (found["window"].removeprefix("last_") if found else
+              logs["window"] if logs and logs["window"] else "")  # fmt: skip
+    return AlertMetric(
+        namespace=NAME,
+        name=name,
+        dimensions={**dimensions, **scope},
+        statistic=found["time"] if found else None,
+        period_s=_seconds(window),
+    )
+
+
+def _seconds(window: str) -> int | None:
+    """`5m`, `1h`, `1d` in seconds."""
+    found = re.fullmatch(r"(\d+)([mhdw])", window)
+    return int(found[1]) * _UNITS[found[2]] if found else None
 
 
 def _status(body: Fields, title: str) -> tuple[AlertStatus, str | None]:

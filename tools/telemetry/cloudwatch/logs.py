@@ -18,8 +18,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from tools.telemetry.backend import TelemetryError
 from tools.telemetry.cloudwatch.clients import AwsClients
 from tools.telemetry.cloudwatch.insights import (
@@ -36,12 +34,11 @@ from tools.telemetry.cloudwatch.insights import (
     string_list,
 )
 from tools.telemetry.config import CloudWatchLogsConfig, LogGroupRule
-from tools.telemetry.models import LogQuery, LogRecord, TemplateCounts, TimeWindow, from_epoch
-from tools.telemetry.replay.store import mask_template
+from tools.telemetry.loglines import Line, LineFilter, TemplateCounter, to_record
+from tools.telemetry.models import LogQuery, LogRecord, TemplateCounts, TimeWindow
 
 _TEXT_LEVEL = re.compile(r"\b(TRACE|DEBUG|INFO|WARN(?:ING)?|ERROR|FATAL|CRITICAL)\b", re.I)
 _LEVEL_ALIASES = {"WARNING": "WARN", "CRITICAL": "FATAL"}
-EXAMPLE_CHARS = 300
 SERVICES_LOOKBACK_S = 3600.0
 MAX_SPLITS = 8
 
@@ -53,49 +50,6 @@ class LogGroup:
     name: str
     service: str | None
     service_field: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Line:
-    ts_s: float
-    service: str
-    instance: str
-    level: str
-    message: str
-    trace_id: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class LineFilter:
-    """The replay store's filters, applied here to lines a store filtered only roughly."""
-
-    services: frozenset[str] | None
-    levels: frozenset[str] | None
-    contains: str | None
-    regex: re.Pattern[str] | None
-
-    @classmethod
-    def of(
-        cls,
-        services: Sequence[str] | None,
-        levels: Sequence[str] | None,
-        contains: str | None = None,
-        pattern: str | None = None,
-    ) -> LineFilter:
-        return cls(
-            frozenset(services) if services else None,
-            frozenset(lv.upper() for lv in levels) if levels else None,
-            contains.lower() if contains else None,
-            re.compile(pattern) if pattern else None,
-        )
-
-    def keep(self, line: Line) -> bool:
-        return (
-            (self.services is None or line.service in self.services)
-            and (self.levels is None or line.level in self.levels)
-            and (self.contains is None or self.contains in line.message.lower())
-            and (self.regex is None or self.regex.search(line.message) is not None)
-        )
 
 
 class LineParser:
@@ -227,7 +181,7 @@ class CloudWatchLogs:
         else:
             lines = self._filtered_lines(window, groups, keep, query.contains, limit)
         lines.sort(key=lambda line: -line.ts_s)
-        return [_record(line) for line in lines[:limit]]
+        return [to_record(line) for line in lines[:limit]]
 
     def _insights_lines(
         self,
@@ -323,7 +277,7 @@ class CloudWatchLogs:
     ) -> TemplateCounts:
         """Lines per (bucket, service, level, template), as the replay store counts them."""
         keep = LineFilter.of(services, levels)
-        counts = _Counts(bucket_s)
+        counts = TemplateCounter(bucket_s)
         groups = self._selected(services)
         if not groups:
             return counts.frame()
@@ -341,7 +295,7 @@ class CloudWatchLogs:
 
     def _count_insights(
         self,
-        counts: _Counts,
+        counts: TemplateCounter,
         members: list[LogGroup],
         filters: list[str],
         keep: LineFilter,
@@ -474,46 +428,3 @@ def plain_term(contains: str | None) -> str | None:
 
 def _ms_window(window: TimeWindow) -> tuple[int, int]:
     return math.ceil(window.start_s * 1000), math.floor(window.end_s * 1000)
-
-
-def _record(line: Line) -> LogRecord:
-    return LogRecord(
-        ts=from_epoch(line.ts_s),
-        service=line.service,
-        instance=line.instance,
-        level=line.level,
-        message=line.message,
-        template=mask_template(line.message),
-        trace_id=line.trace_id,
-    )
-
-
-class _Counts:
-    """Accumulates (bucket, service, level, template) counts, first message as example."""
-
-    def __init__(self, bucket_s: float) -> None:
-        self.bucket_s = bucket_s
-        self._counts: dict[tuple[float, str, str, str], list[Any]] = {}
-
-    def add(self, bucket: float, line: Line, n: int) -> None:
-        key = (bucket, line.service, line.level, mask_template(line.message))
-        entry = self._counts.get(key)
-        if entry is None:
-            self._counts[key] = [n, line.message[:EXAMPLE_CHARS]]
-        else:
-            entry[0] += n
-
-    def frame(self) -> TemplateCounts:
-        keys = sorted(self._counts, key=lambda k: k[0])
-
-        def column(i: int) -> np.ndarray:
-            return np.array([k[i] for k in keys], dtype=object)
-
-        return TemplateCounts(
-            bucket_s=np.array([k[0] for k in keys], dtype=np.float64),
-            service=column(1),
-            level=column(2),
-            template=column(3),
-            count=np.array([self._counts[k][0] for k in keys], dtype=np.int64),
-            example=np.array([self._counts[k][1] for k in keys], dtype=object),
-        )

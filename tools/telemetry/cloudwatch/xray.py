@@ -10,22 +10,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
-from tools.telemetry.backend import empty_span_frame
 from tools.telemetry.cloudwatch.clients import AwsClients
 from tools.telemetry.config import XRayConfig
 from tools.telemetry.models import (
-    SPAN_COLUMNS,
     ServiceKind,
     ServiceNode,
     SpanFrame,
     TimeWindow,
     Topology,
 )
+from tools.telemetry.spanframe import Span, span_frame
 
 TRACES_PER_CALL = 5
 GRAPH_MAX_S = 6 * 3600.0
@@ -72,27 +68,14 @@ def graph_topology(
     return Topology(services=nodes, source="traces" if nodes else "empty")
 
 
-@dataclass(slots=True)
-class _Span:
-    id: str
-    parent: str
-    service: str
-    instance: str
-    operation: str
-    start_s: float
-    duration_ms: float
-    error: bool
-    trace_id: str
-
-
-def trace_spans(trace: dict[str, Any], resolve: Callable[[str], str | None]) -> list[_Span]:
+def trace_spans(trace: dict[str, Any], resolve: Callable[[str], str | None]) -> list[Span]:
     """One X-Ray trace's segments, and its calls to un-instrumented downstreams
     (remote/aws subsegments with no segment of their own), as spans."""
     documents = [_json(s.get("Document")) for s in trace.get("Segments", [])]
     owned = {d["id"] for d in documents if "id" in d}
     # A segment's parent_id names a subsegment of its caller's segment.
     segment_of = {sub["id"]: d["id"] for d in documents for sub in _subsegments(d) if "id" in sub}
-    spans: list[_Span] = []
+    spans: list[Span] = []
     for doc in documents:
         service = resolve(doc.get("name", ""))
         if not service or "start_time" not in doc or "id" not in doc:
@@ -107,7 +90,7 @@ def trace_spans(trace: dict[str, Any], resolve: Callable[[str], str | None]) -> 
     return spans
 
 
-def _span(doc: dict[str, Any], service: str, parent: str, trace_id: str, caller: str = "") -> _Span:
+def _span(doc: dict[str, Any], service: str, parent: str, trace_id: str, caller: str = "") -> Span:
     http = doc.get("http", {}).get("request", {})
     aws = doc.get("aws", {})
     operation = aws.get("operation") or (
@@ -120,7 +103,7 @@ def _span(doc: dict[str, Any], service: str, parent: str, trace_id: str, caller:
         or ""
     )
     end = float(doc.get("end_time", doc["start_time"]))
-    return _Span(
+    return Span(
         id=doc.get("id", ""),
         parent=parent,
         service=service,
@@ -146,45 +129,6 @@ def _has_child(sub: dict[str, Any], documents: list[dict[str, Any]], owned: set[
 def _path(url: str) -> str:
     rest = url.split("://", 1)[-1]
     return "/" + rest.split("/", 1)[1].split("?", 1)[0] if "/" in rest else "/"
-
-
-def span_frame(spans: list[_Span]) -> SpanFrame:
-    """Spans as a SpanFrame, with self time and the services across each call edge
-    computed as the replay store does (parent = the caller's segment)."""
-    if not spans:
-        return empty_span_frame()
-    owner: dict[str, _Span] = {s.id: s for s in spans}
-    children: dict[str, list[_Span]] = {}
-    for s in spans:
-        if s.parent in owner:
-            children.setdefault(s.parent, []).append(s)
-    rows = []
-    for s in sorted(spans, key=lambda x: x.start_s):
-        kids = children.get(s.id, [])
-        longest = max(kids, key=lambda k: k.duration_ms).service if kids else ""
-        parent = owner.get(s.parent)
-        rows.append(
-            (
-                s.start_s,
-                s.trace_id,
-                s.service,
-                s.instance,
-                s.operation,
-                s.duration_ms,
-                max(s.duration_ms - sum(k.duration_ms for k in kids), 0.0),
-                "error" if s.error else "ok",
-                parent.service if parent else "",
-                "" if longest == s.service else longest,
-            )
-        )
-    columns = list(zip(*rows, strict=True))
-    numeric = {"ts", "duration_ms", "self_ms"}
-    return SpanFrame(
-        **{
-            name: np.array(col, dtype=np.float64 if name in numeric else object)
-            for name, col in zip(SPAN_COLUMNS, columns, strict=True)
-        }
-    )
 
 
 class XRay:
@@ -213,7 +157,7 @@ class XRay:
 
     def spans(self, window: TimeWindow) -> SpanFrame:
         ids = self._trace_ids(window)
-        spans: list[_Span] = []
+        spans: list[Span] = []
         for i in range(0, len(ids), TRACES_PER_CALL):
             found = self.client.batch_get_traces(TraceIds=ids[i : i + TRACES_PER_CALL])
             for trace in found.get("Traces", []):

@@ -1,0 +1,1 @@
+"""Datadog as a telemetry store: metrics, logs, APM, events and Cloud SIEM signals."""
