@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from agent.isolation.evidence import Evidence
@@ -56,11 +57,11 @@ def collect(
     services = set(backend.services())
     jobs: dict[str, Callable[[], Any]] = {}
     if snapshot.series is not None:
-        jobs["metrics"] = lambda: metrics.read(snapshot.series or [], split, services)
+        jobs["metrics"] = partial(metrics.read, snapshot.series, split, services)
     if snapshot.counts is not None:
-        jobs["logs"] = lambda: logs.read(backend, snapshot.counts, split)  # type: ignore[arg-type]
+        jobs["logs"] = partial(logs.read, backend, snapshot.counts, split, snapshot.window)
     if snapshot.spans is not None:
-        jobs["traces"] = lambda: traces.read(snapshot.spans, split)  # type: ignore[arg-type]
+        jobs["traces"] = partial(traces.read, snapshot.spans, split)
     notes = list(snapshot.notes)
     results: dict[str, Any] = {}
     with ThreadPoolExecutor(max_workers=max(len(jobs), 1)) as pool:

@@ -22,7 +22,7 @@ from agent.isolation.models import Hypothesis, Isolation, Verdict
 from agent.isolation.ranking import CaseMatrix, RankingModel, build_case, load_model
 from agent.isolation.signals.changes import change_evidence
 from agent.isolation.snapshot import fetch
-from agent.isolation.window import fault_window, snapshot_window
+from agent.isolation.window import FaultWindow, fault_window, snapshot_window
 from tools.analysis.harm import HarmReading, harmed_services
 from tools.analysis.split import Split
 from tools.telemetry.backend import TelemetryBackend, TelemetryError
@@ -41,6 +41,7 @@ class Investigation:
     features: dict[str, ServiceFeatures]
     case: CaseMatrix
     notes: list[str]
+    window: FaultWindow
     health: dict[str, HarmReading] | None = None
 
 
@@ -57,13 +58,16 @@ def isolate(
         for service, score, confidence in ranked
     ]
     verdict, reason = judge(hypotheses, investigation.evidence)
-    split = investigation.split
+    split, window = investigation.split, investigation.window
     return Isolation(
         hypotheses=hypotheses,
         evidence=investigation.evidence,
         verdict=verdict,
         verdict_reason=reason,
         onset=from_epoch(split.onset_s),
+        fault_end=from_epoch(split.end_s) if split.end_s is not None else None,
+        onset_from_data=window.onset.found,
+        service_onsets={s: from_epoch(t) for s, t in window.onset.per_service.items()},
         baseline_start=from_epoch(split.start_s),
         now=backend.now,
         notes=investigation.notes,
@@ -79,7 +83,7 @@ def investigate(backend: TelemetryBackend, alerts: list[Alert]) -> Investigation
     split = window.split
     topology = backend.topology()
     findings = collect(backend, snapshot, split, topology)
-    notes = [window.note, *findings.notes]
+    notes = list(findings.notes)
     try:
         changes = change_evidence(backend, split)
     except TelemetryError as error:
@@ -95,6 +99,7 @@ def investigate(backend: TelemetryBackend, alerts: list[Alert]) -> Investigation
         features=table,
         case=case,
         notes=notes,
+        window=window,
         health=findings.health,
     )
 

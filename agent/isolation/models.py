@@ -38,7 +38,18 @@ class Isolation(BaseModel):
     evidence: list[Evidence] = Field(default_factory=list)
     verdict: Verdict = "no-signal"
     verdict_reason: str = ""
-    onset: datetime | None = None
+    onset: datetime | None = Field(
+        None, description="When the fault began: from the data, or a lead before the alert."
+    )
+    onset_from_data: bool = Field(
+        False, description="True when the signals showed the onset, not the alert's time."
+    )
+    fault_end: datetime | None = Field(
+        None, description="When the signals went quiet again; None while it lasts."
+    )
+    service_onsets: dict[str, datetime] = Field(
+        default_factory=dict, description="When each service that moved with the fault began to."
+    )
     baseline_start: datetime | None = None
     now: datetime | None = None
     notes: list[str] = Field(default_factory=list)

@@ -36,8 +36,12 @@ class Snapshot:
     counts: TemplateCounts | None = None
     spans: SpanStats | None = None
     notes: list[str] = field(default_factory=list)
-    # True when the metrics were too coarse for an hour and reach a day back instead.
-    long_lookback: bool = False
+    # Where the metrics begin: a day further back when they were too coarse for `window`.
+    metrics_start_s: float | None = None
+
+    @property
+    def long_lookback(self) -> bool:
+        return self.metrics_start_s is not None and self.metrics_start_s < self.window.start_s
 
     @property
     def bucket_s(self) -> float:
@@ -70,8 +74,7 @@ def fetch(backend: TelemetryBackend, window: TimeWindow) -> Snapshot:
                 continue
             if name == "metrics":
                 snapshot.series, longer = result
-                if longer is not None:
-                    snapshot.window, snapshot.long_lookback = longer, True
+                snapshot.metrics_start_s = (longer or window).start_s
             elif name == "logs":
                 snapshot.counts = result
             else:

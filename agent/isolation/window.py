@@ -38,7 +38,6 @@ END_MARGIN_BUCKETS = 1
 class FaultWindow:
     split: Split
     onset: Onset
-    note: str
 
 
 def snapshot_window(alert_s: float, now_s: float) -> TimeWindow:
@@ -51,15 +50,11 @@ def fault_window(snapshot: Snapshot, alert_s: float, now_s: float) -> FaultWindo
     """The split for this incident: the data's onset and end, or the alert's lead."""
     alert_s = min(alert_s, now_s)
     bucket = snapshot.bucket_s
-    lookback = snapshot.window.seconds if snapshot.long_lookback else REFERENCE_S
+    start = snapshot.metrics_start_s
+    lookback = alert_s - start if snapshot.long_lookback and start is not None else REFERENCE_S
     onset = detect_onset(_activity(snapshot, alert_s, now_s, bucket), alert_s, now_s)
     if not onset.found:
-        split = Split.around(alert_s, now_s, lookback_s=lookback)
-        return FaultWindow(
-            split,
-            onset,
-            "No onset stood out in the data; the fault window starts two minutes before the alert.",
-        )
+        return FaultWindow(Split.around(alert_s, now_s, lookback_s=lookback), onset)
     end = None if onset.end_s is None else onset.end_s + END_MARGIN_BUCKETS * bucket
     early = EARLY_BUCKETS * bucket if bucket <= FINEST_BUCKET_S else 0.0
     split = Split.at_onset(
@@ -70,7 +65,7 @@ def fault_window(snapshot: Snapshot, alert_s: float, now_s: float) -> FaultWindo
         slack_s=early + LATE_BUCKETS * bucket,
         lookback_s=lookback,
     )
-    return FaultWindow(split, onset, _note(onset, alert_s, now_s))
+    return FaultWindow(split, onset)
 
 
 def _activity(snapshot: Snapshot, alert_s: float, now_s: float, bucket: float) -> Activity:
@@ -82,11 +77,3 @@ def _activity(snapshot: Snapshot, alert_s: float, now_s: float, bucket: float) -
     if snapshot.spans is not None:
         activity = activity.merge(trace_activity(snapshot.spans, grid))
     return activity
-
-
-def _note(onset: Onset, alert_s: float, now_s: float) -> str:
-    early = (alert_s - onset.onset_s) / 60
-    text = f"The data shows the fault beginning {early:.0f} min before the alert"
-    if onset.end_s is not None:
-        text += f" and subsiding {(now_s - onset.end_s) / 60:.0f} min before now"
-    return text + "."

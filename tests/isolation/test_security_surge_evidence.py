@@ -260,12 +260,12 @@ def test_a_search_cut_at_its_limit_reads_oldest_first_from_where_coverage_starts
     ]
     assert len(steady) > LIMIT
     store = LogStore(steady)
-    lines, first = _lines(store, SPLIT, COMBINED)
+    lines, first = _lines(store, SPLIT.window, COMBINED)
     assert len(lines) == LIMIT
     assert [ln.ts for ln in lines] == sorted(ln.ts for ln in lines)
     assert first == lines[0].ts == pytest.approx(to_epoch(steady[-LIMIT].ts))
     assert security_findings(store, SPLIT) == []
-    whole, none = _lines(LogStore(steady[-100:]), SPLIT, COMBINED)
+    whole, none = _lines(LogStore(steady[-100:]), SPLIT.window, COMBINED)
     assert len(whole) == 100 and none is None
 
 

@@ -13,15 +13,16 @@ from tools.analysis.split import BUCKET_S, Split
 from tools.bounds import ellipsize
 from tools.redact import redact
 from tools.telemetry.backend import TelemetryBackend
-from tools.telemetry.models import TemplateCounts
+from tools.telemetry.models import TemplateCounts, TimeWindow
 
 
 def read(
-    backend: TelemetryBackend, counts: TemplateCounts, split: Split
+    backend: TelemetryBackend, counts: TemplateCounts, split: Split, window: TimeWindow
 ) -> tuple[list[LogShift], list[SecurityFinding]]:
-    """Template shifts, then the security detectors (which search the store for the
-    lines they need and read the same counts)."""
-    return log_shifts(counts, split, BUCKET_S), security_findings(backend, split, counts)
+    """Template shifts, then the security detectors (which search the store over
+    `window`, the snapshot's, for the lines they need and read the same counts)."""
+    findings = security_findings(backend, split, counts, window)
+    return log_shifts(counts, split, BUCKET_S), findings
 
 
 LOG_WEIGHT = {

@@ -21,7 +21,7 @@ from tools.analysis.security import Line, SecurityFinding
 from tools.analysis.split import Split
 from tools.redact import redact
 from tools.telemetry.backend import TelemetryBackend, TelemetryError
-from tools.telemetry.models import SEVERITIES, TemplateCounts, from_epoch, to_epoch
+from tools.telemetry.models import SEVERITIES, TemplateCounts, TimeWindow, from_epoch, to_epoch
 
 log = logging.getLogger(__name__)
 # Lines per search; a store that holds more keeps the newest (the reference shrinks).
@@ -36,14 +36,18 @@ COMBINED = "|".join(f"({q})" for q in QUERIES.values())
 
 
 def security_findings(
-    backend: TelemetryBackend, split: Split, counts: TemplateCounts | None = None
+    backend: TelemetryBackend,
+    split: Split,
+    counts: TemplateCounts | None = None,
+    window: TimeWindow | None = None,
 ) -> list[SecurityFinding]:
-    """Run every detector over the lines one search returns (each re-checks its own).
+    """Run every detector over the lines one search of `window` (default: the split's)
+    returns; each detector re-checks its own.
 
     `counts` (the window's line counts per template, as the log analysis reads
     them) lets failed logins be judged as a share of each service's lines.
     """
-    lines, first = _lines(backend, split, COMBINED)
+    lines, first = _lines(backend, window or split.window, COMBINED)
     volume = _volume(counts) if counts is not None else None
     return [
         *security.auth_failure_bursts(lines, split, first_s=first, volume=volume),
@@ -87,9 +91,11 @@ def siem_findings(backend: TelemetryBackend, split: Split) -> list[SecurityFindi
     ]
 
 
-def _lines(backend: TelemetryBackend, split: Split, regex: str) -> tuple[list[Line], float | None]:
+def _lines(
+    backend: TelemetryBackend, window: TimeWindow, regex: str
+) -> tuple[list[Line], float | None]:
     """Matching lines, oldest first, and where coverage starts when the limit cut it."""
-    records = backend.logs(split.window, regex=regex, limit=LIMIT)
+    records = backend.logs(window, regex=regex, limit=LIMIT)
     lines = [Line(to_epoch(r.ts), r.service, r.message) for r in reversed(records)]
     first = lines[0].ts if len(records) >= LIMIT and lines else None
     return lines, first
