@@ -32,8 +32,9 @@ from tools.analysis.robust import (
 )
 from tools.telemetry.models import Series, SpanStats, TemplateCounts
 
-# A signal counts from this robust z: below it, noise.
-MIN_Z = 3.0
+# A signal counts from this robust z: thousands of signals are scanned over every
+# bucket and a few window widths, so z = 3 would be noise somewhere every minute.
+MIN_Z = 5.0
 MIN_REFERENCE = 5
 # Families that describe the host or the wire more than the service (or nothing at all).
 SILENT_FAMILIES = frozenset({"node_other", "syscall", "network", "other"})
@@ -45,7 +46,10 @@ SELF_FLOOR_MS = 1.0
 SELF_REL_FLOOR = 0.2
 ERROR_RATE_FLOOR = 0.02
 # Windows (in buckets) a count signal is scanned over: a short burst or a few minutes' shift.
+# A window counts only when its first bucket already moves (ANCHOR_Z), so an episode
+# starts where the signal changed, not a few buckets early.
 SCAN_WIDTHS = (1, 2, 3, 5)
+ANCHOR_Z = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,17 +256,22 @@ def _template_strength(matrix: np.ndarray, errors: np.ndarray, at: int) -> np.nd
     noise = np.sqrt(count_dispersion(ref, ref_served, share, 0.5))[:, None]
     weight = np.where(errors, LOG_WEIGHT[True], LOG_WEIGHT[False])[:, None]
     best = np.zeros(matrix.shape)
+    first_rise = first_fall = np.zeros(matrix.shape)
     for scan in SCAN_WIDTHS:
         observed = _window_sums(matrix, scan)
         expected = share[:, None] * _window_sums(served[None, :], scan)
         rise = poisson_z(observed, np.maximum(expected, 0.5)) / noise
         fall = -poisson_z(observed, expected) / noise
-        fell = (expected >= MIN_EXPECTED_FOR_VANISH) & (observed <= expected / 3)
+        fall = np.where((expected >= MIN_EXPECTED_FOR_VANISH) & (observed <= expected / 3), fall, 0)
+        if scan == 1:
+            first_rise, first_fall = rise, fall
         best = np.maximum(
             best,
             np.maximum(
-                _gated(rise, weight * _squash(rise)),
-                np.where(fell, _gated(fall, VANISH_WEIGHT * _squash(fall)), 0.0),
+                np.where(first_rise >= ANCHOR_Z, _gated(rise, weight * _log_squash(rise)), 0.0),
+                np.where(
+                    first_fall >= ANCHOR_Z, _gated(fall, VANISH_WEIGHT * _log_squash(fall)), 0
+                ),
             ),
         )
     return np.where(served[None, :] > 0, best, np.nan)
@@ -274,11 +283,6 @@ def _window_sums(matrix: np.ndarray, width: int) -> np.ndarray:
     padded = np.concatenate([np.zeros((len(matrix), 1)), np.cumsum(matrix, axis=1)], axis=1)
     ends = np.minimum(np.arange(matrix.shape[1]) + width, matrix.shape[1])
     return padded[:, ends] - padded[:, :-1]
-
-
-def _squash(z: np.ndarray) -> np.ndarray:
-    z = np.maximum(z, 0.0)
-    return z / (z + 3.0)
 
 
 # -- traces ----------------------------------------------------------------------------
@@ -318,11 +322,17 @@ def trace_activity(stats: SpanStats, grid: Grid) -> Activity:
     )
     usable = (slow_base.count >= 2)[:, None]
     strength = np.zeros(count.shape)
+    first_slow = first_failing = np.zeros(count.shape)
     for scan in SCAN_WIDTHS:
         spans = _window_sums(count, scan)
         slow = deviations(_ratio(spans, _window_sums(self_ms, scan)), _column(slow_base), "up")
         failing = deviations(_ratio(spans, _window_sums(errors, scan)), _column(fail_base), "up")
-        score = np.maximum(_gated(slow, _log_squash(slow)), _gated(failing, _log_squash(failing)))
+        if scan == 1:
+            first_slow, first_failing = slow, failing
+        score = np.maximum(
+            np.where(first_slow >= ANCHOR_Z, _gated(slow, _log_squash(slow)), 0.0),
+            np.where(first_failing >= ANCHOR_Z, _gated(failing, _log_squash(failing)), 0.0),
+        )
         strength = np.maximum(strength, np.where(usable & (spans >= MIN_SPANS), score, 0.0))
     strength = np.where(count > 0, strength, np.nan)
     owners = [services[g // (len(operations) * len(peers))] for g in groups]

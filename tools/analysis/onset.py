@@ -30,6 +30,8 @@ TOP_SERVICES = 3
 MIN_MASS = 0.6
 # ... and a more recent onset wins unless it is much weaker than the strongest.
 RECENT_SHARE = 0.4
+# A fault window spans at least this many buckets from its onset.
+MIN_BUCKETS = 3
 
 
 @dataclass(slots=True)
@@ -81,16 +83,15 @@ def episodes(activity: Activity) -> _Episodes:
 
 def onset_mass(activity: Activity, found: _Episodes) -> np.ndarray:
     """Per bucket, the summed strength of the strongest few services' episodes that
-    start there or one bucket either side (each service counted once)."""
+    start there (each service counted once), over that bucket and one either side."""
     if len(activity.owners) == 0:
         return np.zeros(activity.grid.size)
-    near = found.strength.copy()
-    near[:, 1:] = np.maximum(near[:, 1:], found.strength[:, :-1])
-    near[:, :-1] = np.maximum(near[:, :-1], found.strength[:, 1:])
     services, code = factorize(np.asarray(activity.owners, dtype=object))
-    per_service = np.zeros((len(services), near.shape[1]))
-    np.maximum.at(per_service, code, near)
-    return (-np.sort(-per_service, axis=0))[:TOP_SERVICES].sum(axis=0)
+    per_service = np.zeros((len(services), found.strength.shape[1]))
+    np.maximum.at(per_service, code, found.strength)
+    here = (-np.sort(-per_service, axis=0))[:TOP_SERVICES].sum(axis=0)
+    padded = np.concatenate([[0.0], here, [0.0]])
+    return padded[:-2] + padded[1:-1] + padded[2:]
 
 
 def detect_onset(activity: Activity, alert_s: float, now_s: float) -> Onset:
@@ -101,26 +102,32 @@ def detect_onset(activity: Activity, alert_s: float, now_s: float) -> Onset:
     mass = onset_mass(activity, found)
     times = grid.times()
     in_range = (times >= alert_s - SEARCH_S - grid.bucket_s) & (times <= alert_s)
-    starts = (found.strength > 0).any(axis=0)
-    candidates = np.flatnonzero(in_range & starts & (mass >= MIN_MASS))
-    if candidates.size == 0:
+    before = np.concatenate([[0.0], mass[:-1]])
+    after = np.concatenate([mass[1:], [0.0]])
+    peaks = np.flatnonzero(in_range & (mass >= MIN_MASS) & (mass > before) & (mass >= after))
+    if peaks.size == 0:
         return Onset(onset_s=alert_s, end_s=None, found=False, reason="no onset stands out")
-    clusters = np.split(candidates, np.flatnonzero(np.diff(candidates) > 2) + 1)
-    strongest = max(float(mass[c].max()) for c in clusters)
-    chosen = next(c for c in clusters[::-1] if mass[c].max() >= RECENT_SHARE * strongest)
-    starters = _starters(activity, found, int(chosen[0]), int(chosen[-1]))
+    strongest = float(mass[peaks].max())
+    k = int(next(i for i in peaks[::-1] if mass[i] >= RECENT_SHARE * strongest))
+    starters = _starters(activity, found, max(0, k - 1), k + 1)
     onset = min(start for _, start in starters.values())
-    end_bucket = max(found.end[row, start] for row, start in starters.values())
+    end_bucket = max(onset + MIN_BUCKETS, _end(found, onset, k + 1))
     end_s = float(grid.start_s + end_bucket * grid.bucket_s)
     return Onset(
         onset_s=float(times[onset]),
         end_s=None if end_s >= now_s - grid.bucket_s else end_s,
         found=True,
-        mass=float(mass[chosen].max()),
+        mass=float(mass[k]),
         per_service={s: float(times[start]) for s, (_, start) in starters.items()},
-        reason=f"{len(clusters)} onset(s) in range; the latest clear one"
+        reason=f"{peaks.size} onset(s) in range; the latest clear one"
         f" {(alert_s - times[onset]) / 60:.0f} min before the alert",
     )
+
+
+def _end(found: _Episodes, first: int, last: int) -> int:
+    """Where the episodes starting in buckets `first`..`last` ended (the latest)."""
+    ends = found.end[:, first : last + 1][found.strength[:, first : last + 1] > 0]
+    return int(ends.max()) if ends.size else last + 1
 
 
 def _starters(
