@@ -24,12 +24,14 @@ from fastapi.staticfiles import StaticFiles
 from agent.chat.service import ChatService
 from agent.config import TriageConfig
 from agent.context import TriageContext, build_context
+from agent.isolation.degraded import gap_lines
 from agent.server.auth import Env
 from agent.server.desk import Desk
 from agent.server.errors import ApiError, Problem
 from agent.server.escalation import EscalationJob
 from agent.server.inbox import Inbox
 from agent.server.intake import Intake
+from agent.server.reinvestigation import Reinvestigation
 from agent.server.sns import Fetch, SnsVerifier, https_get
 from agent.server.worker import ClockFor, InboxWorker
 from tools.telemetry.replay.backend import ReplayDataset
@@ -61,15 +63,29 @@ class Server:
     worker: InboxWorker
     escalation: EscalationJob
     chat: ChatService
+    looks: Reinvestigation
     env: Env = field(default=os.environ.get)
 
     def start(self) -> None:
         self.worker.start()
         self.escalation.start()
+        self.looks.start()
 
     def stop(self) -> None:
+        self.looks.stop()
         self.escalation.stop()
         self.worker.stop()
+
+    def degraded(self) -> list[str]:
+        """Why the server is not fully working, one line each (empty: it is)."""
+        reasons = gap_lines(self.looks.failing())
+        failed = self.inbox.counts().get("failed", 0)
+        if failed:
+            reasons.append(
+                f"{failed} accepted alert request(s) failed triage: GET /v1/inbox?state=failed,"
+                " then POST /v1/inbox/<id>/retry"
+            )
+        return reasons
 
 
 def build_server(
@@ -105,7 +121,9 @@ def build_server(
         step_delay_s=float(env(STEP_DELAY_ENV) or 0),
     )
     escalation = EscalationJob(desk.escalate, settings.escalation_every_s)
-    return Server(config, ctx, inbox, desk, intake, worker, escalation, ChatService(desk), env)
+    looks = Reinvestigation(desk, config.reinvestigate, live_clock=settings.clock == "wall")
+    chat = ChatService(desk)
+    return Server(config, ctx, inbox, desk, intake, worker, escalation, chat, looks, env)
 
 
 def replay_dataset(config: TriageConfig) -> ReplayDataset | None:
