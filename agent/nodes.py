@@ -7,6 +7,7 @@ one line saying what changed and why."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from langgraph.runtime import Runtime
@@ -38,6 +39,7 @@ from agent.severity.assess import assess, severity_inputs
 from agent.state import TriageState
 from tools.telemetry.guard import GuardedBackend
 
+log = logging.getLogger(__name__)
 Update = dict[str, object]
 AFFECTED = 0.5
 
@@ -109,10 +111,24 @@ def investigate(state: TriageState, runtime: Runtime[TriageContext]) -> Update:
     ctx, at = runtime.context, state.received_at
     incident = _incident(state)
     backend = ctx.observe(at, state.run_id)
-    isolation = isolate(backend, incident.alerts) if ctx.telemetry else Isolation(now=at)
+    isolation = _isolate(backend, incident, at)
     gaps = dict(backend.gaps.reasons)
     incident = incident.model_copy(update={"telemetry_gaps": gaps})
     return _investigated(state, ctx, incident, _honest(isolation, incident, backend))
+
+
+def _isolate(backend: GuardedBackend, incident: Incident, at: datetime) -> Isolation:
+    """The engine's isolation; nothing to rank (no service readable) is an empty one, and
+    so is an engine failure on telemetry with gaps (the gaps are the story, not the crash)."""
+    if not backend.services():
+        return Isolation(now=at)
+    try:
+        return isolate(backend, incident.alerts)
+    except Exception:
+        if not backend.gaps:
+            raise
+        log.warning("the engine failed on incomplete telemetry for %s", incident.id, exc_info=True)
+        return Isolation(now=at)
 
 
 def _honest(isolation: Isolation, incident: Incident, backend: GuardedBackend) -> Isolation:

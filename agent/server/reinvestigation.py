@@ -120,6 +120,8 @@ class Reinvestigation:
             wait = self.config.retry_first_s * 2**retry.attempts
             retry.next_at = clock + min(wait, self.config.retry_max_s)
             return None
+        for kind in incident.telemetry_gaps:
+            self.watched.pop(kind, None)
         return f"{', '.join(incident.telemetry_gaps)} answered again"
 
     def _watch(self, clock: float) -> None:

@@ -103,7 +103,7 @@ class GuardedBackend(TelemetryBackend):
     def _ask(self, kinds: Iterable[TelemetryKind], call: Callable[[], T], empty: T) -> T:
         wanted = set(kinds)
         with self._lock:
-            if wanted & self._failed:
+            if wanted <= self._failed:
                 return empty
         try:
             return call()
