@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from agent.draft.models import Draft
+from agent.draft.text import percent
 from agent.incident.models import Incident
 
 TOP_SUSPECTS = 5
@@ -94,7 +95,7 @@ def _suspects(incident: Incident) -> list[RenderableType]:
             str(rank),
             Text(h.service),
             h.fault_type,
-            f"{h.confidence:.0%}",
+            percent(h.confidence),
             Text("\n".join(lines) or "—"),
         )
     notes: list[RenderableType] = [Text(f"note: {n}", style="yellow") for n in isolation.notes]

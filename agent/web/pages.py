@@ -52,9 +52,11 @@ router = APIRouter(tags=["war room"])
 guarded = APIRouter(tags=["war room"], dependencies=[Depends(api_access)])
 
 
-def render(template: str, **values: Any) -> HTMLResponse:
-    html = TEMPLATES.get_template(template).render(**values)
-    return HTMLResponse(html, headers={"Content-Security-Policy": CSP, "X-Frame-Options": "DENY"})
+def render(request: Request, template: str, *, status: int = 200, **values: Any) -> HTMLResponse:
+    signed_in = TOKEN_COOKIE in request.cookies
+    html = TEMPLATES.get_template(template).render(signed_in=signed_in, **values)
+    headers = {"Content-Security-Policy": CSP, "X-Frame-Options": "DENY"}
+    return HTMLResponse(html, status_code=status, headers=headers)
 
 
 def incident_stamp(incident: Incident) -> str:
@@ -67,7 +69,7 @@ def incident_stamp(incident: Incident) -> str:
 def incident_list(request: Request, partial: bool = False) -> HTMLResponse:
     server = server_of(request)
     values = _list_values(server)
-    return render("_list.html" if partial else "list.html", **values)
+    return render(request, "_list.html" if partial else "list.html", **values)
 
 
 def _list_values(server: Server) -> dict[str, Any]:
@@ -90,7 +92,7 @@ def incident_page(request: Request, incident_id: str, partial: bool = False) -> 
     server = server_of(request)
     with answers():
         incident = server.ctx.store.get(incident_id)
-    values = {
+    values: dict[str, Any] = {
         "incident": incident,
         "alerts": alert_views(incident),
         "routes": draft_routes(incident, server.ctx.dispatch),
@@ -101,7 +103,7 @@ def incident_page(request: Request, incident_id: str, partial: bool = False) -> 
         "degraded": [],
         "stamp": incident_stamp(incident),
     }
-    return render("_incident.html" if partial else "incident.html", **values)
+    return render(request, "_incident.html" if partial else "incident.html", **values)
 
 
 @guarded.get(
@@ -149,8 +151,8 @@ def _stream(request: Request, stamp: Callable[[], str]) -> StreamingResponse:
 
 
 @router.get("/login", response_class=HTMLResponse, summary="Sign in with the API token")
-def login_form() -> HTMLResponse:
-    return render("login.html", error=None)
+def login_form(request: Request, next: str = "/") -> HTMLResponse:
+    return _login(request, next)
 
 
 @router.post("/login", response_class=HTMLResponse, summary="Set the API token cookie")
@@ -158,15 +160,38 @@ async def login(request: Request) -> Response:
     server = server_of(request)
     fields = parse_qs((await request.body()).decode("utf-8"))
     given = (fields.get("token") or [""])[0]
+    after = _local((fields.get("next") or ["/"])[0])
     name = server.config.server.api.token_env
     expected = (server.env(name) or "") if name else ""
     if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
-        return render("login.html", error="That token is not this server's.")
-    reply = RedirectResponse("/", status_code=303)
+        return _login(request, after, error="That token is not this server's.")
+    reply = RedirectResponse(after, status_code=303)
     reply.set_cookie(
         TOKEN_COOKIE, given, httponly=True, samesite="strict", secure=request.url.scheme == "https"
     )
     return reply
+
+
+@router.post("/logout", summary="Forget the API token cookie")
+def logout() -> Response:
+    reply = RedirectResponse("/login", status_code=303)
+    reply.delete_cookie(TOKEN_COOKIE, httponly=True, samesite="strict")
+    return reply
+
+
+def _login(request: Request, after: str, error: str | None = None) -> HTMLResponse:
+    needed = bool(server_of(request).config.server.api.token_env)
+    status = 401 if error else 200
+    return render(
+        request, "login.html", status=status, error=error, next=_local(after), needed=needed
+    )
+
+
+def _local(path: str) -> str:
+    """`path` if it is a path on this server, else '/': a sign-in never sends you elsewhere."""
+    if path.startswith("/") and not path.startswith("//") and "\\" not in path:
+        return path
+    return "/"
 
 
 router.include_router(guarded)
