@@ -121,7 +121,7 @@ def _isolate(backend: GuardedBackend, incident: Incident, at: datetime) -> Isola
     """The engine's isolation; nothing to rank (no service readable) is an empty one, and
     so is an engine failure on telemetry with gaps (the gaps are the story, not the crash)."""
     if not backend.services():
-        return Isolation(now=at)
+        return Isolation(now=at, verdict_reason="The telemetry names no service: nothing to rank.")
     try:
         return isolate(backend, incident.alerts)
     except Exception:

@@ -73,11 +73,14 @@ class Reinvestigation:
             self._thread.join(timeout=10)
 
     def _loop(self) -> None:
-        while not self._stop.wait(self.tick_s):
+        """A pass at once (so /v1/health knows the stores from the start), then every tick."""
+        while True:
             try:
                 self.check()
             except Exception:  # one bad pass must not end the job
                 log.exception("re-investigation check failed")
+            if self._stop.wait(self.tick_s):
+                return
 
     def check(self, now: float | None = None) -> list[str]:
         """One pass; the ids of the incidents re-investigated."""
