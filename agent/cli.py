@@ -29,6 +29,7 @@ from agent.approval.service import ApprovalError
 from agent.config import ConfigError, TriageConfig, data_dir, load_config
 from agent.context import TriageContext, build_context
 from agent.incident.store import IncidentNotFound
+from agent.isolation.degraded import gap_lines
 from agent.policy.errors import PolicyError
 from agent.views import draft_state, drafts_view, incident_json, incident_view
 from tools.telemetry.backend import TelemetryError
@@ -114,6 +115,8 @@ def _progress(runner: TriageRunner, alerts: list[Alert], now: datetime | None) -
 
 
 def _show(outcome: RunOutcome, as_json: bool, elapsed: float) -> None:
+    for line in gap_lines(outcome.incident.telemetry_gaps):
+        errors.print(f"warning: {line}; the triage went on without it", markup=False)
     if as_json:
         print(json.dumps(incident_json(outcome.incident, round(elapsed, 3)), ensure_ascii=False))
         return
