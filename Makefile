@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 BASE   := $(VENV)/.installed-base
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit install eval clean chromium prometheus
+.PHONY: demo test lint typecheck unit install eval clean chromium prometheus fonts
 
 # What the product needs (the demo's install; no .pyc pre-compiling, imports compile what
 # they use); the tools and baselines come on top for tests.
@@ -44,7 +44,11 @@ chromium:
 prometheus:
 	command -v prometheus >/dev/null || (apt-get update && apt-get install -y prometheus)
 
-test: chromium prometheus lint typecheck unit
+# The war room's browser tests read Japanese drafts: a CJK font (Debian's fonts-noto-cjk).
+fonts:
+	fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || (apt-get update && apt-get install -y fonts-noto-cjk)
+
+test: chromium prometheus fonts lint typecheck unit
 
 # Accuracy and speed on the shared dev datasets (not part of CI's pass/fail).
 eval: $(STAMP)

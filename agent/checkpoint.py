@@ -19,6 +19,7 @@ from agent.approval.models import Approval, Decision
 from agent.dispatch.models import DispatchResult
 from agent.draft.models import Draft
 from agent.incident.models import Incident, TimelineEntry
+from agent.incident.standing import Standing
 from agent.isolation.evidence import Evidence, EvidenceQuery
 from agent.isolation.models import Hypothesis, Isolation
 from agent.routing.models import EscalationStep, Responder, Routing
@@ -28,6 +29,7 @@ from knowledge.memory import Recollection
 
 STATE_TYPES: tuple[type[BaseModel], ...] = (
     TriageState,
+    Standing,
     Decision,
     Incident,
     TimelineEntry,

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 
 from agent.alert.errors import AlertParseError, SnsSubscriptionConfirmation
@@ -28,8 +29,9 @@ from agent.approval.service import ApprovalError
 from agent.config import ConfigError, TriageConfig, data_dir, load_config
 from agent.context import TriageContext, build_context
 from agent.incident.store import IncidentNotFound
+from agent.isolation.degraded import gap_lines
 from agent.policy.errors import PolicyError
-from agent.views import drafts_view, incident_json, incident_view
+from agent.views import draft_state, drafts_view, incident_json, incident_view
 from tools.telemetry.backend import TelemetryError
 from tools.telemetry.composite import open_telemetry
 from tools.telemetry.config import TelemetryConfigError
@@ -113,6 +115,8 @@ def _progress(runner: TriageRunner, alerts: list[Alert], now: datetime | None) -
 
 
 def _show(outcome: RunOutcome, as_json: bool, elapsed: float) -> None:
+    for line in gap_lines(outcome.incident.telemetry_gaps):
+        errors.print(f"warning: {line}; the triage went on without it", markup=False)
     if as_json:
         print(json.dumps(incident_json(outcome.incident, round(elapsed, 3)), ensure_ascii=False))
         return
@@ -196,7 +200,7 @@ def drafts(
     if as_json:
         print(json.dumps(incident_json(found)["drafts"], ensure_ascii=False))
         return
-    for panel in drafts_view(found.drafts):
+    for panel in drafts_view(found):
         console.print(panel)
 
 
@@ -244,8 +248,8 @@ def reject(
 def _decide(incident: str, decision: Decision, config: Path | None, home: Path | None) -> None:
     outcome = _runner(_context(config, home)).decide(incident, decision)
     found = outcome.incident.draft(decision.draft_id)
-    state = found.state if found else "?"
-    console.print(f"{decision.draft_id}: [bold]{state}[/]")
+    state = draft_state(outcome.incident, found) if found else "?"
+    console.print(f"{decision.draft_id}: [bold]{escape(state)}[/]")
     for entry in outcome.incident.timeline[-2:]:
         console.print(
             f"  [dim]{entry.at:%Y-%m-%d %H:%M:%S}[/] {entry.kind}: {entry.text}", markup=False

@@ -27,6 +27,24 @@ class ConfigError(ValueError):
     """The configuration file is missing or invalid; says which field and why."""
 
 
+class ReinvestigateConfig(BaseModel):
+    """When an open incident is looked at again, because the data may have changed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    on_alert: bool = Field(True, description="A new related alert triggers a fresh look.")
+    min_gap_s: float = Field(
+        60.0, ge=0, description="At most one fresh look per this many seconds from alerts."
+    )
+    every_min: float = Field(
+        15.0, ge=0, description="`triage serve` (wall clock): a fresh look this often; 0: never."
+    )
+    retry_first_s: float = Field(
+        30.0, gt=0, description="Telemetry that failed is tried again after this, doubling."
+    )
+    retry_max_s: float = Field(600.0, gt=0, description="The longest wait between retries.")
+
+
 class TriageConfig(BaseModel):
     """Everything a deployment chooses; every field has a safe default."""
 
@@ -35,6 +53,7 @@ class TriageConfig(BaseModel):
     policy: Path | None = Field(None, description="Policy YAML; default: the bundled example.")
     language: Language | None = Field(None, description="Drafts language; default: policy's.")
     correlation_window_min: int = Field(30, ge=1, le=24 * 60)
+    reinvestigate: ReinvestigateConfig = Field(default_factory=ReinvestigateConfig)
     war_room_url: str | None = Field(None, description="Base URL of the war-room page.")
     telemetry: TelemetryConfig = Field(default_factory=TelemetryConfig)
     llm: LLMConfig = Field(default_factory=LLMConfig)

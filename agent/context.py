@@ -7,6 +7,8 @@ process runs or resumes the graph.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,6 +24,10 @@ from agent.policy.models import Policy
 from knowledge.memory import EmptyMemory, IncidentMemory, configured_memory
 from tools.telemetry.backend import TelemetryBackend
 from tools.telemetry.composite import open_telemetry
+from tools.telemetry.guard import GuardedBackend, guard, unavailable
+
+NO_TELEMETRY = "no telemetry configured (telemetry: in triage.yaml)"
+OBSERVED_RUNS = 16
 
 
 def utc_now() -> datetime:
@@ -40,6 +46,10 @@ class TriageContext:
     actor: str = "agent"
     # The isolation engine's ranking model; None = the shipped one (evals swap in held-out fits).
     ranking: RankingModel | None = None
+    _observed: OrderedDict[tuple[str | None, datetime], GuardedBackend] = field(
+        default_factory=OrderedDict, repr=False
+    )
+    _observing: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @cached_property
     def store(self) -> IncidentStore:
@@ -51,6 +61,11 @@ class TriageContext:
         if self.config.policy is None:
             return default_policy()
         return load_policy(self.config.policy, today=self.clock().date())
+
+    @property
+    def example_policy(self) -> bool:
+        """No policy is configured: the bundled fictional example speaks for the organisation."""
+        return self.config.policy is None
 
     @property
     def language(self) -> Language:
@@ -67,6 +82,34 @@ class TriageContext:
 
     def backend(self, now: datetime) -> TelemetryBackend:
         return self.require_telemetry()(now)
+
+    def observe(self, now: datetime, run: str | None = None) -> GuardedBackend:
+        """The telemetry as of `now`, failing soft: whatever cannot be read (nothing
+        configured, a store down) is a gap in `.gaps`, never an error.
+
+        The steps of one `run` share one backend, so a store that failed is not
+        asked again (an unreachable host costs one timeout per run, not per step).
+        """
+        key = (run, now)
+        with self._observing:
+            if run is not None and key in self._observed:
+                self._observed.move_to_end(key)
+                return self._observed[key]
+        backend = self._open_guarded(now)
+        if run is not None:
+            with self._observing:
+                self._observed[key] = backend
+                while len(self._observed) > OBSERVED_RUNS:
+                    self._observed.popitem(last=False)
+        return backend
+
+    def _open_guarded(self, now: datetime) -> GuardedBackend:
+        if self.telemetry is None:
+            return unavailable(now, NO_TELEMETRY)
+        try:
+            return guard(self.telemetry(now))
+        except Exception as error:  # the stores could not even be opened
+            return unavailable(now, f"cannot open the telemetry stores: {error}"[:300])
 
     def require_telemetry(self) -> Callable[[datetime], TelemetryBackend]:
         """The telemetry source, or ConfigError saying how to configure one."""

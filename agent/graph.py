@@ -1,10 +1,15 @@
 """The triage graph, top to bottom: from an alert to approved, dispatched messages.
 
-    open_or_attach ─┬─ (repeat or related alert) ──────────────────────────────► END
+    open_or_attach ─┬─ (repeat or related alert, nothing new to look at) ────────► END
                     └─ investigate → llm_review → recall → assess_severity → route_incident
-                         → draft → await_approval ⇄ send_approved ─(all decided)─► END
+                         ─┬─ (first triage) draft → await_approval ⇄ send_approved ─► END
+                          └─ (re-investigation) revise ─────────────────────────────► END
 
-`llm_review` does nothing unless a model is configured (agent.llm).
+`llm_review` does nothing unless a model is configured (agent.llm). A related
+alert that may change the picture re-investigates the open incident in its own
+run; `triage serve` starts the same path when telemetry that failed answers
+again or time passes (agent/server/reinvestigation.py). `revise` updates the
+pending drafts the incident's first run is waiting on.
 
 `await_approval` is a LangGraph interrupt: the run stops, the checkpoint is on
 disk (agent.checkpoint), and any process may resume it with a person's
@@ -34,6 +39,7 @@ def build_graph(checkpointer: BaseCheckpointSaver) -> TriageGraph:
     graph.add_node("assess_severity", nodes.assess_severity)
     graph.add_node("route_incident", nodes.route_incident)
     graph.add_node("draft", nodes.draft)
+    graph.add_node("revise", nodes.revise)
     graph.add_node("await_approval", nodes.await_approval)
     graph.add_node("send_approved", nodes.send_approved)
 
@@ -43,7 +49,8 @@ def build_graph(checkpointer: BaseCheckpointSaver) -> TriageGraph:
     graph.add_edge("llm_review", "recall")
     graph.add_edge("recall", "assess_severity")
     graph.add_edge("assess_severity", "route_incident")
-    graph.add_edge("route_incident", "draft")
+    graph.add_conditional_edges("route_incident", nodes.after_route, ["draft", "revise"])
+    graph.add_edge("revise", END)
     graph.add_edge("draft", "await_approval")
     graph.add_edge("await_approval", "send_approved")
     graph.add_conditional_edges("send_approved", nodes.after_send, ["await_approval", END])

@@ -1,8 +1,13 @@
 """The triage graph's steps. Each reads the state, does one job through a domain
-module, records what it did in the incident timeline and saves the incident."""
+module, records what it did in the incident timeline and saves the incident.
+
+A re-investigation (`state.reason` set) runs the same steps on an open
+incident; its steps save without a timeline line each, and `revise` records
+one line saying what changed and why."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from langgraph.runtime import Runtime
@@ -15,20 +20,27 @@ from agent.dispatch.service import dispatch
 from agent.draft.context import Bilingual, DraftContext
 from agent.draft.from_incident import context_from_incident
 from agent.draft.lint import check_external, is_outside
+from agent.draft.revise import revise as revise_drafts
+from agent.draft.text import percent
 from agent.draft.write import write_drafts
 from agent.incident.correlate import correlate
 from agent.incident.models import Incident, TimelineKind
+from agent.incident.reinvestigate import due_on_alerts
 from agent.incident.service import attach, note, open_incident
+from agent.incident.standing import Standing, what_changed
+from agent.isolation.degraded import degrade, gap_lines
 from agent.isolation.engine import alert_services, isolate
 from agent.isolation.models import Isolation
+from agent.isolation.ranking import RankingModel
 from agent.isolation.recall import recall_into
 from agent.llm.investigate import llm_isolation
 from agent.policy.models import LocalText
 from agent.routing.route import route
 from agent.severity.assess import assess, severity_inputs
 from agent.state import TriageState
-from tools.telemetry.models import Topology
+from tools.telemetry.guard import GuardedBackend
 
+log = logging.getLogger(__name__)
 Update = dict[str, object]
 AFFECTED = 0.5
 
@@ -49,39 +61,83 @@ def _record(
     return _save(ctx, note(incident, kind, text, ctx.actor, at, data=dict(data)))
 
 
+def _step(
+    state: TriageState,
+    ctx: TriageContext,
+    incident: Incident,
+    kind: TimelineKind,
+    text: str,
+    **data: object,
+) -> Update:
+    """A step's result, with its timeline line on a first triage (a re-investigation
+    says what changed in one line at the end instead)."""
+    if state.reason is not None:
+        return _save(ctx, incident)
+    return _record(ctx, incident, kind, text, state.received_at, **data)
+
+
 def _incident(state: TriageState) -> Incident:
     if state.incident is None:
         raise RuntimeError("no incident in state: the graph must open one first")
     return state.incident
 
 
-def _topology(ctx: TriageContext, at: datetime) -> Topology:
-    return ctx.backend(at).topology() if ctx.telemetry else Topology(source="empty")
-
-
 def open_or_attach(state: TriageState, runtime: Runtime[TriageContext]) -> Update:
-    """Dedup and correlate: a repeat or a neighbour's alert joins the open incident."""
+    """Dedup and correlate: a repeat or a neighbour's alert joins the open incident, and
+    is looked at afresh when it may change the picture (agent.incident.reinvestigate)."""
     ctx, at = runtime.context, state.received_at
     window = timedelta(minutes=ctx.config.correlation_window_min)
-    found = correlate(ctx.store, state.alerts, _topology(ctx, at), at, window)
+    found = correlate(ctx.store, state.alerts, ctx.observe(at, state.run_id).topology(), at, window)
     if found.incident is None:
         opened = open_incident(ctx.store.new_id(at), state.alerts, at)
         incident = opened.model_copy(update={"run_id": state.run_id})
-    else:
-        incident = attach(found.incident, state.alerts, found.reason, at)
-    return {**_save(ctx, incident), "correlated": found.match}
+        return {**_save(ctx, incident), "correlated": found.match}
+    reason = due_on_alerts(found.incident, state.alerts, at, ctx.config.reinvestigate)
+    incident = attach(found.incident, state.alerts, found.reason, at)
+    update = {**_save(ctx, incident), "correlated": found.match, "reason": reason}
+    return {**update, "before": Standing.of(found.incident)} if reason else update
 
 
 def after_open(state: TriageState) -> str:
-    """Only a new incident is triaged; attached alerts are recorded and that's all."""
-    return "investigate" if state.correlated == "new" else "__end__"
+    """A new incident is triaged; an attached alert only when it calls for a fresh look."""
+    return "investigate" if state.correlated == "new" or state.reason else "__end__"
 
 
 def investigate(state: TriageState, runtime: Runtime[TriageContext]) -> Update:
-    """The isolation engine: metrics, logs, traces, changes and security scans in parallel."""
+    """The isolation engine: metrics, logs, traces, changes and security scans in parallel.
+
+    Telemetry that cannot be read (none configured, a store down) is a gap the
+    incident names; the triage goes on from what it has (agent.isolation.degraded).
+    """
     ctx, at = runtime.context, state.received_at
-    isolation = isolate(ctx.backend(at), state.alerts, ctx.ranking)
-    return _investigated(ctx, _incident(state), isolation, at)
+    incident = _incident(state)
+    backend = ctx.observe(at, state.run_id)
+    isolation = _isolate(backend, incident, at, ctx.ranking)
+    gaps = dict(backend.gaps.reasons)
+    incident = incident.model_copy(update={"telemetry_gaps": gaps})
+    return _investigated(state, ctx, incident, _honest(isolation, incident, backend))
+
+
+def _isolate(
+    backend: GuardedBackend, incident: Incident, at: datetime, model: RankingModel | None
+) -> Isolation:
+    """The engine's isolation; nothing to rank (no service readable) is an empty one, and
+    so is an engine failure on telemetry with gaps (the gaps are the story, not the crash)."""
+    if not backend.services():
+        return Isolation(now=at, verdict_reason="The telemetry names no service: nothing to rank.")
+    try:
+        return isolate(backend, incident.alerts, model)
+    except Exception:
+        if not backend.gaps:
+            raise
+        log.warning("the engine failed on incomplete telemetry for %s", incident.id, exc_info=True)
+        return Isolation(now=at)
+
+
+def _honest(isolation: Isolation, incident: Incident, backend: GuardedBackend) -> Isolation:
+    """`isolation` as sure as the telemetry read allows (no gaps: unchanged)."""
+    known = set(backend.services()) | {s.name for s in backend.topology().services}
+    return degrade(isolation, incident.alerts, incident.telemetry_gaps, known)
 
 
 def llm_review(state: TriageState, runtime: Runtime[TriageContext]) -> Update:
@@ -89,47 +145,56 @@ def llm_review(state: TriageState, runtime: Runtime[TriageContext]) -> Update:
     the evidence-backed suspects; any failure keeps the engine's result and says so."""
     ctx, at = runtime.context, state.received_at
     incident = _incident(state)
-    if not ctx.config.llm.enabled or incident.isolation is None:
+    if not ctx.config.llm.enabled or incident.isolation is None or ctx.telemetry is None:
         return {}
-    outcome = llm_isolation(ctx.backend(at), state.alerts, incident.isolation, ctx.config.llm)
+    backend = ctx.observe(at, state.run_id)
+    outcome = llm_isolation(backend, incident.alerts, incident.isolation, ctx.config.llm)
     if outcome.fallback_reason:
         text = f"LLM investigation failed ({outcome.fallback_reason}); deterministic result kept."
         return _record(ctx, incident, "fallback", text, at)
-    return _investigated(ctx, incident, outcome.isolation, at)
+    return _investigated(state, ctx, incident, _honest(outcome.isolation, incident, backend))
 
 
 def _investigated(
-    ctx: TriageContext, incident: Incident, isolation: Isolation, at: datetime
+    state: TriageState, ctx: TriageContext, incident: Incident, isolation: Isolation
 ) -> Update:
-    """`incident` with `isolation`, its verdict in the timeline."""
+    """`incident` with `isolation`, its verdict (and any telemetry gap) in the timeline."""
     top = isolation.top()
     summary = (
-        f"{isolation.verdict}: {top.service} ({top.fault_type}, {top.confidence:.0%})."
+        f"{isolation.verdict}: {top.service} ({top.fault_type}, {percent(top.confidence)})."
         if top
         else "No suspect."
     )
-    return _record(
+    gaps = "".join(f" {line}." for line in gap_lines(incident.telemetry_gaps))
+    return _step(
+        state,
         ctx,
         incident.model_copy(update={"isolation": isolation}),
         "investigation",
-        f"{summary} {isolation.verdict_reason}",
-        at,
+        f"{summary} {isolation.verdict_reason}{gaps}",
         engine=isolation.engine,
         evidence=len(isolation.evidence),
+        telemetry_gaps=incident.telemetry_gaps,
     )
 
 
 def recall(state: TriageState, runtime: Runtime[TriageContext]) -> Update:
     """Similar past incidents and runbooks, resolved before now, as memory evidence."""
     ctx, at = runtime.context, state.received_at
-    backend = ctx.backend(at) if ctx.telemetry else None
+    backend = ctx.observe(at, state.run_id)
+    incident = _incident(state)
     lift = ctx.config.memory.lift
+    telemetry = backend if ctx.telemetry else None
     found = recall_into(
-        ctx.memory, _incident(state), state.alerts, at, backend, lift=lift, model=ctx.ranking
+        ctx.memory, incident, incident.alerts, at, telemetry, lift=lift, model=ctx.ranking
     )
+    recalled = found.incident
+    if recalled.isolation is not None:  # a past incident is no substitute for telemetry
+        honest = _honest(recalled.isolation, recalled, backend)
+        recalled = recalled.model_copy(update={"isolation": honest})
     if not found.text:
-        return {"recollections": found.recollections}
-    update = _record(ctx, found.incident, found.kind, found.text, at, **found.data)
+        return {**_save(ctx, recalled), "recollections": found.recollections}
+    update = _step(state, ctx, recalled, found.kind, found.text, **found.data)
     return {**update, "recollections": found.recollections}
 
 
@@ -145,20 +210,20 @@ def assess_severity(state: TriageState, runtime: Runtime[TriageContext]) -> Upda
     else:
         evidence = isolation.evidence if isolation else []
         affected = sorted({e.service for e in evidence if e.strength >= AFFECTED})
-    services = set(ctx.backend(at).services()) if ctx.telemetry else set()
+    backend = ctx.observe(at, state.run_id)
     inputs = severity_inputs(
         ctx.policy,
-        _topology(ctx, at),
+        backend.topology(),
         top.service if top else None,
         affected,
-        alert_services(state.alerts, services) | set(incident.services),
+        alert_services(incident.alerts, set(backend.services())) | set(incident.services),
         security=bool(top and top.fault_type == "security"),
         confidence=top.confidence if top else 0.0,
     )
     severity = assess(ctx.policy, inputs)
     incident = incident.model_copy(update={"severity": severity})
     text = f"{severity.level} by rule '{severity.rule}': {'; '.join(severity.reasons)}"
-    return _record(ctx, incident, "severity", text, at, level=severity.level)
+    return _step(state, ctx, incident, "severity", text, level=severity.level)
 
 
 def route_incident(state: TriageState, runtime: Runtime[TriageContext]) -> Update:
@@ -170,7 +235,7 @@ def route_incident(state: TriageState, runtime: Runtime[TriageContext]) -> Updat
         raise RuntimeError("routing needs a severity: assess_severity runs first")
     routing = route(
         ctx.policy,
-        top.service if top else None,
+        _owner(incident),
         incident.severity,
         at,
         security=bool(top and top.fault_type == "security"),
@@ -178,7 +243,22 @@ def route_incident(state: TriageState, runtime: Runtime[TriageContext]) -> Updat
     incident = incident.model_copy(update={"routing": routing})
     paged = ", ".join(f"{r.name} ({r.role})" for r in routing.paged)
     text = f"Page {routing.page_team}: {paged}. IC: {routing.incident_commander.name}."
-    return _record(ctx, incident, "routing", text, at, page_team=routing.page_team)
+    return _step(state, ctx, incident, "routing", text, page_team=routing.page_team)
+
+
+def _owner(incident: Incident) -> str | None:
+    """The service whose team is paged: the top suspect when evidence points at one, else
+    (no signal) the service the alert names, whose owners know what it means."""
+    isolation = incident.isolation
+    top = isolation.top() if isolation else None
+    if isolation is not None and isolation.verdict == "no-signal" and incident.services:
+        return incident.services[0]
+    return top.service if top else (incident.services[0] if incident.services else None)
+
+
+def after_route(state: TriageState) -> str:
+    """A first triage writes its drafts; a re-investigation revises the pending ones."""
+    return "revise" if state.reason else "draft"
 
 
 def draft(state: TriageState, runtime: Runtime[TriageContext]) -> Update:
@@ -189,6 +269,32 @@ def draft(state: TriageState, runtime: Runtime[TriageContext]) -> Update:
     incident = incident.model_copy(update={"drafts": drafts})
     kinds = ", ".join(d.kind for d in drafts)
     return _record(ctx, incident, "draft", f"Drafted {kinds}; waiting for approval.", at)
+
+
+def revise(state: TriageState, runtime: Runtime[TriageContext]) -> Update:
+    """After a re-investigation: pending drafts rewritten from the new findings, and one
+    timeline line saying why it looked again and what changed."""
+    ctx, at = runtime.context, state.received_at
+    incident = _incident(state)
+    fresh = write_drafts(draft_context(ctx, incident, at))
+    revised = revise_drafts(incident.id, incident.drafts, fresh)
+    after = Standing.of(incident)
+    changes = what_changed(state.before or after, after)
+    text = f"Re-investigated ({state.reason}): {'; '.join(changes) or 'nothing changed'}."
+    text += f" Drafts: {revised.summary()}."
+    incident = incident.model_copy(update={"drafts": revised.drafts})
+    return _record(
+        ctx,
+        incident,
+        "reinvestigation",
+        text,
+        at,
+        reason=state.reason,
+        changes=changes,
+        redrafted=[d.id for d in revised.redrafted],
+        added=[d.id for d in revised.added],
+        withdrawn=[d.id for d in revised.withdrawn],
+    )
 
 
 def await_approval(state: TriageState, runtime: Runtime[TriageContext]) -> Update:
@@ -258,6 +364,7 @@ def draft_context(ctx: TriageContext, incident: Incident, at: datetime) -> Draft
         status_page_url=str(org.status_page_url) if org.status_page_url else None,
         war_room_url=war_room,
         team_names={t.name: _bilingual(t.display_name) for t in policy.teams},
+        example_policy=ctx.example_policy,
     )
 
 

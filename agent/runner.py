@@ -19,7 +19,12 @@ from agent.checkpoint import open_checkpointer
 from agent.context import TriageContext
 from agent.graph import build_graph
 from agent.incident.models import Incident
+from agent.incident.standing import Standing
 from agent.state import TriageState
+
+
+class TriageInProgress(RuntimeError):
+    """The incident's run has not reached the approval step yet (or was cut short)."""
 
 
 @dataclass(slots=True)
@@ -59,7 +64,33 @@ class TriageRunner:
         state = TriageState(
             run_id=run_id, alerts=alerts, received_at=received_at or self.ctx.clock()
         )
-        return self._advance(run_id, state, on_step)
+        outcome = self._advance(run_id, state, on_step)
+        if outcome.correlated != "new":
+            self.sync(outcome.incident)
+        return outcome
+
+    def reinvestigate(self, incident: Incident, at: datetime, reason: str) -> Incident:
+        """Look at an open incident again as of `at` (the data may have changed): a run of
+        its own from `investigate` to `revise`, then the incident's waiting run is synced."""
+        run_id = f"run-look-{incident.id}-{uuid.uuid4().hex[:8]}"
+        state = TriageState(
+            run_id=run_id,
+            alerts=incident.alerts,
+            received_at=at,
+            incident=incident,
+            correlated="related",
+            reason=reason,
+            before=Standing.of(incident),
+        )
+        thread = _thread(run_id)
+        self.graph.update_state(thread, state.model_dump(), as_node="open_or_attach")
+        try:
+            self.graph.invoke(None, thread, context=self.ctx)
+        finally:
+            self.graph.checkpointer.delete_thread(run_id)  # type: ignore[union-attr]
+        looked = self.ctx.store.get(incident.id)
+        self.sync(looked)
+        return looked
 
     def _advance(
         self,
@@ -82,6 +113,7 @@ class TriageRunner:
         self._check(incident, decision)
         if incident.run_id is None or not self._interrupts(incident.run_id):
             raise ApprovalError(f"{incident_id} is not waiting for an approval")
+        self.sync(incident)
         self.graph.invoke(
             Command(resume=decision.model_dump()), _thread(incident.run_id), context=self.ctx
         )
@@ -91,6 +123,22 @@ class TriageRunner:
         """Fail before resuming if the decision would be refused, so a bad
         command never disturbs the waiting run."""
         decide(incident, decision, self.ctx.clock())
+
+    def sync(self, incident: Incident) -> None:
+        """Make the incident's run hold the stored incident and wait at the approval step
+        again. Anything written outside that run (an attached alert, a re-investigation, a
+        chat note) lives only in the store until then; without this, the run's next
+        decision would save its stale copy over it."""
+        if incident.run_id is None:
+            return
+        thread = _thread(incident.run_id)
+        snapshot = self.graph.get_state(thread)
+        if not snapshot.values:
+            return
+        if snapshot.next and not snapshot.interrupts:
+            raise TriageInProgress(f"{incident.id} is still being triaged; try again shortly")
+        self.graph.update_state(thread, {"incident": incident}, as_node="draft")
+        self.graph.invoke(None, thread, context=self.ctx)
 
     def _interrupts(self, run_id: str) -> list[dict[str, Any]]:
         snapshot = self.graph.get_state(_thread(run_id))

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from agent.alert.models import Alert
 from agent.approval.models import Decision
 from agent.incident.models import Incident
+from agent.incident.standing import Standing
 from knowledge.memory import Recollection
 
 Correlated = Literal["new", "duplicate", "related"]
@@ -30,3 +31,7 @@ class TriageState(BaseModel):
     correlated: Correlated = "new"
     recollections: list[Recollection] = Field(default_factory=list)
     decision: Decision | None = None
+    reason: str | None = Field(
+        None, description="Why this run looks again at an open incident (None: first triage)."
+    )
+    before: Standing | None = Field(None, description="Where the incident stood before it.")

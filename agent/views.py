@@ -15,7 +15,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from agent.dispatch.service import outcome_text
 from agent.draft.models import Draft
+from agent.draft.text import percent
 from agent.incident.models import Incident
 
 TOP_SUSPECTS = 5
@@ -42,14 +44,15 @@ def incident_json(incident: Incident, elapsed_s: float | None = None) -> dict[st
         "paged": [{"name": r.name, "team": r.team, "role": r.role} for r in routing.paged]
         if routing
         else [],
-        "drafts": [_draft_json(d) for d in incident.drafts],
+        "drafts": [_draft_json(incident, d) for d in incident.drafts],
+        "telemetry_gaps": incident.telemetry_gaps,
         "engine": isolation.engine if isolation else None,
         "notes": isolation.notes if isolation else [],
         "elapsed_s": elapsed_s,
     }
 
 
-def _draft_json(d: Draft) -> dict[str, Any]:
+def _draft_json(incident: Incident, d: Draft) -> dict[str, Any]:
     return {
         "id": d.id,
         "kind": d.kind,
@@ -57,6 +60,7 @@ def _draft_json(d: Draft) -> dict[str, Any]:
         "channel": d.channel,
         "language": d.language,
         "state": d.state,
+        "delivery": draft_state(incident, d),
         "title": d.title,
         "body": d.body,
         "evidence_ids": d.evidence_ids,
@@ -70,7 +74,7 @@ def incident_view(incident: Incident, with_bodies: bool = True) -> RenderableTyp
     ]
     parts.extend(_suspects(incident))
     parts.extend(_severity_and_routing(incident))
-    parts.extend(drafts_view(incident.drafts, with_bodies))
+    parts.extend(drafts_view(incident, with_bodies))
     return Group(*parts)
 
 
@@ -94,7 +98,7 @@ def _suspects(incident: Incident) -> list[RenderableType]:
             str(rank),
             Text(h.service),
             h.fault_type,
-            f"{h.confidence:.0%}",
+            percent(h.confidence),
             Text("\n".join(lines) or "—"),
         )
     notes: list[RenderableType] = [Text(f"note: {n}", style="yellow") for n in isolation.notes]
@@ -115,10 +119,19 @@ def _severity_and_routing(incident: Incident) -> list[RenderableType]:
     return [Panel(Text("\n".join(lines)), title="Severity and routing")] if lines else []
 
 
-def drafts_view(drafts: list[Draft], with_bodies: bool = True) -> list[RenderableType]:
+def draft_state(incident: Incident, draft: Draft) -> str:
+    """The draft's state, and for a sent one where it went ('sent: queued to the outbox ...')."""
+    last = next((r for r in reversed(incident.dispatches) if r.draft_id == draft.id), None)
+    if last is None:
+        return draft.state
+    return f"{draft.state}: {outcome_text(last)}"
+
+
+def drafts_view(incident: Incident, with_bodies: bool = True) -> list[RenderableType]:
     out: list[RenderableType] = []
-    for d in drafts:
-        header = f"{d.id}  [{d.state}]  {d.kind} → {d.audience} via {d.channel} ({d.language})"
+    for d in incident.drafts:
+        state = draft_state(incident, d)
+        header = f"{d.id}  [{state}]  {d.kind} → {d.audience} for {d.channel} ({d.language})"
         content: list[RenderableType] = [Text(d.title, style="bold")]
         if with_bodies:
             content.extend([Text(""), Text(d.body)])

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from agent.approval.content import content_digest, flagged
 from agent.approval.models import Approval, Decision
-from agent.draft.lint import is_outside
+from agent.draft.lint import is_outside, unfilled
 from agent.draft.models import Draft
 from agent.incident.models import Incident, TimelineEntry
 
@@ -69,6 +69,11 @@ def approve(
             f"edited body for draft {draft_id!r} is empty; reject the draft instead"
         )
     role = _signing_role(draft, role)
+    if holes := unfilled(draft, edited_body):
+        raise ApprovalError(
+            f"draft {draft_id!r} has unfilled placeholders ({', '.join(holes)}); fill them in"
+            " with an edit before approving"
+        )
     edited = edited_body is not None and edited_body != draft.body
     if not edited and _already_approved(incident, draft, role):
         return incident

@@ -14,6 +14,7 @@ from agent.chat.intents import Intent
 from agent.chat.lookup import Lookup
 from agent.chat.notes import Note
 from agent.draft.models import Draft, Language
+from agent.draft.text import shown
 from agent.incident.models import Incident
 from agent.isolation.evidence import Evidence
 from agent.isolation.models import Hypothesis
@@ -21,7 +22,7 @@ from agent.policy.models import Policy
 from agent.routing.route import team_on_call
 from tools.changes import RecentChangesOutput
 from tools.logs import SearchLogsOutput
-from tools.metrics import SummarizeMetricOutput
+from tools.metrics import MetricSummary, SummarizeMetricOutput
 
 SHOWN = 5
 RATIONALE_ITEMS = 2  # as the engine words a hypothesis
@@ -155,7 +156,7 @@ def why_answer(incident: Incident, service: str | None, language: Language) -> A
         "why",
         service=chosen.service,
         fault=chosen.fault_type,
-        confidence=chosen.confidence,
+        confidence=shown(chosen.confidence),
         rank=ranked.index(chosen) + 1,
         n=len(ranked),
         rationale=rationale,
@@ -217,14 +218,18 @@ def metrics_answer(incident: Incident, lookup: Lookup, intent: Intent) -> Answer
         return _failed(language, output, lookup)
     if not output.summaries:
         return _cite(t(language, "no_metrics", service=service, minutes=minutes), lookup)
-    lines = "\n".join(
-        f"- {s.metric} {s.instance or '(service)'}: median {s.median} vs {s.baseline_median}"
-        f" before (z {s.z})"
-        for s in output.summaries
-    )
+    lines = "\n".join(_metric_line(s) for s in output.summaries)
     answer = _cite(t(language, "metrics", service=service, minutes=minutes, lines=lines), lookup)
     answer.citations += _evidence_of(incident, service, "metric")
     return answer
+
+
+def _metric_line(s: MetricSummary) -> str:
+    """'- cpu payment-1: median 91 vs 22 before (z 14)'; what is unknown is left out."""
+    before = "no baseline before" if s.baseline_median is None else f"{s.baseline_median} before"
+    shift = f" (z {s.z})" if s.z is not None else ""
+    median = "no samples" if s.median is None else f"median {s.median}"
+    return f"- {s.metric} {s.instance or '(service)'}: {median} vs {before}{shift}"
 
 
 def oncall_answer(policy: Policy, incident: Incident, intent: Intent, at: datetime) -> Answer:
@@ -270,7 +275,8 @@ def note_answer(note: Note, language: Language, entry_ref: str) -> Answer:
 
 
 def _suspect(h: Hypothesis, language: Language) -> str:
-    return t(language, "suspect", service=h.service, fault=h.fault_type, confidence=h.confidence)
+    confidence = shown(h.confidence)
+    return t(language, "suspect", service=h.service, fault=h.fault_type, confidence=confidence)
 
 
 def _top_service(incident: Incident) -> str | None:

@@ -83,6 +83,33 @@ def sender_for(
     return OutboxSender(config.outbox_path, clock=clock)
 
 
+CHANNEL_NAMES = {"pagerduty": "PagerDuty", "slack": "Slack"}
+
+
+def route_text(draft: Draft, config: DispatchConfig) -> str:
+    """Where this draft goes once approved, in words: a page to the outbox is not a page."""
+    configured = {"pagerduty": config.pagerduty, "slack": config.slack}
+    name = CHANNEL_NAMES.get(draft.channel)
+    if name is not None and configured[draft.channel] is not None:
+        return f"to {name}"
+    if name is not None:
+        return f"to the outbox file only: {name} is not configured, nobody is notified"
+    return "to the outbox file, for a person to publish"
+
+
+def outcome_text(result: DispatchResult) -> str:
+    """What became of one attempt: queued to the outbox, delivered to PagerDuty, or
+    failed or refused with the reason."""
+    if result.status != "sent":
+        return f"{result.status}: {result.detail}"
+    if result.destination.startswith("outbox"):
+        unsent = CHANNEL_NAMES.get(result.channel)
+        why = f" ({unsent} not configured: nobody was notified)" if unsent else ""
+        return f"queued to the outbox{why}"
+    kind = result.destination.split(" ", 1)[0]
+    return f"delivered to {CHANNEL_NAMES.get(kind, kind)}"
+
+
 def _refused(incident: Incident, draft: Draft, problem: str, at: datetime) -> DispatchResult:
     """A refusal that also says what became of the draft's last decision."""
     last = next((a for a in reversed(incident.approvals) if a.draft_id == draft.id), None)
@@ -129,11 +156,12 @@ def _record(incident: Incident, draft: Draft, result: DispatchResult) -> Inciden
 
 
 def _entry(draft: Draft, result: DispatchResult) -> TimelineEntry:
-    what = f"{draft.kind} {draft.title!r} via {draft.channel}"
+    what = f"{draft.kind} {draft.title!r}"
     text = {
-        "sent": f"Sent {what} to {result.destination}, approved by {result.approval_by}",
-        "failed": f"Failed to send {what}: {result.detail}",
-        "refused": f"Refused to send {what}: {result.detail}",
+        "sent": f"{what}: {outcome_text(result)} ({result.destination}),"
+        f" approved by {result.approval_by}",
+        "failed": f"Failed to send {what} for {draft.channel}: {result.detail}",
+        "refused": f"Refused to send {what} for {draft.channel}: {result.detail}",
     }[result.status]
     return TimelineEntry(
         at=result.at,

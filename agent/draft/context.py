@@ -115,6 +115,13 @@ class DraftContext(BaseModel):
     )
     security: bool = False
     analysis_by: AnalysisBy = "deterministic"
+    unavailable: dict[str, str] = Field(
+        default_factory=dict,
+        description="Telemetry kinds the investigation could not read, and why (untrusted).",
+    )
+    example_policy: bool = Field(
+        False, description="No policy is configured: the bundled example speaks for it."
+    )
 
     @field_validator("timezone")
     @classmethod

@@ -65,6 +65,7 @@ def context_from_incident(
     team_names: Mapping[str, Bilingual] | None = None,
     impact_known: bool = False,
     impact: Bilingual | None = None,
+    example_policy: bool = False,
 ) -> DraftContext:
     """The drafts' view of `incident` as of `now`, in `language`."""
     if incident.severity is None or incident.routing is None:
@@ -96,6 +97,8 @@ def context_from_incident(
         next_update_due=_next_due(incident),
         security=_is_security(incident, suspects),
         analysis_by=_analysis_by(isolation),
+        unavailable=dict(incident.telemetry_gaps),
+        example_policy=example_policy,
     )
 
 

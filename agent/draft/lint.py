@@ -70,6 +70,17 @@ CHECKS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
+# Blanks a template can leave unfilled: <war-room-url>, ${next_update}, [TBD].
+PLACEHOLDER = re.compile(r"<[a-z]+(?:-[a-z]+)+>|\$\{[a-z_]+\}|\[(?:TBD|TODO|FIXME)\]")
+
+
+def unfilled(draft: Draft, body: str | None = None) -> list[str]:
+    """Placeholders left in the body (`body` stands in for an edit being approved).
+    A draft with one cannot be approved: the approver fills it in with an edit."""
+    text = draft.body if body is None else body
+    return list(dict.fromkeys(m.group(0) for m in PLACEHOLDER.finditer(text)))
+
+
 def is_outside(draft: Draft) -> bool:
     """Whether the draft's audience is outside the response team (the lint applies)."""
     return draft.audience in OUTSIDE_AUDIENCES

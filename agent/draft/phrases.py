@@ -45,8 +45,12 @@ class Phrases:
     reason_conclusive: str
     reason_inconclusive: str
     no_runner_up: str
+    reason_unavailable: str
     evidence_kind: Mapping[str, str]
     analysis_by: Mapping[str, str]
+    example_policy: str
+    telemetry_unavailable: str
+    telemetry_gap: str
     # Labels of internal drafts
     l_incident: str
     l_severity: str
@@ -68,6 +72,7 @@ class Phrases:
     leading_suspects: str
     other_suspects: str
     no_suspects: str
+    war_room_unset: str
     evidence_item: str
     no_evidence: str
     impact_undescribed: str
@@ -170,6 +175,7 @@ EN = Phrases(
     reason_inconclusive="signals are weak or disagree: {service} leads at {confidence},"
     " then {runner_up}",
     no_runner_up="nothing",
+    reason_unavailable="too little telemetry could be read to judge",
     evidence_kind={
         "metric": "metric",
         "trace": "trace",
@@ -183,6 +189,10 @@ EN = Phrases(
         "deterministic": "deterministic engine",
         "llm": "LLM-assisted; verify before acting",
     },
+    example_policy="[EXAMPLE POLICY] No policy is configured: severity, teams, rotas and names"
+    " come from the bundled fictional example (set `policy:` in triage.yaml).",
+    telemetry_unavailable="Telemetry unavailable: {gaps}; judged from what could be read",
+    telemetry_gap="{kind} ({reason})",
     l_incident="Incident",
     l_severity="Severity",
     l_ic="Incident commander",
@@ -202,6 +212,7 @@ EN = Phrases(
     leading_suspects="Leading suspects: {suspects}",
     other_suspects="Other suspects: {suspects}",
     no_suspects="Leading suspects: none yet",
+    war_room_unset="not set (war_room_url in triage.yaml)",
     evidence_item="- [{id}] {kind}: {summary}",
     no_evidence="- none cited yet",
     impact_undescribed="yes, not yet described",
@@ -306,6 +317,7 @@ JA = Phrases(
     reason_inconclusive="シグナルが弱いか食い違っています。首位は{service}"
     "（確度 {confidence}）、次点は{runner_up}",
     no_runner_up="なし",
+    reason_unavailable="判断に必要なテレメトリを取得できていません",
     evidence_kind={
         "metric": "メトリクス",
         "trace": "トレース",
@@ -319,6 +331,10 @@ JA = Phrases(
         "deterministic": "決定論的解析エンジン",
         "llm": "LLM による解析（対応前に要確認）",
     },
+    example_policy="【例示用ポリシー】ポリシーが未設定です。重大度・チーム・当番・名称は同梱の"
+    "架空の例によるものです（triage.yaml の policy: を設定してください）。",
+    telemetry_unavailable="テレメトリ取得不可：{gaps}。取得できた情報のみで判断しています",
+    telemetry_gap="{kind}（{reason}）",
     l_incident="インシデント",
     l_severity="重大度",
     l_ic="インシデントコマンダー",
@@ -338,6 +354,7 @@ JA = Phrases(
     leading_suspects="有力な候補：{suspects}",
     other_suspects="その他の候補：{suspects}",
     no_suspects="有力な候補：現時点ではなし",
+    war_room_unset="未設定（triage.yaml の war_room_url）",
     evidence_item="- [{id}] {kind}：{summary}",
     no_evidence="- まだありません",
     impact_undescribed="あり（詳細は未確認）",

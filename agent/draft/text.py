@@ -59,8 +59,17 @@ def join_list(items: Sequence[str], sep: str, last: str) -> str:
     return sep.join(items[:-1]) + last + items[-1]
 
 
+SHOWN_MAX = 0.99
+
+
+def shown(confidence: float) -> float:
+    """A confidence as people may read it: never certain, since no analysis is."""
+    return min(max(confidence, 0.0), SHOWN_MAX)
+
+
 def percent(confidence: float) -> str:
-    return f"{round(confidence * 100)}%"
+    """'87%', never '100%' (see `shown`)."""
+    return f"{round(shown(confidence) * 100)}%"
 
 
 def format_time(at: datetime, language: Language, tz: ZoneInfo) -> str:

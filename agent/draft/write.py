@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from agent.draft.context import DraftContext
 from agent.draft.kinds import exec_summary, page, pr_statement, responder_update, status_update
 from agent.draft.models import Draft, DraftKind
+from agent.isolation.degraded import OBSERVED_ELSEWHERE
 
 Builder = Callable[[DraftContext], Draft]
 
@@ -20,7 +21,12 @@ BUILDERS: Mapping[DraftKind, Builder] = {
 
 
 def kinds_for(ctx: DraftContext) -> list[DraftKind]:
-    """The kinds this incident gets: exec summary and PR statement only when severity says so."""
+    """The kinds this incident gets: nothing for outside readers without a signal read
+    from telemetry (a no-signal verdict, or only the alert to go on); exec summary and
+    PR statement only when severity says so."""
+    observed = any(e.kind not in OBSERVED_ELSEWHERE for e in ctx.evidence)
+    if ctx.verdict == "no-signal" or not observed:
+        return ["page", "responder_update"]
     kinds: list[DraftKind] = ["page", "responder_update", "status_update"]
     if ctx.severity.exec_summary:
         kinds.append("exec_summary")

@@ -20,6 +20,7 @@ TimelineKind = Literal[
     "alert",
     "opened",
     "investigation",
+    "reinvestigation",
     "severity",
     "routing",
     "draft",
@@ -59,6 +60,10 @@ class Incident(BaseModel):
     fingerprints: list[str] = Field(default_factory=list)
     services: list[str] = Field(default_factory=list, description="Services the alerts name.")
     isolation: Isolation | None = None
+    telemetry_gaps: dict[str, str] = Field(
+        default_factory=dict,
+        description="Telemetry kinds the last investigation could not read, and why.",
+    )
     severity: SeverityAssessment | None = None
     routing: Routing | None = None
     drafts: list[Draft] = Field(default_factory=list)

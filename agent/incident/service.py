@@ -14,6 +14,8 @@ from agent.incident.models import Incident, TimelineEntry, TimelineKind
 from tools.redact import redact
 
 TITLE_CHARS = 120
+NAMES_KEPT = 50
+REASONS_SHOWN = 3
 
 
 def open_incident(incident_id: str, alerts: list[Alert], at: datetime) -> Incident:
@@ -34,7 +36,11 @@ def open_incident(incident_id: str, alerts: list[Alert], at: datetime) -> Incide
 
 
 def attach(incident: Incident, alerts: list[Alert], reason: str, at: datetime) -> Incident:
-    """`incident` with `alerts` added (dedup keeps one copy per fingerprint and start)."""
+    """`incident` with `alerts` added (dedup keeps one copy per fingerprint and start).
+
+    Attaches in a row make one timeline line with a count, so a storm of hundreds
+    of alerts reads as one line, not hundreds.
+    """
     seen = {(a.fingerprint, a.starts_at) for a in incident.alerts}
     fresh = [a for a in alerts if (a.fingerprint, a.starts_at) not in seen]
     updated = incident.model_copy(
@@ -44,8 +50,25 @@ def attach(incident: Incident, alerts: list[Alert], reason: str, at: datetime) -
             "services": sorted({*incident.services, *(a.service for a in alerts if a.service)}),
         }
     )
-    text = f"Attached {_describe(alerts)}: {reason}."
-    return note(updated, "alert", text, "agent", at, data={"new": len(fresh), "total": len(alerts)})
+    last = incident.timeline[-1] if incident.timeline else None
+    run = last.data if last is not None and last.kind == "alert" else {}
+    count = int(run.get("total", 0)) + len(alerts)
+    names = sorted({*run.get("names", []), *(redact(a.name) for a in alerts)})
+    reasons = list(dict.fromkeys([*run.get("reasons", []), reason]))[:REASONS_SHOWN]
+    since = str(run.get("since", at.isoformat()))
+    data = {
+        "new": int(run.get("new", 0)) + len(fresh),
+        "total": count,
+        "names": names[:NAMES_KEPT],
+        "reasons": reasons,
+        "since": since,
+    }
+    text = f"Attached {_counted(count, names)}: {'; '.join(reasons)}."
+    if run:
+        first = datetime.fromisoformat(since)
+        text = f"Attached {_counted(count, names)} since {first:%H:%M:%S}: {'; '.join(reasons)}."
+        updated = updated.model_copy(update={"timeline": updated.timeline[:-1]})
+    return note(updated, "alert", text, "agent", at, data=data)
 
 
 def note(
@@ -65,6 +88,10 @@ def note(
 
 
 def _describe(alerts: list[Alert]) -> str:
-    names = sorted({redact(a.name) for a in alerts})
+    return _counted(len(alerts), sorted({redact(a.name) for a in alerts}))
+
+
+def _counted(count: int, names: list[str]) -> str:
+    """'3 alerts (A, B and C)'; more than three names are counted, not listed."""
     shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-    return f"{len(alerts)} alert{'s' if len(alerts) != 1 else ''} ({shown})"
+    return f"{count} alert{'s' if count != 1 else ''} ({shown})"

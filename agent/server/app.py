@@ -15,21 +15,25 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from agent.chat.service import ChatService
 from agent.config import TriageConfig
 from agent.context import TriageContext, build_context
+from agent.isolation.degraded import gap_lines
 from agent.server.auth import Env
 from agent.server.desk import Desk
 from agent.server.errors import ApiError, Problem
 from agent.server.escalation import EscalationJob
 from agent.server.inbox import Inbox
 from agent.server.intake import Intake
+from agent.server.origin import SameOrigin
+from agent.server.reinvestigation import Reinvestigation
 from agent.server.sns import Fetch, SnsVerifier, https_get
 from agent.server.worker import ClockFor, InboxWorker
 from tools.telemetry.replay.backend import ReplayDataset
@@ -61,15 +65,29 @@ class Server:
     worker: InboxWorker
     escalation: EscalationJob
     chat: ChatService
+    looks: Reinvestigation
     env: Env = field(default=os.environ.get)
 
     def start(self) -> None:
         self.worker.start()
         self.escalation.start()
+        self.looks.start()
 
     def stop(self) -> None:
+        self.looks.stop()
         self.escalation.stop()
         self.worker.stop()
+
+    def degraded(self) -> list[str]:
+        """Why the server is not fully working, one line each (empty: it is)."""
+        reasons = gap_lines(self.looks.failing())
+        failed = self.inbox.counts().get("failed", 0)
+        if failed:
+            reasons.append(
+                f"{failed} accepted alert request(s) failed triage: GET /v1/inbox?state=failed,"
+                " then POST /v1/inbox/<id>/retry"
+            )
+        return reasons
 
 
 def build_server(
@@ -105,7 +123,9 @@ def build_server(
         step_delay_s=float(env(STEP_DELAY_ENV) or 0),
     )
     escalation = EscalationJob(desk.escalate, settings.escalation_every_s)
-    return Server(config, ctx, inbox, desk, intake, worker, escalation, ChatService(desk), env)
+    looks = Reinvestigation(desk, config.reinvestigate, live_clock=settings.clock == "wall")
+    chat = ChatService(desk)
+    return Server(config, ctx, inbox, desk, intake, worker, escalation, chat, looks, env)
 
 
 def replay_dataset(config: TriageConfig) -> ReplayDataset | None:
@@ -138,13 +158,17 @@ def create_app(server: Server, *, run_jobs: bool = True) -> FastAPI:
             if run_jobs:
                 server.stop()
 
+    docs = "/docs" if server.config.server.docs else None  # Swagger UI comes from a CDN
     app = FastAPI(
         title="incident-triage",
         summary="An AI first responder: alerts in, evidence, drafts that wait for a human.",
         version="1",
         openapi_tags=TAGS,
         lifespan=lifespan,
+        docs_url=docs,
+        redoc_url=None,
     )
+    app.add_middleware(SameOrigin, also=[server.config.war_room_url or ""])
     app.state.server = server
     for module in (alerts, incidents, chat, inbox, slack, pages):
         app.include_router(module.router)
@@ -153,10 +177,25 @@ def create_app(server: Server, *, run_jobs: bool = True) -> FastAPI:
     return app
 
 
+def _wants_page(request: Request) -> bool:
+    """A browser navigating to a war-room page (the /v1 API always answers JSON)."""
+    html = "text/html" in request.headers.get("accept", "")
+    return request.method == "GET" and html and not request.url.path.startswith("/v1/")
+
+
 def _errors(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
-    async def api_error(_: Request, error: ApiError) -> JSONResponse:
+    async def api_error(request: Request, error: ApiError) -> Response:
+        if error.status == 401 and _wants_page(request):
+            where = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+            return RedirectResponse(f"/login?next={where}", status_code=303)
         return JSONResponse(error.problem.model_dump(), status_code=error.status)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, error: Exception) -> JSONResponse:
+        log.error("request failed: %s: %s", type(error).__name__, error)
+        problem = Problem(error="internal", detail="the server failed on this request; see its log")
+        return JSONResponse(problem.model_dump(), status_code=500)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:

@@ -10,8 +10,6 @@ import typer
 if TYPE_CHECKING:
     from agent.config import TriageConfig
 
-WILDCARDS = {"0.0.0.0", "::", ""}
-
 
 def register(app: typer.Typer) -> None:
     @app.command()
@@ -25,14 +23,26 @@ def register(app: typer.Typer) -> None:
         log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
     ) -> None:
         """Serve webhooks, the incidents API, Slack and the war room; triage in the background."""
+        import os
+
         import uvicorn
 
-        from agent.config import load_config
+        from agent.config import ConfigError, load_config
         from agent.server.app import build_server, create_app
+        from agent.server.preflight import preflight, telemetry_warnings
 
         settings = load_config(config)
         bound = (host or settings.server.host, settings.server.port if port is None else port)
+        findings = preflight(settings, bound[0], os.environ.get)
+        if findings.errors:
+            raise ConfigError("; ".join(findings.errors))
         server = build_server(with_war_room(settings, *bound), home)
+        if server.ctx.telemetry is not None:
+            probe = server.ctx.observe(server.ctx.clock())
+            probe.services()
+            findings.warnings += telemetry_warnings(probe.gaps.reasons)
+        for warning in findings.warnings:
+            typer.secho(f"warning: {warning}", err=True, fg="yellow")
         uvicorn.run(
             create_app(server),
             host=bound[0],
@@ -45,6 +55,8 @@ def register(app: typer.Typer) -> None:
 def with_war_room(settings: TriageConfig, host: str, port: int) -> TriageConfig:
     """Pages link to this server's war room unless `war_room_url` says otherwise
     (a wildcard bind address names no reachable host, so then the link stays unset)."""
+    from agent.server.preflight import WILDCARDS
+
     if settings.war_room_url is not None or host in WILDCARDS:
         return settings
     return settings.model_copy(update={"war_room_url": f"http://{host}:{port}"})

@@ -36,7 +36,8 @@ class SourceAuth(_Strict):
     token_env: str | None = None
     secret_env: str | None = None
     topic_arns: list[str] = Field(
-        default_factory=list, description="sns: TopicArns accepted; empty accepts any topic."
+        default_factory=list,
+        description="sns: the TopicArns accepted; empty refuses every SNS message.",
     )
     max_skew_s: int = Field(300, ge=10, le=3600, description="hmac: timestamp window.")
 
@@ -124,6 +125,9 @@ class ServerConfig(_Strict):
     )
     inbox_sync: Literal["full", "normal"] = Field(
         "full", description="SQLite synchronous mode of the inbox: 'full' survives power loss."
+    )
+    docs: bool = Field(
+        False, description="Serve /docs (Swagger UI, loaded from a CDN); /openapi.json always."
     )
 
     @field_validator("sources", mode="before")

@@ -69,8 +69,20 @@ class Desk:
     def decide(self, incident_id: str, decision: Decision) -> RunOutcome:
         """Approve or reject through the waiting run, so an approved draft is dispatched."""
         with self.lock:
-            self.runner.sync(self.store.get(incident_id))
             return self.runner.decide(incident_id, decision)
+
+    def reinvestigate(self, incident_id: str, at: datetime, reason: str) -> Incident:
+        """Look at an open incident again as of `at`; its pending drafts follow the findings."""
+        with self.lock:
+            incident = self.store.get(incident_id)
+            if incident.status == "resolved":
+                return incident
+            return self.runner.reinvestigate(incident, at, reason)
+
+    def unresolved(self, limit: int = 200) -> list[Incident]:
+        """Open and acknowledged incidents, newest first."""
+        found = [*self.store.recent("open", limit), *self.store.recent("acknowledged", limit)]
+        return sorted(found, key=lambda i: i.updated_at, reverse=True)[:limit]
 
     def record(
         self,

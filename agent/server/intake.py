@@ -85,7 +85,11 @@ class Intake:
     def _verify_sns(self, decoded: Any, auth: SourceAuth) -> None:
         if not isinstance(decoded, dict) or "Signature" not in decoded or "Type" not in decoded:
             raise Unauthorized("expected a signed SNS message (Type, Signature, SigningCertURL)")
-        if auth.topic_arns and decoded.get("TopicArn") not in auth.topic_arns:
+        if not auth.topic_arns:
+            raise Unauthorized(
+                "no SNS topic is accepted here until server.sources.<source>.topic_arns lists it"
+            )
+        if decoded.get("TopicArn") not in auth.topic_arns:
             raise Unauthorized(f"SNS topic {decoded.get('TopicArn')!r} is not accepted here")
         self.sns.verify(decoded)
 

@@ -2,9 +2,8 @@
 
 The graph's nodes save the incident they hold in their state. Anything a
 person changes between steps (a chat note, an acknowledgement, a new draft)
-lives only in the store until `sync` copies the stored incident back into the
-waiting run, re-entering the approval step with it; otherwise the next decision
-would save the stale copy over it.
+lives only in the store until `sync` (TriageRunner) copies the stored incident
+back into the waiting run, re-entering the approval step with it.
 """
 
 from __future__ import annotations
@@ -18,10 +17,6 @@ from agent.incident.models import Incident
 from agent.runner import RunOutcome, TriageRunner, _thread
 from agent.state import TriageState
 from knowledge.memory import Recollection
-
-
-class TriageInProgress(RuntimeError):
-    """The incident's run has not reached the approval step yet (or was cut short)."""
 
 
 class ServerRunner(TriageRunner):
@@ -63,19 +58,6 @@ class ServerRunner(TriageRunner):
         resumed = state.model_copy(update={"incident": orphan, "correlated": "new"})
         self.graph.update_state(_thread(run_id), resumed.model_dump(), as_node="open_or_attach")
         return None
-
-    def sync(self, incident: Incident) -> None:
-        """Make the incident's run hold the stored incident and wait at the approval step again."""
-        if incident.run_id is None:
-            return
-        thread = _thread(incident.run_id)
-        snapshot = self.graph.get_state(thread)
-        if not snapshot.values:
-            return
-        if snapshot.next and not snapshot.interrupts:
-            raise TriageInProgress(f"{incident.id} is still being triaged; try again shortly")
-        self.graph.update_state(thread, {"incident": incident}, as_node="draft")
-        self.graph.invoke(None, thread, context=self.ctx)
 
     def recollections(self, incident: Incident) -> list[Recollection]:
         """Similar past incidents the run recalled (they live in the run's state only)."""

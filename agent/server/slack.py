@@ -21,9 +21,9 @@ from agent.approval.service import ApprovalError
 from agent.chat.service import ChatReply
 from agent.incident.models import Incident
 from agent.incident.store import IncidentNotFound
+from agent.runner import TriageInProgress
 from agent.server.auth import Unauthorized, check_fresh
 from agent.server.desk import Desk
-from agent.server.runs import TriageInProgress
 
 Reply = dict[str, Any]
 USAGE = (

@@ -101,8 +101,12 @@ class InboxWorker:
             clock = self.desk.ctx.clock()
             self.inbox.finish(item.id, outcome.incident.id, outcome.correlated, clock)
         except Exception as error:
-            log.exception("triage of inbox row %d failed", item.id)
-            self.inbox.fail(item.id, f"{type(error).__name__}: {error}", self.desk.ctx.clock())
+            reason = " ".join(f"{type(error).__name__}: {error}".split())
+            log.error(
+                "triage of inbox row %d failed (kept; retry it once fixed): %s", item.id, reason
+            )
+            log.debug("triage of inbox row %d failed", item.id, exc_info=True)
+            self.inbox.fail(item.id, reason, self.desk.ctx.clock())
 
     def _on_step(self, step: str) -> None:
         if self.step_delay_s > 0:

@@ -13,7 +13,7 @@ import hmac
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Request
@@ -21,17 +21,23 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from agent.draft.text import percent
 from agent.incident.models import Incident
 from agent.server.deps import TOKEN_COOKIE, api_access, server_of
 from agent.server.routes.incidents import answers
 from agent.server.schemas import IncidentSummary
+from agent.web.facts import alert_views, draft_routes
 from agent.web.plots import evidence_plots
 from tools.telemetry.replay.format import FAULT_TYPES
+
+if TYPE_CHECKING:
+    from agent.server.app import Server
 
 TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).with_name("templates")),
     autoescape=select_autoescape(default=True, default_for_string=True),
 )
+TEMPLATES.filters["percent"] = percent
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
     " object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
@@ -40,14 +46,17 @@ POLL_S = 1.0
 HEARTBEAT_S = 15.0
 STREAM_LIFETIME_S = 300.0
 LIST_LIMIT = 100
+FAILED_SHOWN = 20
 
 router = APIRouter(tags=["war room"])
 guarded = APIRouter(tags=["war room"], dependencies=[Depends(api_access)])
 
 
-def render(template: str, **values: Any) -> HTMLResponse:
-    html = TEMPLATES.get_template(template).render(**values)
-    return HTMLResponse(html, headers={"Content-Security-Policy": CSP, "X-Frame-Options": "DENY"})
+def render(request: Request, template: str, *, status: int = 200, **values: Any) -> HTMLResponse:
+    signed_in = TOKEN_COOKIE in request.cookies
+    html = TEMPLATES.get_template(template).render(signed_in=signed_in, **values)
+    headers = {"Content-Security-Policy": CSP, "X-Frame-Options": "DENY"}
+    return HTMLResponse(html, status_code=status, headers=headers)
 
 
 def incident_stamp(incident: Incident) -> str:
@@ -58,9 +67,24 @@ def incident_stamp(incident: Incident) -> str:
 
 @guarded.get("/", response_class=HTMLResponse, summary="The incident list")
 def incident_list(request: Request, partial: bool = False) -> HTMLResponse:
-    found = [IncidentSummary.of(i) for i in server_of(request).ctx.store.recent(limit=LIST_LIMIT)]
-    template = "_list.html" if partial else "list.html"
-    return render(template, incidents=found, stamp=_list_stamp(found))
+    server = server_of(request)
+    values = _list_values(server)
+    return render(request, "_list.html" if partial else "list.html", **values)
+
+
+def _list_values(server: Server) -> dict[str, Any]:
+    """The list page's facts: incidents, alerts whose triage failed, why the server is degraded."""
+    found = [IncidentSummary.of(i) for i in server.ctx.store.recent(limit=LIST_LIMIT)]
+    failed = server.inbox.items("failed", FAILED_SHOWN)
+    degraded = server.degraded()
+    stamp = "|".join([_list_stamp(found), *(f"f{i.id}" for i in failed), *degraded])
+    return {
+        "incidents": found,
+        "failed": failed,
+        "degraded": degraded,
+        "example_policy": server.ctx.example_policy,
+        "stamp": stamp,
+    }
 
 
 @guarded.get("/incidents/{incident_id}", response_class=HTMLResponse, summary="An incident's page")
@@ -68,14 +92,18 @@ def incident_page(request: Request, incident_id: str, partial: bool = False) -> 
     server = server_of(request)
     with answers():
         incident = server.ctx.store.get(incident_id)
-    values = {
+    values: dict[str, Any] = {
         "incident": incident,
+        "alerts": alert_views(incident),
+        "routes": draft_routes(incident, server.ctx.dispatch),
         "plots": evidence_plots(server.ctx, incident),
         "recollections": server.desk.recollections(incident),
         "fault_types": FAULT_TYPES,
+        "example_policy": server.ctx.example_policy,
+        "degraded": [],
         "stamp": incident_stamp(incident),
     }
-    return render("_incident.html" if partial else "incident.html", **values)
+    return render(request, "_incident.html" if partial else "incident.html", **values)
 
 
 @guarded.get(
@@ -91,11 +119,8 @@ async def incident_events(request: Request, incident_id: str) -> StreamingRespon
 
 @guarded.get("/v1/events", summary="Server-sent events: `changed` whenever the list changes")
 async def list_events(request: Request) -> StreamingResponse:
-    store = server_of(request).ctx.store
-    return _stream(
-        request,
-        lambda: _list_stamp([IncidentSummary.of(i) for i in store.recent(limit=LIST_LIMIT)]),
-    )
+    server = server_of(request)
+    return _stream(request, lambda: str(_list_values(server)["stamp"]))
 
 
 def _list_stamp(found: list[IncidentSummary]) -> str:
@@ -126,8 +151,8 @@ def _stream(request: Request, stamp: Callable[[], str]) -> StreamingResponse:
 
 
 @router.get("/login", response_class=HTMLResponse, summary="Sign in with the API token")
-def login_form() -> HTMLResponse:
-    return render("login.html", error=None)
+def login_form(request: Request, next: str = "/") -> HTMLResponse:
+    return _login(request, next)
 
 
 @router.post("/login", response_class=HTMLResponse, summary="Set the API token cookie")
@@ -135,15 +160,38 @@ async def login(request: Request) -> Response:
     server = server_of(request)
     fields = parse_qs((await request.body()).decode("utf-8"))
     given = (fields.get("token") or [""])[0]
+    after = _local((fields.get("next") or ["/"])[0])
     name = server.config.server.api.token_env
     expected = (server.env(name) or "") if name else ""
     if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
-        return render("login.html", error="That token is not this server's.")
-    reply = RedirectResponse("/", status_code=303)
+        return _login(request, after, error="That token is not this server's.")
+    reply = RedirectResponse(after, status_code=303)
     reply.set_cookie(
         TOKEN_COOKIE, given, httponly=True, samesite="strict", secure=request.url.scheme == "https"
     )
     return reply
+
+
+@router.post("/logout", summary="Forget the API token cookie")
+def logout() -> Response:
+    reply = RedirectResponse("/login", status_code=303)
+    reply.delete_cookie(TOKEN_COOKIE, httponly=True, samesite="strict")
+    return reply
+
+
+def _login(request: Request, after: str, error: str | None = None) -> HTMLResponse:
+    needed = bool(server_of(request).config.server.api.token_env)
+    status = 401 if error else 200
+    return render(
+        request, "login.html", status=status, error=error, next=_local(after), needed=needed
+    )
+
+
+def _local(path: str) -> str:
+    """`path` if it is a path on this server, else '/': a sign-in never sends you elsewhere."""
+    if path.startswith("/") and not path.startswith("//") and "\\" not in path:
+        return path
+    return "/"
 
 
 router.include_router(guarded)

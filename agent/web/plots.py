@@ -9,7 +9,7 @@ escaped text, so it can go into the page as markup.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from html import escape
 
 from markupsafe import Markup
@@ -20,7 +20,8 @@ from agent.incident.models import Incident
 from agent.isolation.evidence import Evidence
 from tools.metrics import QueryMetricsOutput, SeriesPoints
 
-WIDTH, HEIGHT, PAD = 320, 90, 4
+WIDTH, HEIGHT, PAD = 360, 120, 6
+LEFT, BOTTOM = 44, 18  # room for the value and time axis labels
 MAX_PLOTS = 3
 POINTS = 60
 DEFAULT_SPAN = timedelta(minutes=60)
@@ -79,34 +80,59 @@ def _plot(
 def sparkline(
     series: SeriesPoints, start: datetime, end: datetime, onset: datetime | None
 ) -> Markup:
-    """The series as an SVG polyline over [start, end], with a dashed line at the onset."""
+    """The series as an SVG line over [start, end] with a time axis (UTC) and a value axis,
+    and a dashed line at the onset."""
     points = [(p.t, p.mean) for p in series.points if p.mean is not None]
     span = max((end - start).total_seconds(), 1.0)
     values = [v for _, v in points]
     low, high = (min(values), max(values)) if values else (0.0, 1.0)
     scale = (high - low) or 1.0
+    right, bottom = WIDTH - PAD, HEIGHT - BOTTOM
 
     def x(at: datetime) -> float:
-        return PAD + (WIDTH - 2 * PAD) * min(max((at - start).total_seconds() / span, 0.0), 1.0)
+        share = min(max((at - start).total_seconds() / span, 0.0), 1.0)
+        return LEFT + (right - LEFT) * share
 
     def y(value: float) -> float:
-        return HEIGHT - PAD - (HEIGHT - 2 * PAD) * (value - low) / scale
+        return bottom - (bottom - PAD) * (value - low) / scale
 
     line = " ".join(f"{x(t):.1f},{y(v):.1f}" for t, v in points)
-    marker = ""
+    parts = [
+        f'<line class="axis" x1="{LEFT}" y1="{PAD}" x2="{LEFT}" y2="{bottom}" stroke="#999"/>',
+        f'<line class="axis" x1="{LEFT}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="#999"/>',
+    ]
+    for value in (low, (low + high) / 2, high):
+        parts.append(
+            f'<text class="value-tick" x="{LEFT - 3}" y="{y(value) + 3:.1f}"'
+            f' text-anchor="end">{escape(_number(value))}</text>'
+        )
+    ticks = [(start, "start"), (end, "end")]
     if onset is not None and start <= onset <= end:
         ox = x(onset)
-        marker = (
-            f'<line class="onset" x1="{ox:.1f}" y1="0" x2="{ox:.1f}" y2="{HEIGHT}"'
+        parts.append(
+            f'<line class="onset" x1="{ox:.1f}" y1="{PAD}" x2="{ox:.1f}" y2="{bottom}"'
             ' stroke="#c0392b" stroke-dasharray="3,3"/>'
         )
-    label = escape(f"{series.metric}: {low:.4g} to {high:.4g}")
+        ticks.append((onset, "middle"))
+    for at, anchor in ticks:
+        parts.append(
+            f'<text class="time-tick" x="{x(at):.1f}" y="{HEIGHT - 4}"'
+            f' text-anchor="{anchor}">{at.astimezone(UTC):%H:%M}</text>'
+        )
+    label = escape(
+        f"{series.metric}: {_number(low)} to {_number(high)},"
+        f" {start.astimezone(UTC):%H:%M} to {end.astimezone(UTC):%H:%M} UTC"
+    )
     svg = (
         f'<svg class="plot" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}"'
         f' role="img" aria-label="{label}"><title>{label}</title>'
         f'<rect x="0" y="0" width="{WIDTH}" height="{HEIGHT}" fill="#fafafa" stroke="#ddd"/>'
-        f'{marker}<polyline fill="none" stroke="#2c6fbb" stroke-width="1.5" points="{line}"/>'
-        "</svg>"
+        f"{''.join(parts)}"
+        f'<polyline fill="none" stroke="#2c6fbb" stroke-width="1.5" points="{line}"/></svg>'
     )
     # Only numbers and escaped text went in above, so this is markup, not data.
     return Markup(svg)
+
+
+def _number(value: float) -> str:
+    return f"{value:.3g}"

@@ -41,15 +41,24 @@ def test_outside_drafts_pass_the_lint(language: Language, security: bool, verdic
         verdict=verdict,
         severity=severity("SEV1", exec_summary=True, pr=True),
     )
-    outside = [d for d in write_drafts(ctx) if is_outside(d)]
-
-    assert [d.kind for d in outside] == list(OUTSIDE_KINDS)
+    drafted = [d.kind for d in write_drafts(ctx) if is_outside(d)]
+    assert drafted == ([] if verdict == "no-signal" else list(OUTSIDE_KINDS))
+    outside = [write_draft(ctx, kind) for kind in OUTSIDE_KINDS]  # redrafts on request
     for draft in outside:
         assert check_external(draft, ctx.internal_names(), allowed=ctx.public_terms()) == []
         assert draft.evidence_ids == []
         for item in evidence():
             assert item.id not in draft.body
             assert item.summary[:30] not in draft.body
+
+
+def test_no_signal_drafts_nothing_for_outside_readers_beyond_the_page(language: Language) -> None:
+    ctx = make_context(
+        language=language,
+        verdict="no-signal",
+        severity=severity("SEV1", exec_summary=True, pr=True),
+    )
+    assert [d.kind for d in write_drafts(ctx)] == ["page", "responder_update"]
 
 
 def test_status_update_and_pr_say_nothing_about_cause(language: Language) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agent.draft import Suspect, write_draft
-from agent.draft.kinds.page import WAR_ROOM_PLACEHOLDER
+from agent.draft.lint import unfilled
 from tests.draft.conftest import EV_CPU, EV_DEPLOY, EV_LOG, EV_TRACE, make_context, severity
 
 EVENT_KEYS = {"event_action", "dedup_key", "client", "payload"}
@@ -68,10 +68,14 @@ def test_summary_is_the_bounded_title() -> None:
     assert len(payload["summary"]) <= 1024
 
 
-def test_war_room_link_placeholder_until_known() -> None:
+def test_an_unknown_war_room_link_is_said_never_left_as_a_placeholder() -> None:
     page = write_draft(make_context(), "page")
-    assert f"War room: {WAR_ROOM_PLACEHOLDER}" in page.body
-    assert "links" not in page.payload
+    assert "War room: not set (war_room_url in triage.yaml)" in page.body
+    assert (
+        "links" not in page.payload
+        and page.payload["payload"]["custom_details"]["war_room"] is None
+    )  # type: ignore[index]
+    assert unfilled(page) == []
 
     url = "https://chat.example.com/war-room/42"
     linked = write_draft(make_context(war_room_url=url), "page")

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from agent.config import TriageConfig
 from agent.server.app import Server, build_server, create_app
 from knowledge.records import PastIncident
-from tests.server.support import BEARER, ENV, case_body, server_config, wait_until
+from tests.server.support import ENV, server_config
 from tests.support.receiver import Receiver
 from tests.support.synthetic import SyntheticDataset
 
@@ -121,24 +121,6 @@ def test_acknowledge_and_resolve(client: TestClient, incident_id: str, server: S
     assert (record.id, record.resolution) == (incident_id, cause["resolution"])
     assert record.services[0] == "payment" and record.root_cause == cause["summary"]
     assert "corrected" not in record.tags, "the agent's top suspect was right"
-
-
-def test_a_failed_triage_is_kept_on_the_inbox_row_and_can_be_retried(
-    tmp_path: Path, synthetic: SyntheticDataset
-) -> None:
-    server = build_server(server_config(None), tmp_path / "home", env=ENV.get)
-    with TestClient(create_app(server)) as client:
-        body = case_body(synthetic)
-        row = client.post("/v1/alerts/alertmanager", content=body, headers=BEARER).json()
-        failed = wait_until(
-            lambda: (
-                (i := client.get(f"/v1/inbox/{row['inbox_id']}").json())["state"] == "failed" and i
-            )
-        )
-        assert "no telemetry configured" in failed["error"]
-        assert client.get("/v1/inbox", params={"state": "failed"}).json()[0]["id"] == failed["id"]
-        again = client.post(f"/v1/inbox/{failed['id']}/retry").json()
-        assert again["state"] in {"queued", "running", "failed"}
 
 
 def test_the_api_token_guards_incidents_and_decisions(

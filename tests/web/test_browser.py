@@ -7,6 +7,7 @@ test-artifacts/.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from importlib.util import find_spec
@@ -15,8 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from agent.server.app import Server, create_app
-from tests.server.support import BEARER, LiveServer, case_body
+from agent.server.app import Server, build_server, create_app
+from tests.server.support import BEARER, ENV, LiveServer, case_body, server_config, wait_until
 from tests.support.receiver import Receiver
 from tests.support.synthetic import SyntheticDataset
 
@@ -24,6 +25,7 @@ CHROMIUM = (
     os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 )
 ARTIFACTS = Path(__file__).parents[2] / "test-artifacts"
+TOKEN = "war-room-token"
 FLAGS = [
     "--headless=new",
     "--no-sandbox",
@@ -79,7 +81,7 @@ def test_an_alert_appears_live_and_its_page_is_approved_by_a_click(
 
         draft = page.locator("article.draft", has=page.locator("strong", has_text="page")).first
         draft.locator("button.approve").click()
-        expect(draft.locator(".badge")).to_have_text("sent", timeout=30_000)
+        expect(draft.locator(".badge")).to_have_text("delivered to PagerDuty", timeout=30_000)
         page.screenshot(path=str(ARTIFACTS / "war-room-approved.png"), full_page=True)
         browser.close()
 
@@ -87,3 +89,56 @@ def test_an_alert_appears_live_and_its_page_is_approved_by_a_click(
     assert len(requests) == 1 and len(pagerduty.requests) == 1
     assert requests[0].json()["payload"]["custom_details"]["approved_by"] == "aki"
     assert dialogs == []
+
+
+@pytest.fixture
+def guarded_live(
+    tmp_path: Path, synthetic: SyntheticDataset, pagerduty: Receiver
+) -> Iterator[LiveServer]:
+    """A server with its API token set, the synthetic case triaged, in Japanese."""
+    config = server_config(
+        synthetic.root, pagerduty.url("/v2/enqueue"), api={"token_env": "TRIAGE_API_TOKEN"}
+    ).model_copy(update={"language": "ja"})
+    env = {**ENV, "TRIAGE_API_TOKEN": TOKEN}
+    with LiveServer(create_app(build_server(config, tmp_path / "home", env=env.get))) as running:
+        posted = httpx.post(
+            f"{running.url}/v1/alerts/alertmanager", content=case_body(synthetic), headers=BEARER
+        )
+        assert posted.status_code == 202
+        row = posted.json()["inbox_id"]
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        wait_until(
+            lambda: (
+                httpx.get(f"{running.url}/v1/inbox/{row}", headers=auth).json()["state"] == "done"
+            )
+        )
+        yield running
+
+
+def test_sign_in_with_the_token_read_japanese_and_sign_out(guarded_live: LiveServer) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1600})
+        page.goto(f"{guarded_live.url}/")
+        expect(page).to_have_url(re.compile(r"/login\?next=/$"))  # not raw JSON 401
+        page.fill("input[name=token]", "not-the-token")
+        page.click("form.login button[type=submit]")
+        expect(page.locator(".flash.error")).to_contain_text("not this server")
+        page.fill("input[name=token]", TOKEN)
+        page.click("form.login button[type=submit]")  # a real form submit, not cancelled
+        expect(page).to_have_url(f"{guarded_live.url}/")
+        page.locator("a.incident-link").click()
+        draft = page.locator("article.draft").first
+        expect(draft.locator(".draft-body")).to_contain_text("インシデントコマンダー")
+        assert page.evaluate("document.fonts.check('16px \"Noto Sans CJK JP\"', '障害対応')")
+        family = page.evaluate("getComputedStyle(document.body).fontFamily")
+        assert "Noto Sans CJK JP" in family and "Hiragino Sans" in family
+        page.screenshot(path=str(ARTIFACTS / "war-room-japanese.png"), full_page=True)
+        page.click("form.logout button[type=submit]")
+        expect(page).to_have_url(re.compile(r"/login$"))
+        page.goto(f"{guarded_live.url}/")
+        expect(page).to_have_url(re.compile(r"/login\?next=/$"))
+        browser.close()

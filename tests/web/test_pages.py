@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from fastapi.testclient import TestClient
+from rich.console import Console
 
-from agent.server.app import Server
-from tests.server.support import BEARER, wait_until
+from agent.server.app import Server, build_server, create_app
+from agent.views import incident_view
+from tests.server.support import BEARER, ENV, server_config, wait_until
+from tests.support.synthetic import SyntheticDataset
 
+HTML = {"Accept": "text/html,application/xhtml+xml"}
 HOSTILE = '<script>alert("pwned")</script><img src=x onerror=alert(1)>'
 
 
@@ -62,3 +69,118 @@ def test_the_list_links_every_incident(client: TestClient, incident_id: str) -> 
     html = client.get("/").text
     assert f'href="/incidents/{incident_id}"' in html
     assert "HighLatency" in html and "payment (bad-deploy" in html
+
+
+def _post_alert(client: TestClient, alert: dict[str, object]) -> str:
+    body = {"version": "4", "status": "firing", "receiver": "triage", "alerts": [alert]}
+    row = client.post("/v1/alerts/alertmanager", json=body, headers=BEARER).json()["inbox_id"]
+    done = wait_until(
+        lambda: (item := client.get(f"/v1/inbox/{row}").json())["state"] == "done" and item
+    )
+    return str(done["incident_id"])
+
+
+def test_the_incident_page_shows_the_alert_as_its_sender_described_it(
+    client: TestClient,
+) -> None:
+    alert = {
+        "status": "firing",
+        "labels": {"alertname": "CheckoutErrors", "service": "checkout"},
+        "annotations": {
+            "summary": "Checkout 5xx above 5%",
+            "description": "Error ratio 7.2% over 5m on checkout.",
+            "runbook_url": "https://runbooks.example/checkout-5xx",
+        },
+        "startsAt": "2024-03-01T12:01:00Z",
+        "generatorURL": "http://prometheus.example:9090/graph?g0.expr=rate",
+    }
+    html = client.get(f"/incidents/{_post_alert(client, alert)}").text
+    assert "Checkout 5xx above 5%" in html and "Error ratio 7.2% over 5m" in html
+    assert 'href="https://runbooks.example/checkout-5xx"' in html
+    assert 'href="http://prometheus.example:9090/graph?g0.expr=rate"' in html
+
+
+def test_only_http_links_from_an_alert_become_links(client: TestClient) -> None:
+    alert = {
+        "status": "firing",
+        "labels": {"alertname": "Sneaky", "service": "cart"},
+        "annotations": {"runbook_url": "javascript:alert(1)"},
+        "startsAt": "2024-03-01T12:01:00Z",
+        "generatorURL": "data:text/html,<script>alert(1)</script>",
+    }
+    html = client.get(f"/incidents/{_post_alert(client, alert)}").text
+    assert "javascript:" not in html and "data:text/html" not in html
+    assert 'class="runbook"' not in html and 'class="source-link"' not in html
+
+
+def test_plots_have_a_time_axis_and_a_value_axis(client: TestClient, incident_id: str) -> None:
+    html = client.get(f"/incidents/{incident_id}").text
+    assert html.count('class="axis"') >= 2
+    assert re.search(r'class="time-tick"[^>]*>\d\d:\d\d</text>', html)
+    assert re.search(r'class="value-tick"[^>]*>[-\d.e+]+</text>', html)
+
+
+def test_confidence_is_never_shown_as_certain(
+    client: TestClient, incident_id: str, server: Server
+) -> None:
+    incident = server.ctx.store.get(incident_id)
+    assert incident.isolation is not None
+    certain = [h.model_copy(update={"confidence": 1.0}) for h in incident.isolation.hypotheses]
+    # The engine's own reason text is the engine's (it caps confidences below 1); this is
+    # about how a confidence is shown.
+    isolation = incident.isolation.model_copy(
+        update={"hypotheses": certain, "verdict_reason": "payment stands out."}
+    )
+    server.ctx.store.save(incident.model_copy(update={"isolation": isolation}))
+    listed = client.get("/").text
+    page = client.get(f"/incidents/{incident_id}").text
+    suspects = page[page.index('<section class="hypotheses">') :].split("</section>")[0]
+    for html in (listed, suspects):
+        assert "100%" not in html and "99%" in html
+    redrafted = server.desk.redraft(incident_id, "page", "aki")
+    assert "100%" not in redrafted.title + redrafted.body and "99%" in redrafted.body
+    reply = client.post(
+        f"/v1/incidents/{incident_id}/chat", json={"author": "aki", "text": "why payment?"}
+    ).json()
+    assert "100%" not in reply["answer"] and "99%" in reply["answer"]
+    console = Console(record=True, width=200)
+    console.print(incident_view(server.ctx.store.get(incident_id)))
+    shown = console.export_text()
+    assert "100%" not in shown and "99%" in shown
+
+
+def test_without_a_policy_the_war_room_says_the_example_policy_applies(
+    client: TestClient, incident_id: str
+) -> None:
+    for path in ("/", f"/incidents/{incident_id}"):
+        assert "Example policy: no <code>policy:</code> is configured" in client.get(path).text
+    drafts = client.get(f"/v1/incidents/{incident_id}/drafts").json()
+    assert all(d["body"].startswith("[EXAMPLE POLICY] No policy is configured") for d in drafts)
+
+
+def test_opening_a_page_without_signing_in_leads_to_the_sign_in_page(
+    tmp_path: Path, synthetic: SyntheticDataset
+) -> None:
+    config = server_config(synthetic.root, api={"token_env": "TRIAGE_API_TOKEN"})
+    env = {**ENV, "TRIAGE_API_TOKEN": "api-secret"}
+    server = build_server(config, tmp_path / "home", env=env.get)
+    with TestClient(create_app(server, run_jobs=False)) as client:
+        page = client.get("/incidents/INC-1", headers=HTML, follow_redirects=False)
+        assert page.status_code == 303
+        assert page.headers["location"] == "/login?next=/incidents/INC-1"
+        assert client.get("/v1/incidents", headers=HTML).status_code == 401, "JSON stays JSON"
+        assert client.get("/", follow_redirects=False).status_code == 401, "scripts get 401"
+        form = client.get("/login?next=/incidents/INC-1").text
+        assert 'name="next" value="/incidents/INC-1"' in form
+        wrong = client.post("/login", data={"token": "nope", "next": "/"})
+        assert wrong.status_code == 401 and "not this server" in wrong.text
+        signed = client.post(
+            "/login",
+            data={"token": "api-secret", "next": "//evil.example/"},
+            follow_redirects=False,
+        )
+        assert signed.status_code == 303 and signed.headers["location"] == "/", "never elsewhere"
+        assert "Sign out" in client.get("/", headers=HTML).text
+        out = client.post("/logout", follow_redirects=False)
+        assert out.status_code == 303 and out.headers["location"] == "/login"
+        assert client.get("/", headers=HTML, follow_redirects=False).status_code == 303

@@ -21,6 +21,7 @@ from agent.draft.text import (
 )
 from agent.routing.models import Responder
 from tools.bounds import ellipsize
+from tools.telemetry.guard import grouped
 
 
 def draft_id(incident_id: str, kind: DraftKind) -> str:
@@ -39,8 +40,11 @@ def new_draft(
     evidence_ids: Sequence[str] = (),
     payload: dict[str, object] | None = None,
 ) -> Draft:
-    """The Draft envelope, with title and body bounded for every channel."""
-    body = clip_lines("\n".join(lines).strip(), MAX_BODY, phrases(ctx.language).truncated)
+    """The Draft envelope, with title and body bounded for every channel; without a
+    configured policy the body opens by saying so."""
+    p = phrases(ctx.language)
+    header = [p.example_policy, ""] if ctx.example_policy else []
+    body = clip_lines("\n".join([*header, *lines]).strip(), MAX_BODY, p.truncated)
     return Draft(
         id=draft_id(ctx.incident_id, kind),
         incident_id=ctx.incident_id,
@@ -97,6 +101,8 @@ def verdict_reason(ctx: DraftContext, p: Phrases) -> str:
     top = ctx.top
     if top is None or ctx.verdict == "no-signal":
         return ""
+    if ctx.unavailable:
+        return p.reason_unavailable
     name, confidence = untrusted(top.service, MAX_NAME), percent(top.confidence)
     if ctx.verdict == "conclusive":
         return p.reason_conclusive.format(service=name, confidence=confidence)
@@ -117,13 +123,24 @@ def cause_lines(ctx: DraftContext, p: Phrases) -> list[str]:
             suspects = p.item_sep.join(suspect_text(p, s) for s in others)
             lines.append(p.other_suspects.format(suspects=suspects))
         return lines
-    lines = [p.cause_unknown.format(verdict=verdict_text(ctx, p))]
+    lines = [p.cause_unknown.format(verdict=verdict_text(ctx, p)), *unavailable_lines(ctx, p)]
     if ctx.suspects:
         suspects = p.item_sep.join(suspect_text(p, s) for s in ctx.suspects)
         lines.append(p.leading_suspects.format(suspects=suspects))
     else:
         lines.append(p.no_suspects)
     return lines
+
+
+def unavailable_lines(ctx: DraftContext, p: Phrases) -> list[str]:
+    """Which telemetry could not be read and why (the reasons are store errors: untrusted)."""
+    if not ctx.unavailable:
+        return []
+    gaps = p.item_sep.join(
+        p.telemetry_gap.format(kind=p.list_sep.join(kinds), reason=untrusted(reason, 160))
+        for kinds, reason in grouped(ctx.unavailable)
+    )
+    return [p.telemetry_unavailable.format(gaps=gaps)]
 
 
 def evidence_lines(p: Phrases, items: Sequence[EvidenceItem]) -> list[str]:

@@ -20,7 +20,6 @@ from tools.bounds import ellipsize
 
 PAGE_EVIDENCE = 3
 PD_SUMMARY_LIMIT = 1024
-WAR_ROOM_PLACEHOLDER = "<war-room-url>"
 PD_SEVERITY = {"SEV1": "critical", "SEV2": "error", "SEV3": "warning", "SEV4": "info"}
 
 
@@ -48,7 +47,7 @@ def build(ctx: DraftContext) -> Draft:
         field(p, p.l_impact, impact_text(ctx, p)),
         p.l_evidence + p.colon.rstrip(),
         *evidence_lines(p, evidence),
-        field(p, p.l_war_room, ctx.war_room_url or WAR_ROOM_PLACEHOLDER),
+        field(p, p.l_war_room, ctx.war_room_url or p.war_room_unset),
         field(p, p.l_analysis, p.analysis_by[ctx.analysis_by]),
     ]
     return new_draft(
@@ -131,5 +130,6 @@ def _details(ctx: DraftContext, evidence_ids: list[str]) -> dict[str, object]:
         "evidence_ids": evidence_ids,
         "evidence": {i: untrusted(by_id[i].summary) for i in evidence_ids},
         "analysis_by": ctx.analysis_by,
-        "war_room": ctx.war_room_url or WAR_ROOM_PLACEHOLDER,
+        "war_room": ctx.war_room_url,
+        "telemetry_unavailable": {k: untrusted(v, 160) for k, v in ctx.unavailable.items()},
     }

@@ -65,6 +65,12 @@ def _too_large(limit: int) -> ApiError:
     return ApiError(413, "too_large", f"the body is over {limit} bytes", "payload")
 
 
-@router.get("/v1/health", summary="Liveness, and how many inbox rows are in each state")
+@router.get(
+    "/v1/health",
+    summary="Liveness: 'ok', or 'degraded' with the reasons (a store failing, a failed triage)",
+)
 def health(request: Request) -> dict[str, object]:
-    return {"status": "ok", "inbox": server_of(request).inbox.counts()}
+    server = server_of(request)
+    reasons = server.degraded()
+    status = "degraded" if reasons else "ok"
+    return {"status": status, "reasons": reasons, "inbox": server.inbox.counts()}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel
 
 from agent.server.deps import api_access, server_of
@@ -10,6 +12,8 @@ from agent.server.errors import Problem, not_found
 from agent.server.inbox import InboxItem, InboxState
 
 router = APIRouter(tags=["inbox"], dependencies=[Depends(api_access)])
+# SQLite row ids are signed 64-bit: a larger number names no row (and would not bind).
+ItemId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The inbox row.")]
 
 
 class InboxCounts(BaseModel):
@@ -35,10 +39,10 @@ def counts(request: Request) -> InboxCounts:
 @router.get(
     "/v1/inbox/{item_id}",
     response_model=InboxItem,
-    responses={404: {"model": Problem}},
+    responses={404: {"model": Problem}, 422: {"model": Problem}},
     summary="One inbox row: its alerts, state, incident and last error",
 )
-def get_item(request: Request, item_id: int) -> InboxItem:
+def get_item(request: Request, item_id: ItemId) -> InboxItem:
     try:
         return server_of(request).inbox.get(item_id)
     except KeyError:
@@ -51,7 +55,7 @@ def get_item(request: Request, item_id: int) -> InboxItem:
     responses={404: {"model": Problem}},
     summary="Queue a failed row for triage again",
 )
-def retry(request: Request, item_id: int) -> InboxItem:
+def retry(request: Request, item_id: ItemId) -> InboxItem:
     server = server_of(request)
     try:
         return server.inbox.retry(item_id, server.ctx.clock())

@@ -13,10 +13,10 @@ from agent.approval.service import ApprovalError
 from agent.draft.models import Draft
 from agent.incident.models import Incident, IncidentStatus, TimelineEntry
 from agent.incident.store import IncidentNotFound
+from agent.runner import TriageInProgress
 from agent.server.deps import actor, api_access, server_of
 from agent.server.desk import RootCause
 from agent.server.errors import ApiError, Problem, not_found
-from agent.server.runs import TriageInProgress
 from agent.server.schemas import (
     AckBody,
     ApproveBody,

@@ -76,6 +76,7 @@ function listen() {
 
 function bodyFor(button) {
   const action = button.dataset.action;
+  if (action === "retry") return {};  // queues the alert again; nobody decides anything
   const draft = button.closest("[data-draft]");
   const by = me();
   if (!by) return null;
@@ -96,7 +97,8 @@ async function act(button) {
   button.disabled = true;
   try {
     const result = await post(button.dataset.url, body);
-    const state = result.draft ? `${result.draft.id}: ${result.draft.state}` : "done";
+    const state = result.draft ? `${result.draft.id}: ${result.draft.state}`
+      : result.state ? `inbox #${result.id}: ${result.state}` : "done";
     say(state, false);
     await refresh();
   } catch (error) {
@@ -171,10 +173,10 @@ document.addEventListener("DOMContentLoaded", () => {
     if (event.target.matches("#live textarea")) event.target.setAttribute("data-dirty", "");
   });
   document.addEventListener("submit", (event) => {
+    // Only the forms this script sends itself; any other (sign in, sign out) submits as usual.
     const form = event.target;
-    event.preventDefault();
-    if (form.dataset.action === "resolve") resolve(form);
-    if (form.id === "chat-form") chat(form);
+    if (form.dataset.action === "resolve") { event.preventDefault(); resolve(form); }
+    if (form.id === "chat-form") { event.preventDefault(); chat(form); }
   });
   listen();
 });

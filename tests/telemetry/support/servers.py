@@ -78,10 +78,11 @@ def moto_server(log: Path) -> Iterator[str]:
 
 
 @contextmanager
-def prometheus_server(data: Path, log: Path) -> Iterator[str]:
-    """Prometheus serving the TSDB blocks in `data` (no scraping); yields its URL."""
+def prometheus_server(data: Path, log: Path, port: int | None = None) -> Iterator[str]:
+    """Prometheus serving the TSDB blocks in `data` (no scraping) on `port` (default: a
+    free one); yields its URL."""
     assert PROMETHEUS is not None
-    port = free_port()
+    port = port or free_port()
     config = data.parent / "prometheus.yml"
     config.write_text("global:\n  scrape_interval: 1m\n", encoding="utf-8")
     with log.open("wb") as out:

@@ -27,6 +27,9 @@ from tools.telemetry.models import (
 from tools.telemetry.prometheus.client import PrometheusClient, values
 
 log = logging.getLogger(__name__)
+# Prometheus' own series about its alerting rules: they carry the alert's labels (service
+# among them) but measure no service, so a selector must never read them as a metric.
+ALERT_SERIES = frozenset({"ALERTS", "ALERTS_FOR_STATE"})
 
 
 class PrometheusStore:
@@ -35,6 +38,23 @@ class PrometheusStore:
     def __init__(self, config: PrometheusConfig, counter: QueryCounter | None = None) -> None:
         self.config = config
         self.client = PrometheusClient(config, counter)
+        self.warned: set[str] = set()
+        self._warn_lock = threading.Lock()
+
+    def warn_duplicates(self, expr: str, duplicates: list[SeriesKey]) -> None:
+        """One warning per rule for the life of the store, however many triages and series."""
+        with self._warn_lock:
+            if not duplicates or expr in self.warned:
+                return
+            self.warned.add(expr)
+        log.warning(
+            "Prometheus: %d series from %s map to a (service, instance, metric) another series"
+            " already has (e.g. %s); aggregate by the service and instance labels. Keeping the"
+            " first of each.",
+            len(duplicates),
+            expr,
+            duplicates[0].label(),
+        )
 
     @property
     def counter(self) -> QueryCounter:
@@ -71,6 +91,8 @@ class PrometheusBackend(TelemetryBackend):
     # -- metrics ---------------------------------------------------------------------
     def key(self, rule: PromMetricRule, labels: dict[str, str]) -> SeriesKey | None:
         """The replay/1 key of a result series, or None when it names no service."""
+        if labels.get("__name__") in ALERT_SERIES:
+            return None
         raw_service = labels.get(self.config.service_label, "")
         service = self.config.naming.resolve(raw_service) if raw_service else None
         name = rule.as_ or rule.rename.get(labels.get("__name__", ""), labels.get("__name__"))
@@ -98,15 +120,17 @@ class PrometheusBackend(TelemetryBackend):
             if rule.as_ is not None and metrics and rule.as_ not in metrics:
                 continue
             expr = rule.promql or rule.match or ""
+            duplicates: list[SeriesKey] = []
             for result in self.store.client.query_range(expr, start, end, step):
                 key = self.key(rule, result.get("metric", {}))
                 if key is None or not keep_series(key, services, metrics, instances):
                     continue
                 if key in filled:
-                    _warn_duplicate(key, expr)
+                    duplicates.append(key)
                     continue
                 filled.add(key)
                 built.add(key, *values(result.get("values", [])))
+            self.store.warn_duplicates(expr, duplicates)
         return built.series(window.start_s, window.end_s)
 
     def _metric_keys(self, window: TimeWindow) -> list[SeriesKey]:
@@ -122,12 +146,3 @@ class PrometheusBackend(TelemetryBackend):
             else:
                 keys |= {s.key for s in self._metric_series(window, None, [rule.as_ or ""], None)}
         return sorted(keys, key=lambda k: (k.service, k.instance, k.metric))
-
-
-def _warn_duplicate(key: SeriesKey, expr: str) -> None:
-    log.warning(
-        "Prometheus: more than one series maps to %s (from %s); aggregate by the service"
-        " and instance labels. Keeping the first.",
-        key.label(),
-        expr,
-    )

@@ -10,6 +10,8 @@ cache.
 
 from __future__ import annotations
 
+import csv
+import gzip
 import hashlib
 import os
 import re
@@ -29,6 +31,15 @@ from tools.telemetry.replay.format import (
 
 # Bump when the parsed layout or the template masking changes.
 INGEST_VERSION = "4"
+# The CSV tables' headers (docs/replay-format.md): columns are read by position, so a
+# relabelled or reordered header would silently put values in the wrong columns.
+CSV_HEADERS = {
+    "metrics": ("ts", "service", "instance", "metric", "value"),
+    "traces": (
+        "ts", "trace_id", "span_id", "parent_span_id", "service", "instance", "operation",
+        "duration_ms", "status",
+    ),
+}  # fmt: skip
 
 # Variable parts of a log line, masked so that equal templates mean the same code
 # path: ids, addresses and free numbers go; numbers glued to a name (line numbers
@@ -125,6 +136,9 @@ class ReplayStore:
 
     # -- build -------------------------------------------------------------------
     def _build(self) -> None:
+        for table, header in CSV_HEADERS.items():
+            for path in partitions(self.root / table, ".csv"):
+                check_header(path, header)
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
         tmp.unlink(missing_ok=True)
@@ -138,7 +152,9 @@ class ReplayStore:
         except duckdb.Error as error:
             con.close()
             tmp.unlink(missing_ok=True)
-            raise DatasetFormatError(f"{self.root}: cannot parse telemetry: {error}") from None
+            raise DatasetFormatError(
+                f"{self.root}: cannot parse telemetry: {_gist(error)}"
+            ) from None
         con.close()
         os.replace(tmp, self.path)
 
@@ -221,6 +237,30 @@ class ReplayStore:
             ORDER BY s.t"""
         )
         con.execute("DROP TABLE raw_spans")
+
+
+def check_header(path: Path, expected: tuple[str, ...]) -> None:
+    """The CSV file's first line is exactly `expected`, else DatasetFormatError saying so."""
+    opener = gzip.open if path.name.endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
+            first = handle.readline()
+    except (OSError, UnicodeDecodeError, EOFError) as error:
+        raise DatasetFormatError(f"{path}: cannot read: {error}") from None
+    wanted = ",".join(expected)
+    if not first.strip():
+        raise DatasetFormatError(f"{path}: empty file; expected the header line {wanted}")
+    got = [c.strip().strip('"') for c in next(csv.reader([first]))]
+    if tuple(got) != expected:
+        raise DatasetFormatError(f"{path}: line 1: header is {','.join(got)}; expected {wanted}")
+
+
+def _gist(error: duckdb.Error) -> str:
+    """DuckDB's message cut to what a person needs: its first line, and the file and line
+    it names when it names them."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    where = [line for line in lines[1:] if line.startswith(("File:", "Line:", "file:"))]
+    return " ".join([lines[0] if lines else type(error).__name__, *where[:2]])[:400]
 
 
 def topology_file(root: Path) -> Path | None:

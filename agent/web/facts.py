@@ -1,0 +1,73 @@
+"""What the incident page shows beside the incident record: the alerts as their senders
+described them, and what became of each draft.
+
+Links come from alert payloads (untrusted), so only absolute http(s) URLs become
+links; anything else (javascript:, data:, relative paths) is shown as text or not at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from agent.dispatch.config import DispatchConfig
+from agent.dispatch.service import outcome_text, route_text
+from agent.incident.models import Incident
+
+ALERTS_SHOWN = 10
+RUNBOOK_KEYS = ("runbook_url", "runbook", "runbookUrl", "playbook", "playbook_url")
+DESCRIPTION_KEYS = ("description", "message", "details")
+
+
+@dataclass(frozen=True)
+class AlertView:
+    """One alert as its sender described it."""
+
+    name: str
+    source: str
+    status: str
+    starts_at: datetime
+    summary: str
+    description: str
+    runbook: str | None
+    link: str | None
+
+
+def safe_link(url: str | None) -> str | None:
+    """`url` when it is an absolute http(s) URL, else None."""
+    if not url:
+        return None
+    parts = urlsplit(url.strip())
+    return url.strip() if parts.scheme in {"http", "https"} and parts.netloc else None
+
+
+def alert_views(incident: Incident) -> list[AlertView]:
+    """The incident's distinct alerts (one per fingerprint), first arrived first."""
+    seen: dict[str, AlertView] = {}
+    for alert in incident.alerts:
+        if alert.fingerprint in seen or len(seen) >= ALERTS_SHOWN:
+            continue
+        notes = alert.annotations
+        description = next((notes[k] for k in DESCRIPTION_KEYS if notes.get(k)), "")
+        runbook = next((notes[k] for k in RUNBOOK_KEYS if notes.get(k)), None)
+        seen[alert.fingerprint] = AlertView(
+            name=alert.name,
+            source=alert.source,
+            status=alert.status,
+            starts_at=alert.starts_at,
+            summary=alert.summary,
+            description="" if description == alert.summary else description,
+            runbook=safe_link(runbook),
+            link=safe_link(alert.url),
+        )
+    return list(seen.values())
+
+
+def draft_routes(incident: Incident, config: DispatchConfig) -> dict[str, str]:
+    """Per draft, in words: what became of its last send, or where it will go."""
+    last = {r.draft_id: r for r in incident.dispatches}
+    return {
+        d.id: outcome_text(last[d.id]) if d.id in last else f"goes {route_text(d, config)}"
+        for d in incident.drafts
+    }
