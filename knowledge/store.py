@@ -5,7 +5,9 @@ server when `memory.server_url` is set, so several triage processes share one
 memory. Each record is stored with its embedded text, the filterable facts
 (services, fault type, alert names, log-template keys, `available_at`)
 and, as its chromadb document, the whole record as JSON, so what comes back is
-the record that went in.
+the record that went in. Each record's search terms (knowledge.lexical) are
+kept in its metadata too, so the BM25 index every process holds in memory is
+rebuilt from the collection alone: embedded or on a server, the same.
 Collections are named after the embedding model: vectors of two models never
 mix, and switching models starts fresh collections instead of failing.
 """
@@ -23,6 +25,7 @@ from typing import Annotated, Any
 from urllib.parse import urlparse
 
 import chromadb
+import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings
@@ -35,6 +38,7 @@ from knowledge.embeddings import (
     embedding_from_config,
     embedding_tag,
 )
+from knowledge.lexical import LexicalIndex, terms
 from knowledge.records import MemoryRecord, RecordKind
 
 BATCH = 1000
@@ -117,6 +121,7 @@ def metadata(record: MemoryRecord) -> dict[str, Any]:
         "root_service": record.services[0],
         "alert_names": record.alert_names,
         "source": record.source,
+        "terms": " ".join(terms(record.words())),
     }
     if record.kind == "incident":
         facts["fault_type"] = record.fault_type
@@ -136,6 +141,7 @@ class Hit:
     kind: RecordKind
     meta: Mapping[str, Any]
     similarity: float
+    lexical: float = 0.0
 
     def facts(self, key: str) -> list[str]:
         value = self.meta.get(key)
@@ -164,6 +170,7 @@ class MemoryStore:
         self.collection_name = f"{config.collection}-{embedding_tag(self.embedding)}"
         self.path = config.store_path(home)
         self._collections: dict[RecordKind, Collection] = {}
+        self._lexical: dict[RecordKind, tuple[int, LexicalIndex]] = {}
 
     @property
     def location(self) -> str:
@@ -226,6 +233,8 @@ class MemoryStore:
                     documents=[r.model_dump_json() for r in batch],
                     metadatas=[metadata(r) for r in batch],
                 )
+            if chosen:
+                self._lexical.pop(kind, None)
 
     # -- reading ---------------------------------------------------------------------
     def embed_query(self, text: str) -> list[float]:
@@ -286,6 +295,43 @@ class MemoryStore:
             Hit(id=i, kind=kind, meta=meta, similarity=1.0 - float(d))
             for i, meta, d in zip(ids, metas, distances, strict=True)
         ]
+
+    def lexical(self, kind: RecordKind) -> LexicalIndex:
+        """The BM25 index of `kind`, rebuilt from the stored terms when the collection
+        changed size or this process wrote to it (another process replacing a record
+        in place is seen once the count changes)."""
+        count = self.collection(kind).count() if self.exists() else 0
+        cached = self._lexical.get(kind)
+        if cached is None or cached[0] != count:
+            ids, words, available = [], [], []
+            for offset in range(0, count, PAGE):
+                page = self.collection(kind).get(limit=PAGE, offset=offset, include=["metadatas"])
+                for record_id, meta in zip(page["ids"], page.get("metadatas") or [], strict=True):
+                    ids.append(record_id)
+                    words.append(str(meta.get("terms") or "").split())
+                    available.append(float(meta.get("available_at") or 0.0))  # type: ignore[arg-type]
+            cached = (count, LexicalIndex(ids, words, available))
+            self._lexical[kind] = cached
+        return cached[1]
+
+    def hits(self, kind: RecordKind, ids: Sequence[str], vector: Sequence[float]) -> list[Hit]:
+        """The stored facts of `ids` and their cosine similarity to `vector` (for records
+        the words found and the meaning did not)."""
+        if not ids:
+            return []
+        got = self.collection(kind).get(ids=list(ids), include=["metadatas", "embeddings"])
+        query = np.asarray(vector, dtype=np.float32)
+        query /= max(float(np.linalg.norm(query)), 1e-12)
+        found = []
+        metas = got.get("metadatas") or []
+        vectors = got.get("embeddings")
+        for i, record_id in enumerate(got["ids"]):
+            stored = np.asarray(vectors[i] if vectors is not None else [], dtype=np.float32)
+            norm = max(float(np.linalg.norm(stored)), 1e-12)
+            similarity = float(stored @ query) / norm if stored.size == query.size else 0.0
+            found.append(Hit(id=record_id, kind=kind, meta=metas[i], similarity=similarity))
+        order = {record_id: i for i, record_id in enumerate(ids)}
+        return sorted(found, key=lambda h: order[h.id])
 
     def load(self, hits: Sequence[Hit]) -> list[MemoryRecord]:
         """The whole records of `hits`, in their order."""

@@ -175,4 +175,4 @@ def test_a_second_process_reopens_the_store_and_gets_identical_results(
     assert done.returncode == 0, done.stderr
     reopened = json.loads(done.stdout.strip().splitlines()[-1])
     assert [tuple(row) for row in reopened["rows"]] == expected
-    assert reopened["near"] == [expected[0][0]] or reopened["near"][0] in {r[0] for r in expected}
+    assert reopened["near"][0] in {"INC-A", "INC-LATER"}, "a payment deploy, unfiltered"
