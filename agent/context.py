@@ -15,12 +15,14 @@ from pathlib import Path
 
 from agent.config import ConfigError, Language, TriageConfig, data_dir
 from agent.dispatch.config import DispatchConfig
+from agent.incident.models import TelemetrySource
 from agent.incident.store import IncidentStore
 from agent.policy.load import default_policy, load_policy
 from agent.policy.models import Policy
 from knowledge.memory import EmptyMemory, IncidentMemory, configured_memory
 from tools.telemetry.backend import TelemetryBackend
 from tools.telemetry.composite import open_telemetry
+from tools.telemetry.replay.backend import ReplayDataset
 
 
 def utc_now() -> datetime:
@@ -64,6 +66,15 @@ class TriageContext:
 
     def backend(self, now: datetime) -> TelemetryBackend:
         return self.require_telemetry()(now)
+
+    def telemetry_source(self, now: datetime) -> TelemetrySource | None:
+        """What an incident triaged at `now` records as its telemetry's origin."""
+        dataset = getattr(self.telemetry, "__self__", None)  # ReplayDataset.at
+        if isinstance(dataset, ReplayDataset):
+            return TelemetrySource(kind="replay", dataset=str(dataset.root), clock="replay", now=now)
+        if self.telemetry is None:
+            return None
+        return TelemetrySource(kind="configured", clock=self.config.server.clock, now=now)
 
     def require_telemetry(self) -> Callable[[datetime], TelemetryBackend]:
         """The telemetry source, or ConfigError saying how to configure one."""

@@ -66,7 +66,8 @@ def open_or_attach(state: TriageState, runtime: Runtime[TriageContext]) -> Updat
     found = correlate(ctx.store, state.alerts, _topology(ctx, at), at, window)
     if found.incident is None:
         opened = open_incident(ctx.store.new_id(at), state.alerts, at)
-        incident = opened.model_copy(update={"run_id": state.run_id})
+        source = ctx.telemetry_source(at)
+        incident = opened.model_copy(update={"run_id": state.run_id, "telemetry": source})
     else:
         incident = attach(found.incident, state.alerts, found.reason, at)
     return {**_save(ctx, incident), "correlated": found.match}

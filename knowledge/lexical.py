@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -39,6 +39,8 @@ EN_STOP = frozenset(
     " your".split()
 )
 K1, B = 1.2, 0.75
+RRF_K = 10  # small: the first few places of each ranking count most
+WORDS_WEIGHT = 0.5  # the meaning carries across languages; the words sharpen within one
 
 
 @cache
@@ -125,3 +127,16 @@ class LexicalIndex:
     def score_of(self, scores: np.ndarray, record_id: str) -> float:
         row = self.row.get(record_id)
         return float(scores[row]) if row is not None else 0.0
+
+
+def fuse(meaning: Mapping[str, float], words: Mapping[str, float]) -> dict[str, float]:
+    """Reciprocal rank fusion of a ranking by meaning (cosine) and one by words (BM25; only
+    what shares a word takes part), scaled so that first in both is 1."""
+    fused = dict.fromkeys(meaning, 0.0)
+    by_meaning = sorted(meaning, key=lambda key: (-meaning[key], key))
+    by_words = sorted((k for k in words if words[k] > 0), key=lambda key: (-words[key], key))
+    for weight, ranking in ((1.0, by_meaning), (WORDS_WEIGHT, by_words)):
+        for place, key in enumerate(ranking, start=1):
+            fused[key] = fused.get(key, 0.0) + weight / (RRF_K + place)
+    best = (1.0 + WORDS_WEIGHT) / (RRF_K + 1)
+    return {key: value / best for key, value in fused.items()}

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from knowledge.config import MemoryConfig
-from knowledge.lexical import terms
+from knowledge.lexical import fuse, terms
 from knowledge.memory import RecallQuery, Recollection
 from knowledge.records import MemoryRecord, PastIncident, RecordKind
 from knowledge.store import (
@@ -43,8 +43,6 @@ from knowledge.store import (
 CANDIDATES = 30
 NEIGHBOURHOOD = 200
 SEARCH_REACH = 20
-RRF_K = 10  # small: the first few places of each ranking count most
-WORDS_WEIGHT = 0.5
 WEIGHTS = {"text": 0.30, "service": 0.30, "fault": 0.15, "logs": 0.15, "alerts": 0.10}
 SHARED_TEMPLATES_FULL = 2
 OTHER_SERVICE = 0.5
@@ -134,19 +132,6 @@ def hybrid(
     return found
 
 
-def fuse(hits: list[Hit]) -> dict[str, float]:
-    """Reciprocal rank fusion of the meaning and the words rankings, scaled so that first
-    in both is 1 (the text signal)."""
-    fused = dict.fromkeys((h.id for h in hits), 0.0)
-    by_meaning = sorted(hits, key=lambda h: (-h.similarity, h.id))
-    by_words = sorted((h for h in hits if h.lexical > 0), key=lambda h: (-h.lexical, h.id))
-    for weight, ranking in ((1.0, by_meaning), (WORDS_WEIGHT, by_words)):
-        for place, hit in enumerate(ranking, start=1):
-            fused[hit.id] += weight / (RRF_K + place)
-    best = (1.0 + WORDS_WEIGHT) / (RRF_K + 1)
-    return {record_id: value / best for record_id, value in fused.items()}
-
-
 def score_hit(hit: Hit, query: _Query, text: float) -> _Scored:
     """The hit's score, the score's parts and a one-line reason, from its stored facts."""
     service, service_why = query.service_signal(hit)
@@ -201,7 +186,7 @@ def _first_fault(record: MemoryRecord) -> str | None:
 def _best(store: MemoryStore, hits: list[Hit], query: _Query, limit: int) -> list[Recollection]:
     """The `limit` best-scoring hits as recollections (only these are loaded in full)."""
     unique = list({h.id: h for h in hits}.values())
-    text = fuse(unique)
+    text = fuse({h.id: h.similarity for h in unique}, {h.id: h.lexical for h in unique})
     scored = [score_hit(h, query, text[h.id]) for h in unique]
     scored.sort(key=lambda s: (-s.score, s.hit.id))
     kept = scored[:limit]
