@@ -71,7 +71,9 @@ class TriageContext:
         """What an incident triaged at `now` records as its telemetry's origin."""
         dataset = getattr(self.telemetry, "__self__", None)  # ReplayDataset.at
         if isinstance(dataset, ReplayDataset):
-            return TelemetrySource(kind="replay", dataset=str(dataset.root), clock="replay", now=now)
+            return TelemetrySource(
+                kind="replay", dataset=str(dataset.root), clock="replay", now=now
+            )
         if self.telemetry is None:
             return None
         return TelemetrySource(kind="configured", clock=self.config.server.clock, now=now)

@@ -29,9 +29,9 @@ from pathlib import Path
 import numpy as np
 
 from knowledge.config import MemoryConfig
+from knowledge.embeddings import dimensions
 from knowledge.memory import RecallQuery
 from knowledge.records import PastIncident
-from knowledge.embeddings import dimensions
 from knowledge.retrieve import hybrid, recall
 from knowledge.store import MemoryStore, cause_key
 from tools.telemetry.replay.format import FAULT_TYPES
@@ -150,7 +150,9 @@ def run(n: int, count: int, server: str | None) -> None:
 
         def by_words(q: RecallQuery) -> object:
             nearest = store.search("incident", vectors[id(q)], 5, now)
-            return hybrid(store, "incident", q.text, vectors[id(q)], nearest, now)
+            return hybrid(
+                store, "incident", nearest, text=q.text, vector=vectors[id(q)], before=now
+            )
 
         def by_cause(q: RecallQuery) -> object:
             where = {"cause": cause_key(q.services[0], q.fault_types[0])}

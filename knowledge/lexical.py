@@ -31,12 +31,75 @@ HUMPS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 # UniDic parts of speech that carry meaning (particles, auxiliaries, symbols do not).
 CONTENT = frozenset({"名詞", "動詞", "形容詞", "形状詞", "接頭辞", "副詞", "代名詞"})
 # Dictionary forms too common to tell incidents apart (する, いる, ある, なる, こと, ...).
-JA_STOP = frozenset({"為る", "居る", "有る", "成る", "無い", "事", "物", "様", "為", "其れ", "此れ"})
+JA_STOP = frozenset(
+    {"為る", "居る", "有る", "成る", "無い", "事", "物", "様", "為", "其れ", "此れ"}
+)
 EN_STOP = frozenset(
-    "a an and are as at be been but by can did do does for from had has have how i if in"
-    " into is it its me my no not of on or our so than that the their them then there these"
-    " they this to too up was we were what when where which while who why will with you"
-    " your".split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "been",
+        "but",
+        "by",
+        "can",
+        "did",
+        "do",
+        "does",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "no",
+        "not",
+        "of",
+        "on",
+        "or",
+        "our",
+        "so",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "to",
+        "too",
+        "up",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "why",
+        "will",
+        "with",
+        "you",
+        "your",
+    ]
 )
 K1, B = 1.2, 0.75
 RRF_K = 10  # small: the first few places of each ranking count most
@@ -93,7 +156,9 @@ def _japanese(run: str) -> list[str]:
 class LexicalIndex:
     """BM25 over one collection's records: ids, their terms and when each became available."""
 
-    def __init__(self, ids: Sequence[str], words: Sequence[Sequence[str]], available: Sequence[float]):
+    def __init__(
+        self, ids: Sequence[str], words: Sequence[Sequence[str]], available: Sequence[float]
+    ):
         import bm25s
 
         self.ids = list(ids)

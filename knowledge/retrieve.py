@@ -113,9 +113,10 @@ class _Scored:
 def hybrid(
     store: MemoryStore,
     kind: RecordKind,
+    nearest: list[Hit],
+    *,
     text: str,
     vector: list[float],
-    nearest: list[Hit],
     before: datetime,
     where: Where | None = None,
 ) -> list[Hit]:
@@ -203,7 +204,7 @@ def recall(store: MemoryStore, query: RecallQuery) -> list[Recollection]:
     prepared = _Query.of(query)
     vector = store.embed_query(query.text)
     nearest, _ = store.nearest("incident", vector, NEIGHBOURHOOD, available_before(query.before))
-    hits = hybrid(store, "incident", query.text, vector, nearest, query.before)
+    hits = hybrid(store, "incident", nearest, text=query.text, vector=vector, before=query.before)
     found = _best(store, hits, prepared, query.limit)
     if query.runbooks:
         tied = any_of(
@@ -213,7 +214,9 @@ def recall(store: MemoryStore, query: RecallQuery) -> list[Recollection]:
             ]
         )
         near = store.search("runbook", vector, CANDIDATES, query.before, tied)
-        runbooks = hybrid(store, "runbook", query.text, vector, near, query.before, tied)
+        runbooks = hybrid(
+            store, "runbook", near, text=query.text, vector=vector, before=query.before, where=tied
+        )
         found += _best(store, runbooks, prepared, query.runbooks)
     return found
 
@@ -247,13 +250,10 @@ def search(
     )
     vector = store.embed_query(text)
     reach = max(limit, SEARCH_REACH)
-    hits = [
-        hit
-        for kind, where in wheres.items()
-        for hit in hybrid(
-            store, kind, text, vector, store.search(kind, vector, reach, now, where), now, where
-        )
-    ]
+    hits = []
+    for kind, where in wheres.items():
+        nearest = store.search(kind, vector, reach, now, where)
+        hits += hybrid(store, kind, nearest, text=text, vector=vector, before=now, where=where)
     return _best(store, hits, _Query.of(query), limit)
 
 

@@ -56,9 +56,8 @@ TEXT: dict[str, dict[str, str]] = {
         "drafted": "Drafted a new {kind} (revision {revision}), pending approval:"
         " {title}\n\n{body}",
         "noted": "Noted as {kind}: {text}. The next responder update will include it.",
-        "closest": "(I read this as: {what}. If you meant something else, ask in other"
-        " words.)\n",
-        "draft_unsure": "Do you want me to draft {what}? Ask for it directly, e.g. \"{example}\".",
+        "closest": "(I read this as: {what}. If you meant something else, ask in other words.)\n",
+        "draft_unsure": 'Do you want me to draft {what}? Ask for it directly, e.g. "{example}".',
     },
     "ja": {
         "help": "次のように聞いてください: 直近1時間で何が変わった / なぜ SERVICE を疑うのか /"

@@ -13,9 +13,9 @@ from rich.table import Table
 
 def eval_memory_command(
     *,
-    out: Annotated[Path, typer.Option("--out", help="Folder for report.md and scores.json.")] = Path(
-        "memory-report"
-    ),
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for report.md and scores.json.")
+    ] = Path("memory-report"),
     queries: Annotated[
         Path | None, typer.Option("--queries", help="Questions (default: the bundled benchmark).")
     ] = None,
@@ -27,7 +27,7 @@ def eval_memory_command(
         str | None, typer.Option("--server", help="A `chroma run` URL instead of embedded.")
     ] = None,
 ) -> None:
-    """Search the seed corpus with responders' questions (EN/JA); recall@1, @3, MRR per direction."""
+    """Search the seed corpus with responders' questions (EN/JA): recall@1, @3, MRR by direction."""
     from evals.memory_bench import bench
 
     asked = bench.load_queries(queries or bench.QUERIES)
