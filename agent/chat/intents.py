@@ -77,6 +77,7 @@ class Intent:
     minutes: int | None = None
     closeness: float = 1.0
     sure: bool = True
+    problem: str | None = None  # why the line could not be matched (the model did not load)
 
     @property
     def draft_kind(self) -> DraftKind | None:

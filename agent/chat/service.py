@@ -25,6 +25,7 @@ from agent.draft.models import Draft, Language
 from agent.incident.models import Incident
 from agent.llm.investigate import error_reason
 from agent.server.desk import Desk
+from knowledge.embeddings import EmbeddingError
 from tools.toolset import ToolCall
 
 ANSWER_IN_TIMELINE = 2_000
@@ -150,6 +151,8 @@ class ChatService:
             ),
         }
         chosen = by_intent.get(intent.name)
+        if intent.problem:
+            return answers.Answer(answers.t(language, "failed", reason=intent.problem))
         answer = chosen() if chosen else answers.unknown_answer(language)
         return answer if intent.sure else answers.as_closest(intent.name, language, answer)
 
@@ -168,7 +171,10 @@ class ChatService:
         teams = {team.name: team.name for team in policy.teams}
         for team in policy.teams:
             teams |= {a: team.name for a in (team.display_name.en, team.display_name.ja) if a}
-        return match_intent(line, names, teams)
+        try:
+            return match_intent(line, names, teams)
+        except EmbeddingError as error:  # a broken model install degrades chat, never 500s
+            return Intent("unknown", language_of(line), problem=str(error))
 
     def _reply(
         self,

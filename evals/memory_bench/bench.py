@@ -20,7 +20,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from knowledge.config import MemoryConfig
+from knowledge.config import EmbeddingConfig, EmbeddingProvider, MemoryConfig
 from knowledge.ingest import read_paths
 from knowledge.records import MemoryRecord
 from knowledge.retrieve import search
@@ -99,6 +99,7 @@ def run(
     queries: Sequence[BenchQuery],
     corpus: Iterable[Path] = (SEED,),
     server_url: str | None = None,
+    embedding: EmbeddingProvider = "multilingual",
 ) -> BenchResult:
     """Ingest `corpus` into a fresh store, search every query, score per direction."""
     report = read_paths(corpus)
@@ -110,7 +111,12 @@ def run(
         raise ValueError(f"expected records not in the corpus: {', '.join(missing)}")
     with tempfile.TemporaryDirectory(prefix="triage-memory-bench-") as home:
         collection = f"bench-{int(time.time())}"
-        store = MemoryStore(MemoryConfig(collection=collection, server_url=server_url), Path(home))
+        config = MemoryConfig(
+            collection=collection,
+            server_url=server_url,
+            embedding=EmbeddingConfig(provider=embedding),
+        )
+        store = MemoryStore(config, Path(home))
         store.add(report.records)
         ranked, seconds = [], []
         for query in queries:

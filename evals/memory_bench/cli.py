@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+
+class Embedding(StrEnum):
+    multilingual = "multilingual"
+    minilm = "minilm"
+    titan = "titan"
 
 
 def eval_memory_command(
@@ -26,13 +33,16 @@ def eval_memory_command(
     server: Annotated[
         str | None, typer.Option("--server", help="A `chroma run` URL instead of embedded.")
     ] = None,
+    embedding: Annotated[
+        Embedding, typer.Option("--embedding", help="The embedding to compare (titan: Bedrock).")
+    ] = Embedding.multilingual,
 ) -> None:
     """Search the seed corpus with responders' questions (EN/JA): recall@1, @3, MRR by direction."""
     from evals.memory_bench import bench
 
     asked = bench.load_queries(queries or bench.QUERIES)
     try:
-        result = bench.run(asked, corpus or [bench.SEED], server)
+        result = bench.run(asked, corpus or [bench.SEED], server, embedding.value)
     except ValueError as error:
         Console(stderr=True).print(f"error: {error}", markup=False)
         raise typer.Exit(2) from None

@@ -16,6 +16,7 @@ from agent.config import TriageConfig
 from agent.context import build_context
 from agent.runner import TriageRunner
 from agent.server.desk import Desk
+from knowledge.embeddings import EmbeddingError
 from tools.telemetry.replay.backend import ReplayDataset
 
 
@@ -98,3 +99,15 @@ def test_an_unsure_match_is_answered_as_the_closest_and_says_so(
     reply = chat.ask(incident_id, "is the db ok?", "aki")
     assert reply.intent == "status" and reply.answer.startswith("(I read this as: the incident")
     assert reply.citations
+
+
+def test_a_broken_model_install_degrades_chat_and_says_why(
+    demo: tuple[ChatService, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: object, **__: object) -> None:
+        raise EmbeddingError("weights.npz: sha256 … does not match the pinned …")
+
+    monkeypatch.setattr("agent.chat.service.match_intent", broken)
+    chat, incident_id = demo
+    reply = chat.ask(incident_id, "what changed?", "aki")
+    assert reply.intent == "unknown" and "does not match the pinned" in reply.answer

@@ -27,7 +27,7 @@ def test_the_bundled_questions_are_bilingual_and_name_seed_records() -> None:
 def test_eval_memory_scores_each_direction_and_lists_misses(tmp_path: Path) -> None:
     asked = [
         {"lang": "ja", "expect": "INC-2025-1002", "q": "在庫のPodがOOMKilledで再起動を繰り返す"},
-        {"lang": "en", "expect": "INC-2025-0603", "q": "lunch peak, everything stuck on a table lock"},
+        {"lang": "en", "expect": "INC-2025-0603", "q": "lunch peak, all stuck on a table lock"},
         {"lang": "en", "expect": "INC-2026-0409", "q": "quarterly revenue forecast spreadsheet"},
     ]
     questions = tmp_path / "q.yaml"
