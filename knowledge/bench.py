@@ -163,7 +163,7 @@ def run(n: int, count: int, server: str | None) -> None:
             embed,
             timed("top-5, resolved before now", asked, lambda q: honest(q, now)),
             timed("top-5, + service", asked, by_service),
-            timed("top-5 + best 20 by words (hybrid)", asked, by_words),
+            timed("top-5 + best 30 by words (hybrid)", asked, by_words),
             timed("top-5, + root-cause service and fault type", asked, by_cause),
             timed(
                 "top-5, resolved before a random past time", asked, lambda q: honest(q, q.before)

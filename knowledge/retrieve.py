@@ -43,6 +43,7 @@ from knowledge.store import (
 CANDIDATES = 30
 NEIGHBOURHOOD = 200
 SEARCH_REACH = 20
+WORDS_REACH = 30  # the best by words added to the nearest by meaning
 WEIGHTS = {"text": 0.30, "service": 0.30, "fault": 0.15, "logs": 0.15, "alerts": 0.10}
 SHARED_TEMPLATES_FULL = 2
 OTHER_SERVICE = 0.5
@@ -120,12 +121,11 @@ def hybrid(
     before: datetime,
     where: Where | None = None,
 ) -> list[Hit]:
-    """`nearest` (by meaning) and as many best by words, each with its BM25 score."""
+    """`nearest` (by meaning) and the 30 best by words, each with its BM25 score."""
     index = store.lexical(kind)
     scores = index.scores(terms(text))
     known = {h.id for h in nearest}
-    reach = max(len(nearest), SEARCH_REACH)
-    worded = [i for i, _ in index.top(scores, reach, epoch(before)) if i not in known]
+    worded = [i for i, _ in index.top(scores, WORDS_REACH, epoch(before)) if i not in known]
     extra = [h for h in store.hits(kind, worded, vector) if admits(where or {}, h.meta)]
     found = [*nearest, *extra]
     for hit in found:

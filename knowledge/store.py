@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -46,6 +47,7 @@ PAGE = 1000
 OVERFETCH = 4
 NEIGHBOURHOOD = 20
 WIDE = 200
+RECOUNT_S = 30.0  # how often a process looks whether another one changed the collection
 KINDS: tuple[RecordKind, ...] = ("incident", "runbook")
 RECORD = TypeAdapter[MemoryRecord](Annotated[MemoryRecord, Field(discriminator="kind")])
 Where = dict[str, Any]
@@ -150,6 +152,15 @@ class Hit:
         return [str(v) for v in value] if isinstance(value, list) else [str(value)]
 
 
+@dataclass(slots=True)
+class _Words:
+    """A BM25 index of one collection, its size when built, and when that was last checked."""
+
+    count: int
+    checked: float
+    index: LexicalIndex
+
+
 class MemoryStore:
     """Two collections, incidents and runbooks, opened lazily: a triage that never recalls
     never loads anything.
@@ -170,7 +181,7 @@ class MemoryStore:
         self.collection_name = f"{config.collection}-{embedding_tag(self.embedding)}"
         self.path = config.store_path(home)
         self._collections: dict[RecordKind, Collection] = {}
-        self._lexical: dict[RecordKind, tuple[int, LexicalIndex]] = {}
+        self._lexical: dict[RecordKind, _Words] = {}
 
     @property
     def location(self) -> str:
@@ -297,22 +308,29 @@ class MemoryStore:
         ]
 
     def lexical(self, kind: RecordKind) -> LexicalIndex:
-        """The BM25 index of `kind`, rebuilt from the stored terms when the collection
-        changed size or this process wrote to it (another process replacing a record
-        in place is seen once the count changes)."""
+        """The BM25 index of `kind`, rebuilt from the stored terms when this process wrote
+        to the collection, or when it changed size (looked at every 30 s: counting 100k
+        records costs more than a search). Another process's record replaced in place,
+        same id, keeps its old terms here until the count changes."""
+        cached, now = self._lexical.get(kind), time.monotonic()
+        if cached is not None and now - cached.checked < RECOUNT_S:
+            return cached.index
         count = self.collection(kind).count() if self.exists() else 0
-        cached = self._lexical.get(kind)
-        if cached is None or cached[0] != count:
-            ids, words, available = [], [], []
-            for offset in range(0, count, PAGE):
-                page = self.collection(kind).get(limit=PAGE, offset=offset, include=["metadatas"])
-                for record_id, meta in zip(page["ids"], page.get("metadatas") or [], strict=True):
-                    ids.append(record_id)
-                    words.append(str(meta.get("terms") or "").split())
-                    available.append(float(meta.get("available_at") or 0.0))  # type: ignore[arg-type]
-            cached = (count, LexicalIndex(ids, words, available))
+        if cached is None or cached.count != count:
+            cached = _Words(count, now, self._index(kind, count))
             self._lexical[kind] = cached
-        return cached[1]
+        cached.checked = now
+        return cached.index
+
+    def _index(self, kind: RecordKind, count: int) -> LexicalIndex:
+        ids, words, available = [], [], []
+        for offset in range(0, count, PAGE):
+            page = self.collection(kind).get(limit=PAGE, offset=offset, include=["metadatas"])
+            for record_id, meta in zip(page["ids"], page.get("metadatas") or [], strict=True):
+                ids.append(record_id)
+                words.append(str(meta.get("terms") or "").split())
+                available.append(float(meta.get("available_at") or 0.0))  # type: ignore[arg-type]
+        return LexicalIndex(ids, words, available)
 
     def hits(self, kind: RecordKind, ids: Sequence[str], vector: Sequence[float]) -> list[Hit]:
         """The stored facts of `ids` and their cosine similarity to `vector` (for records
