@@ -3,7 +3,7 @@
 Candidates come from two searches among the records available before the
 query's `before` (an incident resolved before now: the honesty filter, never
 optional; see MemoryStore.search): the 200 nearest in meaning (the multilingual
-embedding, so a Japanese question finds an English postmortem) and the 200 best
+embedding, so a Japanese question finds an English postmortem) and the 30 best
 by words (BM25 over English and Japanese terms, knowledge.lexical: error codes,
 alert names, product words). Their two rankings are fused (reciprocal rank
 fusion, the words at half weight: the meaning carries across languages, the
