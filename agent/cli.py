@@ -345,6 +345,7 @@ def _next_steps(outcome: RunOutcome, home: Path) -> None:
         if pending
         else "",
         f"triage show {incident} --data-dir {home}",
+        f"triage chat {incident} --data-dir {home} -q 'what changed in the last hour?'",
         f"triage replay {DEMO_DATASET} --json",
         f"triage eval {DEMO_DATASET} --out eval-report",
     ]

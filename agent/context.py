@@ -17,6 +17,7 @@ from pathlib import Path
 
 from agent.config import ConfigError, Language, TriageConfig, data_dir
 from agent.dispatch.config import DispatchConfig
+from agent.incident.models import TelemetrySource
 from agent.incident.store import IncidentStore
 from agent.isolation.ranking import RankingModel
 from agent.policy.load import default_policy, load_policy
@@ -25,6 +26,7 @@ from knowledge.memory import EmptyMemory, IncidentMemory, configured_memory
 from tools.telemetry.backend import TelemetryBackend
 from tools.telemetry.composite import open_telemetry
 from tools.telemetry.guard import GuardedBackend, guard, unavailable
+from tools.telemetry.replay.backend import ReplayDataset
 
 NO_TELEMETRY = "no telemetry configured (telemetry: in triage.yaml)"
 OBSERVED_RUNS = 16
@@ -110,6 +112,17 @@ class TriageContext:
             return guard(self.telemetry(now))
         except Exception as error:  # the stores could not even be opened
             return unavailable(now, f"cannot open the telemetry stores: {error}"[:300])
+
+    def telemetry_source(self, now: datetime) -> TelemetrySource | None:
+        """What an incident triaged at `now` records as its telemetry's origin."""
+        dataset = getattr(self.telemetry, "__self__", None)  # ReplayDataset.at
+        if isinstance(dataset, ReplayDataset):
+            return TelemetrySource(
+                kind="replay", dataset=str(dataset.root), clock="replay", now=now
+            )
+        if self.telemetry is None:
+            return None
+        return TelemetrySource(kind="configured", clock=self.config.server.clock, now=now)
 
     def require_telemetry(self) -> Callable[[datetime], TelemetryBackend]:
         """The telemetry source, or ConfigError saying how to configure one."""

@@ -90,7 +90,8 @@ def open_or_attach(state: TriageState, runtime: Runtime[TriageContext]) -> Updat
     found = correlate(ctx.store, state.alerts, ctx.observe(at, state.run_id).topology(), at, window)
     if found.incident is None:
         opened = open_incident(ctx.store.new_id(at), state.alerts, at)
-        incident = opened.model_copy(update={"run_id": state.run_id})
+        source = ctx.telemetry_source(at)
+        incident = opened.model_copy(update={"run_id": state.run_id, "telemetry": source})
         return {**_save(ctx, incident), "correlated": found.match}
     reason = due_on_alerts(found.incident, state.alerts, at, ctx.config.reinvestigate)
     incident = attach(found.incident, state.alerts, found.reason, at)

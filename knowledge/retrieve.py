@@ -1,10 +1,15 @@
-"""Recall: vector search under metadata filters, re-ranked by the signals two incidents share.
+"""Recall: hybrid search under metadata filters, re-ranked by the signals two incidents share.
 
-Candidates are the 200 incidents nearest to the query's text among those
-available before the query's `before` (an incident resolved before now: the
-honesty filter, never optional; see MemoryStore.search), and runbooks tied to a
-suspected service or a firing alert. Each candidate is then scored on what it
-shares with the current incident:
+Candidates come from two searches among the records available before the
+query's `before` (an incident resolved before now: the honesty filter, never
+optional; see MemoryStore.search): the 200 nearest in meaning (the multilingual
+embedding, so a Japanese question finds an English postmortem) and the 30 best
+by words (BM25 over English and Japanese terms, knowledge.lexical: error codes,
+alert names, product words). Their two rankings are fused (reciprocal rank
+fusion, the words at half weight: the meaning carries across languages, the
+words sharpen within one) into the text signal. Runbooks come from those tied
+to a suspected service or a firing alert. Each candidate is then scored on what
+it shares with the current incident:
 
     score = 0.30 text + 0.30 service + 0.15 fault type + 0.15 log templates + 0.10 alerts
 
@@ -19,21 +24,26 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from knowledge.config import MemoryConfig
+from knowledge.lexical import fuse, terms
 from knowledge.memory import RecallQuery, Recollection
 from knowledge.records import MemoryRecord, PastIncident, RecordKind
 from knowledge.store import (
     Hit,
     MemoryStore,
     Where,
+    admits,
     all_of,
     any_of,
     available_before,
     contains_any,
+    epoch,
     template_key,
 )
 
 CANDIDATES = 30
 NEIGHBOURHOOD = 200
+SEARCH_REACH = 20
+WORDS_REACH = 30  # the best by words added to the nearest by meaning
 WEIGHTS = {"text": 0.30, "service": 0.30, "fault": 0.15, "logs": 0.15, "alerts": 0.10}
 SHARED_TEMPLATES_FULL = 2
 OTHER_SERVICE = 0.5
@@ -101,14 +111,36 @@ class _Scored:
     signals: dict[str, float]
 
 
-def score_hit(hit: Hit, query: _Query) -> _Scored:
+def hybrid(
+    store: MemoryStore,
+    kind: RecordKind,
+    nearest: list[Hit],
+    *,
+    text: str,
+    vector: list[float],
+    before: datetime,
+    where: Where | None = None,
+) -> list[Hit]:
+    """`nearest` (by meaning) and the 30 best by words, each with its BM25 score."""
+    index = store.lexical(kind)
+    scores = index.scores(terms(text))
+    known = {h.id for h in nearest}
+    worded = [i for i, _ in index.top(scores, WORDS_REACH, epoch(before)) if i not in known]
+    extra = [h for h in store.hits(kind, worded, vector) if admits(where or {}, h.meta)]
+    found = [*nearest, *extra]
+    for hit in found:
+        hit.lexical = index.score_of(scores, hit.id)
+    return found
+
+
+def score_hit(hit: Hit, query: _Query, text: float) -> _Scored:
     """The hit's score, the score's parts and a one-line reason, from its stored facts."""
     service, service_why = query.service_signal(hit)
     shared = len(set(hit.facts("templates")) & query.templates)
     names = hit.facts("alert_names")
     alerts = set(names) & query.alerts
     signals = {
-        "text": max(0.0, min(1.0, hit.similarity)),
+        "text": max(0.0, min(1.0, text)),
         "service": service,
         "fault": query.fault_signal(hit),
         "logs": min(1.0, shared / SHARED_TEMPLATES_FULL),
@@ -123,7 +155,7 @@ def score_hit(hit: Hit, query: _Query) -> _Scored:
         why.append(f"{shared} shared log template{'s' if shared > 1 else ''}")
     if alerts:
         why.append(f"same alert {', '.join(sorted(alerts)[:2])}")
-    why.append(f"text similarity {signals['text']:.2f}")
+    why.append(f"text match {signals['text']:.2f}")
     return _Scored(hit, round(score, 4), "; ".join(why), signals)
 
 
@@ -154,7 +186,9 @@ def _first_fault(record: MemoryRecord) -> str | None:
 
 def _best(store: MemoryStore, hits: list[Hit], query: _Query, limit: int) -> list[Recollection]:
     """The `limit` best-scoring hits as recollections (only these are loaded in full)."""
-    scored = [score_hit(h, query) for h in {h.id: h for h in hits}.values()]
+    unique = list({h.id: h for h in hits}.values())
+    text = fuse({h.id: h.similarity for h in unique}, {h.id: h.lexical for h in unique})
+    scored = [score_hit(h, query, text[h.id]) for h in unique]
     scored.sort(key=lambda s: (-s.score, s.hit.id))
     kept = scored[:limit]
     records = store.load([s.hit for s in kept])
@@ -169,7 +203,8 @@ def recall(store: MemoryStore, query: RecallQuery) -> list[Recollection]:
         return []
     prepared = _Query.of(query)
     vector = store.embed_query(query.text)
-    hits, _ = store.nearest("incident", vector, NEIGHBOURHOOD, available_before(query.before))
+    nearest, _ = store.nearest("incident", vector, NEIGHBOURHOOD, available_before(query.before))
+    hits = hybrid(store, "incident", nearest, text=query.text, vector=vector, before=query.before)
     found = _best(store, hits, prepared, query.limit)
     if query.runbooks:
         tied = any_of(
@@ -178,7 +213,10 @@ def recall(store: MemoryStore, query: RecallQuery) -> list[Recollection]:
                 contains_any("alert_names", query.alert_names),
             ]
         )
-        runbooks = store.search("runbook", vector, CANDIDATES, query.before, tied)
+        near = store.search("runbook", vector, CANDIDATES, query.before, tied)
+        runbooks = hybrid(
+            store, "runbook", near, text=query.text, vector=vector, before=query.before, where=tied
+        )
         found += _best(store, runbooks, prepared, query.runbooks)
     return found
 
@@ -211,9 +249,11 @@ def search(
         limit=min(limit, 50),
     )
     vector = store.embed_query(text)
-    hits = [
-        h for kind, where in wheres.items() for h in store.search(kind, vector, limit, now, where)
-    ]
+    reach = max(limit, SEARCH_REACH)
+    hits = []
+    for kind, where in wheres.items():
+        nearest = store.search(kind, vector, reach, now, where)
+        hits += hybrid(store, kind, nearest, text=text, vector=vector, before=now, where=where)
     return _best(store, hits, _Query.of(query), limit)
 
 

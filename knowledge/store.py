@@ -5,7 +5,9 @@ server when `memory.server_url` is set, so several triage processes share one
 memory. Each record is stored with its embedded text, the filterable facts
 (services, fault type, alert names, log-template keys, `available_at`)
 and, as its chromadb document, the whole record as JSON, so what comes back is
-the record that went in.
+the record that went in. Each record's search terms (knowledge.lexical) are
+kept in its metadata too, so the BM25 index every process holds in memory is
+rebuilt from the collection alone: embedded or on a server, the same.
 Collections are named after the embedding model: vectors of two models never
 mix, and switching models starts fresh collections instead of failing.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +26,7 @@ from typing import Annotated, Any
 from urllib.parse import urlparse
 
 import chromadb
+import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings
@@ -35,6 +39,7 @@ from knowledge.embeddings import (
     embedding_from_config,
     embedding_tag,
 )
+from knowledge.lexical import LexicalIndex, terms
 from knowledge.records import MemoryRecord, RecordKind
 
 BATCH = 1000
@@ -42,6 +47,7 @@ PAGE = 1000
 OVERFETCH = 4
 NEIGHBOURHOOD = 20
 WIDE = 200
+RECOUNT_S = 30.0  # how often a process looks whether another one changed the collection
 KINDS: tuple[RecordKind, ...] = ("incident", "runbook")
 RECORD = TypeAdapter[MemoryRecord](Annotated[MemoryRecord, Field(discriminator="kind")])
 Where = dict[str, Any]
@@ -117,6 +123,7 @@ def metadata(record: MemoryRecord) -> dict[str, Any]:
         "root_service": record.services[0],
         "alert_names": record.alert_names,
         "source": record.source,
+        "terms": " ".join(terms(record.words())),
     }
     if record.kind == "incident":
         facts["fault_type"] = record.fault_type
@@ -136,12 +143,22 @@ class Hit:
     kind: RecordKind
     meta: Mapping[str, Any]
     similarity: float
+    lexical: float = 0.0
 
     def facts(self, key: str) -> list[str]:
         value = self.meta.get(key)
         if value is None:
             return []
         return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+@dataclass(slots=True)
+class _Words:
+    """A BM25 index of one collection, its size when built, and when that was last checked."""
+
+    count: int
+    checked: float
+    index: LexicalIndex
 
 
 class MemoryStore:
@@ -164,6 +181,7 @@ class MemoryStore:
         self.collection_name = f"{config.collection}-{embedding_tag(self.embedding)}"
         self.path = config.store_path(home)
         self._collections: dict[RecordKind, Collection] = {}
+        self._lexical: dict[RecordKind, _Words] = {}
 
     @property
     def location(self) -> str:
@@ -226,6 +244,8 @@ class MemoryStore:
                     documents=[r.model_dump_json() for r in batch],
                     metadatas=[metadata(r) for r in batch],
                 )
+            if chosen:
+                self._lexical.pop(kind, None)
 
     # -- reading ---------------------------------------------------------------------
     def embed_query(self, text: str) -> list[float]:
@@ -286,6 +306,50 @@ class MemoryStore:
             Hit(id=i, kind=kind, meta=meta, similarity=1.0 - float(d))
             for i, meta, d in zip(ids, metas, distances, strict=True)
         ]
+
+    def lexical(self, kind: RecordKind) -> LexicalIndex:
+        """The BM25 index of `kind`, rebuilt from the stored terms when this process wrote
+        to the collection, or when it changed size (looked at every 30 s: counting 100k
+        records costs more than a search). Another process's record replaced in place,
+        same id, keeps its old terms here until the count changes."""
+        cached, now = self._lexical.get(kind), time.monotonic()
+        if cached is not None and now - cached.checked < RECOUNT_S:
+            return cached.index
+        count = self.collection(kind).count() if self.exists() else 0
+        if cached is None or cached.count != count:
+            cached = _Words(count, now, self._index(kind, count))
+            self._lexical[kind] = cached
+        cached.checked = now
+        return cached.index
+
+    def _index(self, kind: RecordKind, count: int) -> LexicalIndex:
+        ids, words, available = [], [], []
+        for offset in range(0, count, PAGE):
+            page = self.collection(kind).get(limit=PAGE, offset=offset, include=["metadatas"])
+            for record_id, meta in zip(page["ids"], page.get("metadatas") or [], strict=True):
+                ids.append(record_id)
+                words.append(str(meta.get("terms") or "").split())
+                available.append(float(meta.get("available_at") or 0.0))  # type: ignore[arg-type]
+        return LexicalIndex(ids, words, available)
+
+    def hits(self, kind: RecordKind, ids: Sequence[str], vector: Sequence[float]) -> list[Hit]:
+        """The stored facts of `ids` and their cosine similarity to `vector` (for records
+        the words found and the meaning did not)."""
+        if not ids:
+            return []
+        got = self.collection(kind).get(ids=list(ids), include=["metadatas", "embeddings"])
+        query = np.asarray(vector, dtype=np.float32)
+        query /= max(float(np.linalg.norm(query)), 1e-12)
+        found = []
+        metas = got.get("metadatas") or []
+        vectors = got.get("embeddings")
+        for i, record_id in enumerate(got["ids"]):
+            stored = np.asarray(vectors[i] if vectors is not None else [], dtype=np.float32)
+            norm = max(float(np.linalg.norm(stored)), 1e-12)
+            similarity = float(stored @ query) / norm if stored.size == query.size else 0.0
+            found.append(Hit(id=record_id, kind=kind, meta=metas[i], similarity=similarity))
+        order = {record_id: i for i, record_id in enumerate(ids)}
+        return sorted(found, key=lambda h: order[h.id])
 
     def load(self, hits: Sequence[Hit]) -> list[MemoryRecord]:
         """The whole records of `hits`, in their order."""

@@ -57,6 +57,8 @@ TEXT: dict[str, dict[str, str]] = {
         "drafted": "Drafted a new {kind} (revision {revision}), pending approval:"
         " {title}\n\n{body}",
         "noted": "Noted as {kind}: {text}. The next responder update will include it.",
+        "closest": "(I read this as: {what}. If you meant something else, ask in other words.)\n",
+        "draft_unsure": 'Do you want me to draft {what}? Ask for it directly, e.g. "{example}".',
     },
     "ja": {
         "help": "次のように聞いてください: 直近1時間で何が変わった / なぜ SERVICE を疑うのか /"
@@ -88,6 +90,47 @@ TEXT: dict[str, dict[str, str]] = {
         "drafted": "{kind} の新しい下書き（版 {revision}）を作りました。"
         "承認待ちです: {title}\n\n{body}",
         "noted": "{kind} として記録しました: {text}。次の対応状況の更新に反映されます。",
+        "closest": "（「{what}」についての質問として答えます。違う場合は言い換えてください。）\n",
+        "draft_unsure": "{what}を作成しますか？ 「{example}」のように依頼してください。",
+    },
+}
+# What each intent answers, for a reply that says which question it took a line as.
+INTENT_NAMES = {
+    "en": {
+        "help": "what I can answer",
+        "changes": "recent changes",
+        "why": "why a service is suspected",
+        "errors": "error logs",
+        "metrics": "metrics",
+        "oncall": "who is on call",
+        "status": "the incident's status",
+        "customer_update": "a customer update",
+        "responder_update": "a responder update",
+        "exec_summary": "an executive summary",
+    },
+    "ja": {
+        "help": "使い方",
+        "changes": "直近の変更",
+        "why": "被疑の根拠",
+        "errors": "エラーログ",
+        "metrics": "メトリクス",
+        "oncall": "当番",
+        "status": "状況",
+        "customer_update": "顧客向けの更新",
+        "responder_update": "対応状況の更新",
+        "exec_summary": "経営向けサマリー",
+    },
+}
+DRAFT_EXAMPLES = {
+    "en": {
+        "customer_update": "write a customer update",
+        "responder_update": "write a responder update",
+        "exec_summary": "write an executive summary",
+    },
+    "ja": {
+        "customer_update": "顧客向けの更新を書いて",
+        "responder_update": "対応状況の更新を書いて",
+        "exec_summary": "経営向けサマリーを書いて",
     },
 }
 NOTE_NAMES = {
@@ -114,6 +157,18 @@ def help_answer(language: Language) -> Answer:
 
 def unknown_answer(language: Language) -> Answer:
     return Answer(t(language, "unknown", help=t(language, "help")))
+
+
+def as_closest(intent: str, language: Language, answer: Answer) -> Answer:
+    """`answer`, saying first which question the line was taken as (the match was not sure)."""
+    what = INTENT_NAMES[language].get(intent, intent)
+    return Answer(t(language, "closest", what=what) + answer.text, answer.citations)
+
+
+def draft_unsure(intent: str, language: Language) -> Answer:
+    """A drafting request that was not clearly one: ask, rather than make a new revision."""
+    what = INTENT_NAMES[language][intent]
+    return Answer(t(language, "draft_unsure", what=what, example=DRAFT_EXAMPLES[language][intent]))
 
 
 def status_answer(incident: Incident, language: Language) -> Answer:

@@ -1,18 +1,35 @@
-"""What a responder is asking, in English or Japanese, by keyword: no model needed.
+"""What a responder is asking, in English or Japanese, however it is phrased: offline.
 
-Patterns are tried in order; the first that matches wins. Drafting requests
-come first because they contain words ("update", "summary") other intents use.
-The service, team and time span are pulled out of the same text.
+A chat line is matched to example questions (intents.yaml) by the incident
+memory's own hybrid search: the multilingual sentence encoder for meaning (so
+「決済の原因は何ですか？」 lands on "what is the root cause?") fused with BM25 over
+English and Japanese words (knowledge.lexical), the closest intent first. How
+close it came decides what happens: close enough, it is answered; nearer one
+intent than anything else but not close, it is answered as that intent and the
+reply says so; far from everything, the reply says what it can answer.
+
+The service, team and time span are entities: services and teams are the known
+names (catalogue names, aliases, public and display names in both languages),
+found in the text and masked before matching so that a name never decides the
+kind of question; spans like "last 2 hours", "15m" or 「直近30分」 set the time.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from functools import cache
+from pathlib import Path
+from typing import Literal, get_args
+
+import numpy as np
+import yaml
 
 from agent.draft.models import DraftKind, Language
+from knowledge.embeddings import MultilingualEmbedding
+from knowledge.lexical import LexicalIndex, fuse, terms
 
 IntentName = Literal[
     "help",
@@ -27,30 +44,10 @@ IntentName = Literal[
     "status",
     "unknown",
 ]
-
-
-def _rule(name: IntentName, pattern: str) -> tuple[IntentName, re.Pattern[str]]:
-    return name, re.compile(pattern, re.IGNORECASE)
-
-
-PATTERNS: tuple[tuple[IntentName, re.Pattern[str]], ...] = (
-    _rule("help", r"^\s*(/?help|\?)\s*$|何ができ|ヘルプ|使い方"),
-    _rule(
-        "customer_update",
-        r"customer|status[- ]?page|status update|public update|顧客|お客様|ステータスページ",
-    ),
-    _rule("exec_summary", r"exec|leadership|management summary|経営|役員|エグゼクティブ"),
-    _rule("responder_update", r"responder update|team update|sitrep|対応状況|レスポンダー"),
-    _rule(
-        "oncall",
-        r"on[- ]?call|who(?:'s| is)? (?:paged|in charge)|\bic\b|当番|オンコール|担当者|指揮",
-    ),
-    _rule("changes", r"chang|deploy|roll(?:ed)? ?out|release|変更|変わ|デプロイ|リリース"),
-    _rule("why", r"\bwhy\b|reason|evidence|suspect|なぜ|どうして|根拠|疑"),
-    _rule("errors", r"error|exception|\blogs?\b|fail|エラー|ログ|例外|失敗"),
-    _rule("metrics", r"metric|latency|\bcpu\b|memory|graph|メトリクス|レイテンシ|遅延|メモリ"),
-    _rule("status", r"status|summary|where are we|what'?s (?:going on|happening)|状況|概要|サマリ"),
-)
+EXAMPLES = Path(__file__).with_name("intents.yaml")
+SURE = 0.55  # cosine of the nearest example: answered as asked
+CLOSEST = 0.40  # below SURE: answered as the closest intent, saying so; below this: unknown
+SERVICE, TEAM = "SERVICE", "TEAM"
 DRAFT_KINDS: dict[IntentName, DraftKind] = {
     "customer_update": "status_update",
     "exec_summary": "exec_summary",
@@ -71,13 +68,16 @@ _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 
 @dataclass(frozen=True)
 class Intent:
-    """A question's kind and its subject."""
+    """A question's kind, how sure the match is, and its subject."""
 
     name: IntentName
     language: Language
     service: str | None = None
     team: str | None = None
     minutes: int | None = None
+    closeness: float = 1.0
+    sure: bool = True
+    problem: str | None = None  # why the line could not be matched (the model did not load)
 
     @property
     def draft_kind(self) -> DraftKind | None:
@@ -88,26 +88,86 @@ def language_of(text: str) -> Language:
     return "ja" if _JAPANESE.search(text) else "en"
 
 
-def match_intent(text: str, services: Iterable[str] = (), teams: Iterable[str] = ()) -> Intent:
-    """The intent of `text`, with the service and team it names (from the known names)."""
-    name: IntentName = next((n for n, pattern in PATTERNS if pattern.search(text)), "unknown")
+class IntentMatcher:
+    """The example questions, embedded and indexed once per process."""
+
+    def __init__(self, examples: Mapping[str, list[str]]) -> None:
+        unknown = set(examples) - set(get_args(IntentName))
+        if unknown:
+            raise ValueError(f"{EXAMPLES}: unknown intents {sorted(unknown)}")
+        self.intents = [name for name, texts in examples.items() for _ in texts]
+        texts = [_neutral(t) for ts in examples.values() for t in ts]
+        self.embedding = MultilingualEmbedding()
+        self.vectors = np.asarray(self.embedding(texts), dtype=np.float32)
+        ids = [str(i) for i in range(len(texts))]
+        self.words = LexicalIndex(ids, [terms(t) for t in texts], [0.0] * len(texts))
+        self.lock = threading.Lock()
+
+    def nearest(self, text: str) -> tuple[IntentName, float]:
+        """The closest intent (meaning and words fused) and its nearest example's cosine."""
+        with self.lock:
+            vector = np.asarray(self.embedding([_neutral(text)])[0], dtype=np.float32)
+        cosines = self.vectors @ vector
+        scores = self.words.scores(terms(_neutral(text)))
+        meaning: dict[str, float] = {}
+        words: dict[str, float] = {}
+        for name, cosine, score in zip(self.intents, cosines, scores, strict=True):
+            meaning[name] = max(meaning.get(name, -1.0), float(cosine))
+            words[name] = max(words.get(name, 0.0), float(score))
+        fused = fuse(meaning, words)
+        best = max(fused, key=lambda name: (fused[name], meaning[name]))
+        return best, meaning[best]  # type: ignore[return-value]
+
+
+@cache
+def matcher() -> IntentMatcher:
+    return IntentMatcher(yaml.safe_load(EXAMPLES.read_text(encoding="utf-8")))
+
+
+def match_intent(
+    text: str, services: Mapping[str, str] | None = None, teams: Mapping[str, str] | None = None
+) -> Intent:
+    """The intent of `text`, with the service and team it names (`services` and `teams`
+    map every known name, alias or display name to the canonical name)."""
+    service, masked = find_name(text, services or {}, SERVICE)
+    team, masked = find_name(masked, teams or {}, TEAM)
+    name, closeness = matcher().nearest(masked)
+    if closeness < CLOSEST:
+        name = "unknown"
     return Intent(
         name=name,
         language=language_of(text),
-        service=find_name(text, services),
-        team=find_name(text, teams),
+        service=service,
+        team=team,
         minutes=span_minutes(text) or DEFAULT_MINUTES.get(name),
+        closeness=round(closeness, 3),
+        sure=closeness >= SURE or name == "unknown",
     )
 
 
-def find_name(text: str, names: Iterable[str]) -> str | None:
-    """The longest of `names` written in `text` as a whole word (Japanese may touch it)."""
-    found = [
-        name
-        for name in names
-        if name and re.search(rf"(?<![A-Za-z0-9_-]){re.escape(name)}(?![A-Za-z0-9_-])", text, re.I)
-    ]
-    return max(found, key=len) if found else None
+def find_name(text: str, names: Mapping[str, str], mask: str) -> tuple[str | None, str]:
+    """The canonical name of the longest known name written in `text` (Latin names as whole
+    words; Japanese ones anywhere), and `text` with that mention replaced by `mask`."""
+    found = [(alias, canonical) for alias, canonical in names.items() if _mention(alias, text)]
+    if not found:
+        return None, text
+    alias, canonical = max(found, key=lambda pair: len(pair[0]))
+    return canonical, _mention(alias, text).sub(mask, text, count=1)  # type: ignore[union-attr]
+
+
+def _mention(alias: str, text: str) -> re.Pattern[str] | None:
+    if not alias:
+        return None
+    if _JAPANESE.search(alias):
+        pattern = re.compile(re.escape(alias), re.IGNORECASE)
+    else:
+        pattern = re.compile(rf"(?<![A-Za-z0-9_-]){re.escape(alias)}(?![A-Za-z0-9_-])", re.I)
+    return pattern if pattern.search(text) else None
+
+
+def _neutral(text: str) -> str:
+    """Placeholders read as plain words, so an example and a masked question agree."""
+    return text.replace(SERVICE, "service").replace(TEAM, "team")
 
 
 def span_minutes(text: str) -> int | None:

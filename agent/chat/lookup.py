@@ -1,7 +1,10 @@
-"""Read-only tool access for answers about one incident, on the incident's clock.
+"""Read-only tool access for answers about one incident, from its own telemetry, on its clock.
 
-Live (`server.clock: wall`) that is now; for a replayed dataset it is the
-triage's own clock, so "the last hour" means the hour before the alert.
+The incident records where its telemetry came from (`Incident.telemetry`): a
+replay/1 dataset is read again from that folder as of the triage's own clock, so
+"the last hour" means the hour before the alert, whatever this process has
+configured (the demo's incident answers from the demo's dataset). Live telemetry
+is this process's configured stores at the current time.
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -16,19 +21,35 @@ from pydantic import BaseModel
 from agent.context import TriageContext
 from agent.incident.models import Incident
 from tools.telemetry.backend import TelemetryBackend
+from tools.telemetry.replay.backend import ReplayDataset
 from tools.toolset import ToolCall, ToolError, ToolSession
+
+DATASETS_KEPT = 4
 
 
 def incident_now(ctx: TriageContext, incident: Incident) -> datetime:
     """The clock telemetry is read at for this incident."""
-    isolation = incident.isolation
+    source, isolation = incident.telemetry, incident.isolation
+    if source is not None and source.clock == "replay" and source.now is not None:
+        return source.now
     if ctx.config.server.clock == "replay" and isolation is not None and isolation.now:
         return isolation.now
     return ctx.clock()
 
 
+@lru_cache(maxsize=DATASETS_KEPT)
+def _dataset(root: Path) -> ReplayDataset:
+    return ReplayDataset.open(root)
+
+
 def incident_backend(ctx: TriageContext, incident: Incident) -> TelemetryBackend | None:
-    """The configured telemetry as of the incident's clock, or None when there is none."""
+    """The incident's own replay dataset, else the configured telemetry, as of the
+    incident's clock; None when there is neither."""
+    source = incident.telemetry
+    if source is not None and source.kind == "replay" and source.dataset:
+        root = Path(source.dataset)
+        if root.is_dir():
+            return _dataset(root.resolve()).at(incident_now(ctx, incident))
     if ctx.telemetry is None:
         return None
     return ctx.backend(incident_now(ctx, incident))

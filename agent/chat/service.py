@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from agent.chat import answers
 from agent.chat.answers import Answer
-from agent.chat.intents import Intent, match_intent
+from agent.chat.intents import Intent, language_of, match_intent
 from agent.chat.llm import llm_answer
 from agent.chat.lookup import Lookup, incident_now
 from agent.chat.notes import Note, recognise_note
@@ -25,6 +25,7 @@ from agent.draft.models import Draft, Language
 from agent.incident.models import Incident
 from agent.llm.investigate import error_reason
 from agent.server.desk import Desk
+from knowledge.embeddings import EmbeddingError
 from tools.toolset import ToolCall
 
 ANSWER_IN_TIMELINE = 2_000
@@ -69,6 +70,9 @@ class ChatService:
             return self._note(incident, note, line, author)
         intent = self._intent(incident, line)
         self.desk.record(incident.id, "chat", line, author, {"intent": intent.name})
+        if intent.draft_kind is not None and not intent.sure:
+            answer = answers.draft_unsure(intent.name, intent.language)
+            return self._reply(incident, intent.name, intent.language, author, answer)
         if intent.draft_kind is not None:
             draft = self.desk.redraft(incident.id, intent.draft_kind, author)
             return self._reply(
@@ -82,16 +86,16 @@ class ChatService:
         return self._question(self.desk.store.get(incident.id), intent, line, author)
 
     def _note(self, incident: Incident, note: Note, line: str, author: str) -> ChatReply:
-        intent = match_intent(line)
+        language = language_of(line)
         recorded = self.desk.record(
             incident.id, "chat", note.text, author, {"note_kind": note.kind}
         )
         ref = f"timeline:{recorded.timeline[-1].at.isoformat()}"
-        answer = answers.note_answer(note, intent.language, ref)
+        answer = answers.note_answer(note, language, ref)
         return self._reply(
             recorded,
             "note",
-            intent.language,
+            language,
             author,
             answer,
             note=NoteOut(kind=note.kind, text=note.text),
@@ -147,16 +151,30 @@ class ChatService:
             ),
         }
         chosen = by_intent.get(intent.name)
-        return chosen() if chosen else answers.unknown_answer(language)
+        if intent.problem:
+            return answers.Answer(answers.t(language, "failed", reason=intent.problem))
+        answer = chosen() if chosen else answers.unknown_answer(language)
+        return answer if intent.sure else answers.as_closest(intent.name, language, answer)
 
     def _intent(self, incident: Incident, line: str) -> Intent:
+        """The line's intent, with every name a responder may use for a service or team."""
         policy = self.desk.ctx.policy
         services = {*incident.services, *(s.name for s in policy.services)}
         if incident.isolation:
             services |= {h.service for h in incident.isolation.hypotheses}
             services |= {e.service for e in incident.isolation.evidence}
-        teams = {t.name for t in policy.teams}
-        return match_intent(line, services, teams)
+        names = {name: name for name in services}
+        for service in policy.services:
+            public = service.public_name
+            aliases = [*service.aliases, *((public.en, public.ja) if public else ())]
+            names |= {alias: service.name for alias in aliases if alias}
+        teams = {team.name: team.name for team in policy.teams}
+        for team in policy.teams:
+            teams |= {a: team.name for a in (team.display_name.en, team.display_name.ja) if a}
+        try:
+            return match_intent(line, names, teams)
+        except EmbeddingError as error:  # a broken model install degrades chat, never 500s
+            return Intent("unknown", language_of(line), problem=str(error))
 
     def _reply(
         self,

@@ -46,6 +46,18 @@ class TimelineEntry(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
+class TelemetrySource(BaseModel):
+    """Where the incident's telemetry was read, so chat can read it again later: a replay/1
+    dataset as of the triage's own clock, or the stores configured in triage.yaml now."""
+
+    kind: Literal["replay", "configured"]
+    dataset: str | None = Field(None, description="replay: the dataset folder.")
+    clock: Literal["replay", "wall"] = Field(
+        description="replay: read as of `now`, the triage's clock; wall: read at the current time."
+    )
+    now: datetime | None = None
+
+
 class Incident(BaseModel):
     """Everything known about one incident."""
 
@@ -71,6 +83,7 @@ class Incident(BaseModel):
     dispatches: list[DispatchResult] = Field(default_factory=list)
     timeline: list[TimelineEntry] = Field(default_factory=list)
     root_cause: dict[str, Any] | None = Field(None, description="Confirmed by a responder.")
+    telemetry: TelemetrySource | None = Field(None, description="Where its telemetry came from.")
 
     def draft(self, draft_id: str) -> Draft | None:
         return next((d for d in self.drafts if d.id == draft_id), None)

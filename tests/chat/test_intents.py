@@ -7,8 +7,8 @@ import pytest
 from agent.chat.intents import match_intent, span_minutes
 from agent.chat.notes import recognise_note
 
-SERVICES = ["payment", "checkout", "frontend"]
-TEAMS = ["payments", "orders"]
+SERVICES = {"payment": "payment", "checkout": "checkout", "frontend": "frontend"}
+TEAMS = {"payments": "payments", "orders": "orders"}
 
 
 @pytest.mark.parametrize(
@@ -48,10 +48,9 @@ def test_intents(
 
 
 def test_a_service_is_matched_as_a_whole_word() -> None:
-    assert match_intent("show payments-api errors", ["payment", "payments-api"]).service == (
-        "payments-api"
-    )
-    assert match_intent("show repayment errors", ["payment"]).service is None
+    names = {"payment": "payment", "payments-api": "payments-api"}
+    assert match_intent("show payments-api errors", names).service == "payments-api"
+    assert match_intent("show repayment errors", {"payment": "payment"}).service is None
     assert span_minutes("nothing here") is None
 
 

@@ -39,7 +39,7 @@ def test_ingest_then_stats_then_search(app: typer.Typer, tmp_path: Path) -> None
     facts = json.loads(stats.output)
     assert facts["by_kind"]["incident"] >= 30 and facts["by_kind"]["runbook"] >= 10
     assert facts["by_service"]["payment"] >= 2
-    assert "all-MiniLM-L6-v2" in facts["embedding"]
+    assert "Universal Sentence Encoder multilingual" in facts["embedding"]
     assert facts["location"] == str(tmp_path / "home" / "memory")
 
     found = runner.invoke(

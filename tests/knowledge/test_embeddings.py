@@ -1,4 +1,4 @@
-"""The embedding functions: the offline model is hash-checked; Titan speaks Bedrock's API."""
+"""The embedding functions: the offline models are hash-checked; Titan speaks Bedrock's API."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from knowledge.config import TITAN_MODEL, EmbeddingConfig
 from knowledge.embeddings import (
     EmbeddingError,
     MiniLMEmbedding,
+    MultilingualEmbedding,
     TitanEmbedding,
     default_model_path,
     embedding_from_config,
@@ -38,6 +39,21 @@ def test_minilm_embeds_offline_normalised_and_similar_texts_are_near() -> None:
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
     similar, unrelated = vectors[0] @ vectors[1], vectors[0] @ vectors[2]
     assert similar > unrelated + 0.2
+
+
+def test_the_multilingual_model_puts_a_japanese_question_near_its_english_incident() -> None:
+    vectors = np.array(
+        MultilingualEmbedding()(
+            [
+                "inventory pods OOMKilled and restarting again and again",
+                "在庫サービスのPodがメモリ不足でOOMKilledされ再起動を繰り返している",
+                "証明書の期限切れで決済結果の通知が届かない",
+            ]
+        )
+    )
+    assert vectors.shape == (3, 512)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    assert vectors[0] @ vectors[1] > vectors[1] @ vectors[2] + 0.2
 
 
 def test_a_tampered_model_file_fails_the_hash_check_clearly(tmp_path: Path) -> None:
@@ -61,6 +77,7 @@ def test_a_missing_model_file_says_how_to_install_it(tmp_path: Path) -> None:
 
 def test_both_embedding_functions_are_registered_with_chromadb() -> None:
     assert known_embedding_functions[MiniLMEmbedding.name()] is MiniLMEmbedding
+    assert known_embedding_functions[MultilingualEmbedding.name()] is MultilingualEmbedding
     assert known_embedding_functions[TitanEmbedding.name()] is TitanEmbedding
     rebuilt = TitanEmbedding.build_from_config(TitanEmbedding(dimensions=256).get_config())
     assert isinstance(rebuilt, TitanEmbedding) and rebuilt.dimensions == 256
@@ -97,6 +114,8 @@ def test_titan_errors_become_embedding_errors() -> None:
 
 
 def test_the_config_chooses_the_embedding() -> None:
-    assert isinstance(embedding_from_config(EmbeddingConfig()), MiniLMEmbedding)
+    assert isinstance(embedding_from_config(EmbeddingConfig()), MultilingualEmbedding)
+    minilm = embedding_from_config(EmbeddingConfig(provider="minilm"))
+    assert isinstance(minilm, MiniLMEmbedding)
     titan = embedding_from_config(EmbeddingConfig(provider="titan", dimensions=512))
     assert isinstance(titan, TitanEmbedding) and titan.dimensions == 512

@@ -10,11 +10,12 @@ from pathlib import Path
 
 from agent.incident.memory import ConfirmedRootCause, resolved_record
 from agent.incident.models import Incident
+from knowledge.ingest import read_paths
 from knowledge.memory import RecallQuery
 from knowledge.records import PastIncident, Runbook
 from knowledge.retrieve import ChromaMemory, recall, search
 from knowledge.store import MemoryStore
-from tests.knowledge.conftest import REPO, fresh_config
+from tests.knowledge.conftest import REPO, SEED, fresh_config
 
 NOW = datetime(2026, 5, 1, tzinfo=UTC)
 
@@ -70,6 +71,44 @@ def test_search_filters_by_service_and_fault_type(
     assert [r.id for r in found] == ["INC-B"]
     deploys = search(store, "deploy", fault_type="bad-deploy", before=NOW)
     assert {r.id for r in deploys} == {"INC-A", "RB-payment"}
+
+
+# Japanese questions about the seed's English postmortems, phrased apart from the benchmark's
+# (evals/memory_bench/queries.yaml), to check that the search generalises.
+JAPANESE_QUESTIONS = [
+    ("支払い画面でカード決済がNullPointerExceptionで落ちる、リリース直後から", "INC-2025-0412"),
+    ("カートの中身が消えてログアウトされる、Redisがキーを追い出している", "INC-2025-0627"),
+    ("商品を登録しても検索結果に反映されない、検索ノードのディスク使用率が高い", "INC-2025-0722"),
+    ("割引クーポンを使うと注文が確定できない", "INC-2025-0821"),
+    ("夜のピークにゲートウェイの応答が遅い、CPUが制限されている", "INC-2025-0904"),
+    ("在庫のPodが数時間おきにOOMで落ちる、ヒープが増え続けている", "INC-2025-1002"),
+    ("DBの最大接続数に達してログインも注文もできない、決済のリトライが多い", "INC-2025-1205"),
+    ("カートで数量を変えると409が返ってくる", "INC-2025-1127"),
+    ("おすすめ欄がほとんど出ない、一つのノードでパケットが落ちている", "INC-2026-0108"),
+    ("セッション用Redisの切り替え後、READONLYでサインインできない", "INC-2026-0428"),
+]
+
+
+def test_japanese_questions_find_the_english_postmortems(store: MemoryStore) -> None:
+    seed = read_paths([SEED]).records
+    english = {r.id for r in seed if r.language == "en"}
+    assert {expected for _, expected in JAPANESE_QUESTIONS} <= english
+    store.add(seed)
+    top3 = [
+        [r.id for r in search(store, question, before=NOW, limit=10) if r.kind == "incident"][:3]
+        for question, _ in JAPANESE_QUESTIONS
+    ]
+    found = sum(
+        expected in ids for ids, (_, expected) in zip(top3, JAPANESE_QUESTIONS, strict=True)
+    )
+    assert found >= 9, list(zip(JAPANESE_QUESTIONS, top3, strict=True))
+
+
+def test_an_error_string_is_found_by_its_words(store: MemoryStore) -> None:
+    store.add(read_paths([SEED]).records)
+    found = search(store, "HikariPool Connection is not available, request timed out", before=NOW)
+    assert found[0].id in {"INC-2025-0603", "INC-2025-1205", "RB-orders-db-locks"}
+    assert "text match" in found[0].reason
 
 
 def test_remember_resolved_then_recall(
@@ -175,4 +214,4 @@ def test_a_second_process_reopens_the_store_and_gets_identical_results(
     assert done.returncode == 0, done.stderr
     reopened = json.loads(done.stdout.strip().splitlines()[-1])
     assert [tuple(row) for row in reopened["rows"]] == expected
-    assert reopened["near"] == [expected[0][0]] or reopened["near"][0] in {r[0] for r in expected}
+    assert reopened["near"][0] in {"INC-A", "INC-LATER"}, "a payment deploy, unfiltered"
