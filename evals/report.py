@@ -245,18 +245,18 @@ def lag_table(data: ReportData, ece: bool = False) -> Tab:
     return ["dataset", "method", *(f"{what} at {lag}" for lag in data.lags)], rows
 
 
-def _ac1_cell(h: HeadlineRow | None) -> str:
+def _ac1_cell(h: HeadlineRow | None, label: str = "in-sample ") -> str:
     if h is None:
         return "—"
-    inside = f" (in-sample {fmt(h.in_sample.ac1)})" if h.in_sample else ""
+    inside = f" ({label}{fmt(h.in_sample.ac1)})" if h.in_sample else ""
     return fmt(h.score.ac1) + inside
 
 
-def _ece_cell(h: HeadlineRow | None) -> str:
+def _ece_cell(h: HeadlineRow | None, label: str = "in-sample ") -> str:
     if h is None or h.calibration is None:
         return "—"
     inside = h.in_sample_calibration
-    return fmt(h.calibration.ece) + (f" (in-sample {fmt(inside.ece)})" if inside else "")
+    return fmt(h.calibration.ece) + (f" ({label}{fmt(inside.ece)})" if inside else "")
 
 
 def summary_table(data: ReportData) -> Tab:
@@ -434,6 +434,10 @@ LAG_NOTE = (
     " the same for the same case id and --seed); the engine and the baselines see the same"
     " late alert."
 )
+RELIABILITY_NOTE = (
+    "The reliability diagram's numbers: per confidence bin, how many top-1 suspects, their"
+    " mean confidence and how often they were right. The diagram shows the first lag."
+)
 BLIND_NOTE = "No dataset had truth.jsonl: a blind run, predictions only, nothing scored."
 
 
@@ -477,12 +481,18 @@ def _score_sections(data: ReportData) -> list[Section]:
     out[-1].images.append((ACCURACY_PNG, "accuracy by dataset"))
     out.append(Section("By true fault type", tables=[fault_type_table(data)]))
     calibration = Section("Calibration of top-1 confidence")
-    if data.calibration:
-        calibration.tables += [calibration_table(data), calibration_bins_table(data)]
-        calibration.images.append((RELIABILITY_PNG, "reliability diagram"))
-    else:
+    if not data.calibration:
         calibration.notes.append("No method gave confidences.")
-    return [*out, calibration]
+        return [*out, calibration]
+    calibration.tables.append(calibration_table(data))
+    reliability = Section(
+        "Reliability: the engine's out-of-sample top-1 confidence, all datasets",
+        level=3,
+        notes=[RELIABILITY_NOTE],
+        tables=[calibration_bins_table(data)],
+        images=[(RELIABILITY_PNG, "reliability diagram")],
+    )
+    return [*out, calibration, reliability]
 
 
 # -- markdown ----------------------------------------------------------------------
@@ -579,34 +589,51 @@ def terminal_table(data: ReportData) -> Table:
     """The headline for the terminal: the engine out of sample per dataset and lag,
     in-sample beside it, the other methods' AC@1, and speed; timings alone when blind."""
     if not data.headline:
-        head, rows = timing_table(data)
-        return _rich_table("incident-triage eval (blind: timings only)", (head, rows))
-    head, rows = headline_table(data)
+        return _rich_table("incident-triage eval (blind: timings only)", timing_table(data))
     cells = {(r.dataset, r.lag, r.method): r for r in data.summary}
     others = [m for m in data.methods if m not in (ENGINE, IN_SAMPLE)]
-    head = [*head[:-2], *(f"{m} AC@1" for m in others), "fault type", "errors", *head[-2:]]
-    full = []
-    for h, row in zip(data.headline, rows, strict=True):
+    head = ["dataset", "lag", "model", "n", "AC@1", "AC@3", "Avg@5", "ECE"]
+    head += ["in-sample AC@1", "in-sample ECE", *(f"{m} AC@1" for m in others)]
+    head += ["fault type", "errors", "median", "p95"]
+    rows = []
+    for h in data.headline:
+        inside = h.in_sample_calibration
         found = [cells.get((h.dataset, h.lag, m)) for m in others]
-        extra = [*(fmt(c.ac1) if c else "—" for c in found)]
-        extra += [fmt(h.score.fault_type_acc), str(h.score.errors)]
-        full.append([*row[:-2], *extra, *row[-2:]])
-    return _rich_table("incident-triage eval: the engine out of sample", (head, full))
+        rows.append(
+            [
+                h.dataset,
+                h.lag,
+                h.ranking_model,
+                str(h.score.n),
+                fmt(h.score.ac1),
+                fmt(h.score.ac3),
+                fmt(h.score.avg5),
+                fmt(h.calibration.ece if h.calibration else None),
+                fmt(h.in_sample.ac1 if h.in_sample else None),
+                fmt(inside.ece if inside else None),
+                *(fmt(c.ac1) if c else "—" for c in found),
+                fmt(h.score.fault_type_acc),
+                str(h.score.errors),
+                fmt_s(h.timing.median_s if h.timing else None),
+                fmt_s(h.timing.p95_s if h.timing else None),
+            ]
+        )
+    return _rich_table("incident-triage eval: the engine out of sample", (head, rows))
 
 
 def lag_terminal_table(data: ReportData) -> Table | None:
     """AC@1 and ECE per dataset across lags, when the run had more than one."""
     if len(data.lags) < 2 or not data.headline:
         return None
-    head, rows = lag_table(data)
-    _, eces = lag_table(data, ece=True)
-    ece_by_dataset = {row[0]: row[2:] for row in eces}
-    head = [*head, *(f"ECE at {lag}" for lag in data.lags)]
-    rows = [
-        [*row, *(ece_by_dataset.get(row[0], []) if row[1] == "engine" else ["—"] * len(data.lags))]
-        for row in rows
-    ]
-    return _rich_table("by alert lag (out of sample; in-sample in brackets)", (head, rows))
+    headline = {(h.dataset, h.lag): h for h in data.headline}
+    head = ["dataset", *(f"AC@1 at {lag}" for lag in data.lags)]
+    head += [f"ECE at {lag}" for lag in data.lags]
+    rows = []
+    for dataset in dict.fromkeys(h.dataset for h in data.headline):
+        at = [headline.get((dataset, lag)) for lag in data.lags]
+        cells = [*(_ac1_cell(h, label="") for h in at), *(_ece_cell(h, label="") for h in at)]
+        rows.append([dataset, *cells])
+    return _rich_table("by alert lag: out of sample (in-sample in brackets)", (head, rows))
 
 
 def memory_terminal_table(data: ReportData) -> Table:

@@ -23,18 +23,19 @@ pytestmark = pytest.mark.dataset
 DATASETS = ("nezha-ob-dev", "nezha-tt-dev", "petshop-dev")
 LATE = AlertLag.parse("300")
 
-# The floors, provisional: the engine's held-out AC@1 as of issue 10's start,
-# less a small margin. (dataset, alert lag) -> lowest acceptable AC@1.
+# THE FLOORS. Provisional: the engine's held-out figures when issue 10 began
+# (`triage eval ... --alert-lag 0 --alert-lag 300`), less 0.05 (one or two cases).
+# (dataset, alert lag) -> lowest acceptable out-of-sample AC@1.
 AC1_FLOORS = {
-    ("nezha-ob-dev", "0 s"): 0.80,
-    ("nezha-ob-dev", "300 s"): 0.50,
-    ("nezha-tt-dev", "0 s"): 0.75,
-    ("nezha-tt-dev", "300 s"): 0.30,
-    ("petshop-dev", "0 s"): 0.65,
-    ("petshop-dev", "300 s"): 0.30,
+    ("nezha-ob-dev", "0 s"): 0.83,  # measured 0.88
+    ("nezha-ob-dev", "300 s"): 0.37,  # 0.42
+    ("nezha-tt-dev", "0 s"): 0.77,  # 0.82
+    ("nezha-tt-dev", "300 s"): 0.13,  # 0.18
+    ("petshop-dev", "0 s"): 0.66,  # 0.71
+    ("petshop-dev", "300 s"): 0.24,  # 0.29
 }
-# Alert lag -> highest acceptable ECE of top-1 confidence over all dev cases.
-ECE_CEILINGS = {"0 s": 0.20, "300 s": 0.40}
+# Alert lag -> highest acceptable ECE of out-of-sample top-1 confidence, all dev cases.
+ECE_CEILINGS = {"0 s": 0.15, "300 s": 0.36}  # measured 0.10, 0.31
 
 
 @pytest.mark.skipif(
