@@ -224,9 +224,9 @@ def headline_table(data: ReportData) -> Tab:
     return head, rows
 
 
-def lag_table(data: ReportData, ece: bool = False) -> Tab:
+def lag_table(data: ReportData, ece: bool = False, label: str = "in-sample ") -> Tab:
     """Datasets down, alert lags across: the engine's AC@1 (or ECE) out of sample,
-    in-sample in brackets; for AC@1 the other methods' rows too."""
+    in-sample in brackets (after `label`); for AC@1 the other methods' rows too."""
     headline = {(h.dataset, h.lag): h for h in data.headline}
     cells = {(r.dataset, r.lag, r.method): r for r in data.summary}
     methods = [] if ece else [m for m in data.methods if m not in (ENGINE, IN_SAMPLE)]
@@ -235,7 +235,7 @@ def lag_table(data: ReportData, ece: bool = False) -> Tab:
         row = [dataset, "engine"]
         for lag in data.lags:
             h = headline.get((dataset, lag))
-            row.append(_ece_cell(h) if ece else _ac1_cell(h))
+            row.append(_ece_cell(h, label) if ece else _ac1_cell(h, label))
         rows.append(row)
         for method in methods:
             found = [cells.get((dataset, lag, method)) for lag in data.lags]
@@ -587,18 +587,15 @@ def _rich_table(title: str, tab: Tab) -> Table:
 
 def terminal_table(data: ReportData) -> Table:
     """The headline for the terminal: the engine out of sample per dataset and lag,
-    in-sample beside it, the other methods' AC@1, and speed; timings alone when blind."""
+    in-sample beside it, and speed (other methods: lag_terminal_table); timings
+    alone when blind."""
     if not data.headline:
         return _rich_table("incident-triage eval (blind: timings only)", timing_table(data))
-    cells = {(r.dataset, r.lag, r.method): r for r in data.summary}
-    others = [m for m in data.methods if m not in (ENGINE, IN_SAMPLE)]
     head = ["dataset", "lag", "model", "n", "AC@1", "AC@3", "Avg@5", "ECE"]
-    head += ["in-sample AC@1", "in-sample ECE", *(f"{m} AC@1" for m in others)]
-    head += ["fault type", "errors", "median", "p95"]
+    head += ["in-sample AC@1", "in-sample ECE", "fault type", "errors", "median", "p95"]
     rows = []
     for h in data.headline:
         inside = h.in_sample_calibration
-        found = [cells.get((h.dataset, h.lag, m)) for m in others]
         rows.append(
             [
                 h.dataset,
@@ -611,7 +608,6 @@ def terminal_table(data: ReportData) -> Table:
                 fmt(h.calibration.ece if h.calibration else None),
                 fmt(h.in_sample.ac1 if h.in_sample else None),
                 fmt(inside.ece if inside else None),
-                *(fmt(c.ac1) if c else "—" for c in found),
                 fmt(h.score.fault_type_acc),
                 str(h.score.errors),
                 fmt_s(h.timing.median_s if h.timing else None),
@@ -622,18 +618,19 @@ def terminal_table(data: ReportData) -> Table:
 
 
 def lag_terminal_table(data: ReportData) -> Table | None:
-    """AC@1 and ECE per dataset across lags, when the run had more than one."""
-    if len(data.lags) < 2 or not data.headline:
+    """AC@1 per dataset and method across lags (the engine's ECE too), when the run
+    had more than one lag or method."""
+    others = [m for m in data.methods if m not in (ENGINE, IN_SAMPLE)]
+    if not data.headline or (len(data.lags) < 2 and not others):
         return None
-    headline = {(h.dataset, h.lag): h for h in data.headline}
-    head = ["dataset", *(f"AC@1 at {lag}" for lag in data.lags)]
+    head, rows = lag_table(data, label="")
+    _, eces = lag_table(data, ece=True, label="")
+    ece_of = {row[0]: row[2:] for row in eces}
+    none = ["—"] * len(data.lags)
+    rows = [[*row, *(ece_of[row[0]] if row[1] == ENGINE else none)] for row in rows]
     head += [f"ECE at {lag}" for lag in data.lags]
-    rows = []
-    for dataset in dict.fromkeys(h.dataset for h in data.headline):
-        at = [headline.get((dataset, lag)) for lag in data.lags]
-        cells = [*(_ac1_cell(h, label="") for h in at), *(_ece_cell(h, label="") for h in at)]
-        rows.append([dataset, *cells])
-    return _rich_table("by alert lag: out of sample (in-sample in brackets)", (head, rows))
+    title = "by method and alert lag: the engine out of sample (in-sample in brackets)"
+    return _rich_table(title, (head, rows))
 
 
 def memory_terminal_table(data: ReportData) -> Table:

@@ -86,7 +86,7 @@ def test_eval_command_runs_every_alert_lag_and_shows_them_side_by_side(
     lines = [json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines()]
     assert [line["lag"] for line in lines] == ["0 s"] * 3 + ["60-120 s"] * 3
     assert all(60 <= line["alert_lag_s"] <= 120 for line in lines[3:])
-    assert "by alert lag" in result.output and "AC@1 at 60-120 s" in result.output
+    assert "by method and alert lag" in result.output and "AC@1 at 60-120 s" in result.output
 
 
 def test_eval_command_refuses_a_bad_alert_lag_in_one_line(tmp_path: Path, tiny: Path) -> None:
