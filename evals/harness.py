@@ -208,7 +208,6 @@ class Harness:
         """Every method on one case at one lag."""
         for method, model in engines:
             prediction, _ = self._engine_prediction(replay, case, self.triage, model, method)
-            prediction.ranking_model = replay.model_name(model)
             self._record(prediction, lag)
         if self.memory_triage is not None:
             self._memory_prediction(replay, engines[0][1], lag, case)
@@ -242,6 +241,7 @@ class Harness:
         method: str,
     ) -> tuple[Prediction, CaseResult | None]:
         prediction = self._prediction(case, replay.name, method)
+        prediction.ranking_model = replay.model_name(model)
         started = time.perf_counter()
         try:
             alerts = case_alerts(case)

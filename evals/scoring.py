@@ -111,11 +111,7 @@ def score_case(
 
 
 def score_row(
-    cases: Sequence[CaseScore],
-    dataset: str,
-    method: str,
-    fault_type: str | None = None,
-    lag: str | None = None,
+    cases: Sequence[CaseScore], dataset: str, method: str, fault_type: str | None = None
 ) -> ScoreRow:
     """AC@1/3/5, Avg@5 and attribute accuracies over `cases`."""
     ranks = [c.rank for c in cases]
@@ -125,7 +121,7 @@ def score_row(
     return ScoreRow(
         dataset=dataset,
         method=method,
-        lag=lag or (cases[0].lag if cases else NO_LAG),
+        lag=cases[0].lag if cases else NO_LAG,
         fault_type=fault_type,
         n=len(cases),
         errors=sum(1 for c in cases if c.error),
@@ -174,11 +170,11 @@ def run_timings(run: EvalRun) -> list[TimingSummary]:
             groups[(ALL_DATASETS, p.lag, p.method)].append(p)
     return [
         timing_summary(groups[(dataset, lag, method)], dataset, method, lag)
-        for dataset, lag, method in sorted(groups, key=lambda k: group_order(run, *k))
+        for dataset, lag, method in sorted(groups, key=lambda k: _group_order(run, *k))
     ]
 
 
-def group_order(run: EvalRun, dataset: str, lag: str, method: str) -> tuple[int, int, int]:
+def _group_order(run: EvalRun, dataset: str, lag: str, method: str) -> tuple[int, int, int]:
     """Sort key: datasets in run order (pooled last), then lags, then methods, as run."""
 
     def place(value: str, order: Sequence[str]) -> int:
@@ -274,7 +270,7 @@ def score_run(run: EvalRun, truths: dict[str, dict[str, TruthRecord]]) -> Scores
                 ]
                 if not group:
                     continue
-                summary.append(score_row(group, dataset, method, lag=lag))
+                summary.append(score_row(group, dataset, method))
                 confident = [(c.confidence, c.hit1) for c in group if c.confidence is not None]
                 if confident:
                     calibration.append(summarize_calibration(confident, dataset, method, lag))
