@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from evals.models import CalibrationBin, CalibrationSummary
+from evals.models import NO_LAG, CalibrationBin, CalibrationSummary
 
 ECE_BINS = 10
 
@@ -69,16 +69,17 @@ def expected_calibration_error(
 
 
 def summarize_calibration(
-    pairs: Sequence[tuple[float, bool]], dataset: str, method: str
+    pairs: Sequence[tuple[float, bool]], dataset: str, method: str, lag: str = NO_LAG
 ) -> CalibrationSummary:
     """Brier, ECE and the reliability bins of (top-1 confidence, top-1 hit) pairs."""
     if not pairs:
-        return CalibrationSummary(dataset=dataset, method=method, n=0)
+        return CalibrationSummary(dataset=dataset, method=method, lag=lag, n=0)
     confidences = [c for c, _ in pairs]
     outcomes = [o for _, o in pairs]
     return CalibrationSummary(
         dataset=dataset,
         method=method,
+        lag=lag,
         n=len(pairs),
         brier=brier_score(confidences, outcomes),
         ece=expected_calibration_error(confidences, outcomes),

@@ -76,13 +76,42 @@ def eval_command(
             " (each stored with its true root cause); report recall@5 and AC@1 with/without.",
         ),
     ] = MemoryMode.none,
+    alert_lag: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--alert-lag",
+            metavar="SPEC",
+            help="Replay each case as if its alert fired SECONDS (or MIN-MAX, drawn per case)"
+            " later, its clock moved with it; repeatable, each lag reported side by side.",
+        ),
+    ] = None,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed of the per-case draw of a MIN-MAX alert lag.")
+    ] = 0,
+    in_sample: Annotated[
+        bool,
+        typer.Option(
+            "--in-sample/--no-in-sample",
+            help="Also score datasets of the ranking model's fit with the shipped model"
+            " (in-sample, beside the held-out headline).",
+        ),
+    ] = True,
 ) -> None:
     """Replay every case blind through the engine, score it against truth, write a report."""
     # Imported here so that registering the command (every `triage` start) stays cheap.
-    from evals.harness import PREDICTIONS_FILE, SCORES_FILE, run_eval
+    from evals.alert_intake import ON_TIME, AlertLag
+    from evals.harness import IN_SAMPLE_FILE, PREDICTIONS_FILE, SCORES_FILE, run_eval
     from evals.memory import SequentialMemory
-    from evals.report import memory_terminal_table, terminal_table
+    from evals.models import IN_SAMPLE
+    from evals.report import lag_terminal_table, memory_terminal_table, terminal_table
     from evals.triage import graph_triage
+
+    try:
+        lags = [AlertLag.parse(spec) for spec in alert_lag] if alert_lag else [ON_TIME]
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--alert-lag") from None
+    if memory == MemoryMode.sequential and len(lags) > 1:
+        raise typer.BadParameter("--memory sequential takes one --alert-lag at a time")
 
     console = Console()
     if not console.is_terminal:
@@ -113,9 +142,15 @@ def eval_command(
             observer=ProgressObserver(progress),
             memory=remembered,
             memory_triage=graph_triage(settings, remembered.memory) if remembered else None,
+            lags=lags,
+            seed=seed,
+            in_sample=in_sample,
         )
     run, scores = result.run, result.scores
     console.print(terminal_table(result.report))
+    by_lag = lag_terminal_table(result.report)
+    if by_lag is not None:
+        console.print(by_lag)
     if result.report.memory:
         console.print(memory_terminal_table(result.report))
     for note in run.notes:
@@ -124,6 +159,8 @@ def eval_command(
     if errors:
         console.print(f"[red]{errors} case run(s) raised[/]; see {out / 'errors.log'}")
     written = [out / PREDICTIONS_FILE, out / "report.md", out / "report.html"]
+    if IN_SAMPLE in run.methods:
+        written.insert(1, out / IN_SAMPLE_FILE)
     if scores is not None:
         written.append(out / SCORES_FILE)
     console.print("wrote " + ", ".join(str(p) for p in written))

@@ -1,6 +1,7 @@
 """Fit the ranking weights on replayed incidents with known root causes.
 
-    python -m evals.fit_ranking DATASET_DIR... [--out agent/isolation/ranking_weights.json]
+    python -m evals.fit_ranking DATASET_DIR... [--simulated DATASET_DIR]...
+        [--out agent/isolation/ranking_weights.json]
 
 The model is a conditional logit: within each incident, a softmax over its
 services of a linear score, maximised for the true root cause. Evidence
@@ -8,18 +9,29 @@ weights are kept non-negative (more anomaly never argues against a suspect)
 and every weight is shrunk towards a hand-set prior, so signals the training
 incidents never show (changes, memory) keep their prior, and call-graph
 features only one dataset exercises (an alert naming a service, external
-endpoints) start from domain knowledge rather than zero. The top suspect's
-probability is then Platt-scaled so that "70 %" means right seven times in ten.
-Leave-one-dataset-out scores are written into the file's notes, as the honest
-estimate of how the weights do on a system they were not fitted on.
+endpoints) start from domain knowledge rather than zero.
+
+Every real dataset counts the same, however many cases it brings; simulated
+ones (`--simulated`, or `"simulated": true` in dataset.json) share at most
+SIMULATED_SHARE of the fit between them: real incidents decide.
+
+Confidence is honest only if calibrated on predictions the weights never saw:
+the top suspect's probability is Platt-scaled on the leave-one-dataset-out
+predictions of every dataset. Beside the shipped model the file holds, per
+dataset, the model fitted without it (weights, and a calibration fitted on
+nested leave-one-out predictions of the other datasets): what `triage eval`
+scores that dataset with, so its headline is out of sample.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import dataclass
+import sys
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import combinations
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +45,7 @@ from agent.isolation.ranking import (
     WEIGHTS_FILE,
     Calibration,
     CaseMatrix,
+    HeldOutFit,
     RankingModel,
     scores,
     softmax,
@@ -58,6 +71,8 @@ DEFAULT_PRIOR = 2.0
 # with other services' says little).
 STANDOUT_OFF = ("change", "memory")
 SHRINK = 0.01
+# The most that simulated datasets weigh in a fit, all together.
+SIMULATED_SHARE = 0.1
 
 
 @dataclass(slots=True)
@@ -68,11 +83,63 @@ class Example:
     truth: int
 
 
-def load_examples(paths: list[Path]) -> list[Example]:
-    """Investigate every case with a known root cause that the engine can see."""
-    examples = []
+@dataclass(slots=True)
+class Corpus:
+    """Training examples, and which of their datasets are simulated."""
+
+    examples: list[Example]
+    simulated: frozenset[str] = frozenset()
+    names: list[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.names = sorted({ex.dataset for ex in self.examples})
+
+    def of(self, name: str) -> list[Example]:
+        return [ex for ex in self.examples if ex.dataset == name]
+
+    def without(self, names: Collection[str]) -> Corpus:
+        return Corpus([ex for ex in self.examples if ex.dataset not in names], self.simulated)
+
+    def shares(self) -> dict[str, float]:
+        """Each dataset's share of the fit (see dataset_shares)."""
+        return dataset_shares(self.names, self.simulated)
+
+    def example_weights(self) -> np.ndarray:
+        """Per example, its dataset's share split evenly over the dataset's cases."""
+        shares = self.shares()
+        counts = {name: len(self.of(name)) for name in self.names}
+        return np.array([shares[ex.dataset] / counts[ex.dataset] for ex in self.examples])
+
+    def label(self, name: str) -> str:
+        kind = ", simulated" if name in self.simulated else ""
+        return f"{name} ({len(self.of(name))} cases{kind})"
+
+
+def dataset_shares(
+    names: Iterable[str], simulated: Collection[str], share: float = SIMULATED_SHARE
+) -> dict[str, float]:
+    """Real datasets share the fit equally; simulated ones split at most `share`
+    between them (never more than an equal split would give them)."""
+    names = list(names)
+    sims = [n for n in names if n in simulated]
+    reals = [n for n in names if n not in simulated]
+    total = (min(share, len(sims) / len(names)) if reals else 1.0) if sims else 0.0
+    shares = {n: total / len(sims) for n in sims}
+    shares.update({n: (1.0 - total) / len(reals) for n in reals})
+    return shares
+
+
+def load_examples(paths: list[Path], simulated: Collection[Path] = ()) -> Corpus:
+    """Investigate every case with a known root cause that the engine can see.
+
+    A dataset is simulated when its path is in `simulated` or its dataset.json says so.
+    """
+    flagged = {p.resolve() for p in simulated}
+    examples, sims = [], set()
     for path in paths:
         dataset = ReplayDataset.open(path.resolve())
+        if dataset.info.simulated or dataset.root in flagged:
+            sims.add(dataset.info.name)
         truth = load_truth(dataset.root) or {}
         for case in dataset.cases():
             if case.id not in truth:
@@ -84,7 +151,7 @@ def load_examples(paths: list[Path]) -> list[Example]:
                 examples.append(
                     Example(dataset.info.name, case.id, investigation.case, services.index(culprit))
                 )
-    return examples
+    return Corpus(examples, frozenset(sims))
 
 
 def priors() -> np.ndarray:
@@ -93,26 +160,30 @@ def priors() -> np.ndarray:
     return np.array([*evidence, *standout, *(CONTEXT_PRIOR.get(c, 0.0) for c in CONTEXT)])
 
 
-def _loss(weights: np.ndarray, examples: list[Example], prior: np.ndarray) -> float:
-    """Mean negative log-likelihood per dataset, averaged over datasets (every
-    system counts the same, however many cases it brings), plus the shrinkage."""
-    per_dataset: dict[str, list[float]] = {}
-    for ex in examples:
+def _loss(
+    weights: np.ndarray, examples: list[Example], example_weights: np.ndarray, prior: np.ndarray
+) -> float:
+    """Negative log-likelihood, each dataset weighing its share (a real system counts
+    the same however many cases it brings), plus the shrinkage towards the prior."""
+    nll = np.empty(len(examples))
+    for i, ex in enumerate(examples):
         s = scores(weights, ex.case)
         s = s - s.max()
-        per_dataset.setdefault(ex.dataset, []).append(-(s[ex.truth] - np.log(np.exp(s).sum())))
-    fit = float(np.mean([np.mean(losses) for losses in per_dataset.values()]))
-    return fit + SHRINK * float(np.sum((weights - prior) ** 2))
+        nll[i] = -(s[ex.truth] - np.log(np.exp(s).sum()))
+    return float(example_weights @ nll) + SHRINK * float(np.sum((weights - prior) ** 2))
 
 
-def fit_weights(examples: list[Example]) -> np.ndarray:
+def fit_weights(corpus: Corpus) -> np.ndarray:
+    """Penalised maximum likelihood; with no examples, the prior itself."""
     prior = priors()
+    if not corpus.examples:
+        return prior
     n_nonnegative = 2 * len(EVIDENCE_FEATURES)
     bounds = [(0.0, None)] * n_nonnegative + [(None, None)] * len(CONTEXT)
     result = minimize(
         _loss,
         prior,
-        args=(examples, prior),
+        args=(corpus.examples, corpus.example_weights(), prior),
         method="L-BFGS-B",
         bounds=bounds,
         options={"maxiter": 300},
@@ -120,9 +191,10 @@ def fit_weights(examples: list[Example]) -> np.ndarray:
     return np.asarray(result.x)
 
 
-def top_probabilities(
-    weights: np.ndarray, examples: list[Example]
-) -> tuple[np.ndarray, np.ndarray]:
+Predictions = tuple[np.ndarray, np.ndarray]
+
+
+def top_probabilities(weights: np.ndarray, examples: list[Example]) -> Predictions:
     """Top suspect's softmax probability and whether it was right, per example."""
     probs, hits = [], []
     for ex in examples:
@@ -133,15 +205,26 @@ def top_probabilities(
     return np.array(probs), np.array(hits, dtype=np.float64)
 
 
-def fit_calibration(probs: np.ndarray, hits: np.ndarray) -> Calibration:
+def fit_calibration(predictions: dict[str, Predictions], shares: dict[str, float]) -> Calibration:
+    """Platt scaling of out-of-sample top-1 probabilities, each dataset weighing its
+    share; with none, the identity."""
+    used = [name for name, (probs, _) in predictions.items() if len(probs)]
+    if not used:
+        return Calibration()
+    probs = np.concatenate([predictions[n][0] for n in used])
+    hits = np.concatenate([predictions[n][1] for n in used])
+    weights = np.concatenate(
+        [np.full(len(predictions[n][0]), shares[n] / len(predictions[n][0])) for n in used]
+    )
+    weights = weights / weights.sum()
     logits = np.log(np.clip(probs, 1e-6, 1 - 1e-6) / np.clip(1 - probs, 1e-6, 1))
 
     def loss(params: np.ndarray) -> float:
         p = 1 / (1 + np.exp(-(params[0] * logits + params[1])))
         p = np.clip(p, 1e-6, 1 - 1e-6)
-        return -float(np.mean(hits * np.log(p) + (1 - hits) * np.log(1 - p)))
+        return -float(weights @ (hits * np.log(p) + (1 - hits) * np.log(1 - p)))
 
-    result = minimize(loss, np.array([1.0, 0.0]), method="Nelder-Mead")
+    result = minimize(loss, np.array([1.0, 0.0]), method="L-BFGS-B")
     return Calibration(slope=float(result.x[0]), intercept=float(result.x[1]))
 
 
@@ -149,52 +232,102 @@ def accuracy(weights: np.ndarray, examples: list[Example]) -> float:
     return float(top_probabilities(weights, examples)[1].mean()) if examples else 0.0
 
 
-def leave_one_dataset_out(examples: list[Example]) -> dict[str, float]:
-    names = sorted({ex.dataset for ex in examples})
-    out = {}
-    for name in names:
-        train = [ex for ex in examples if ex.dataset != name]
-        test = [ex for ex in examples if ex.dataset == name]
-        if train and test:
-            out[name] = accuracy(fit_weights(train), test)
-    return out
+class Fits:
+    """Weights fitted without a given set of datasets, each fit made once."""
+
+    def __init__(self, corpus: Corpus, progress: bool = False) -> None:
+        self.corpus = corpus
+        self.progress = progress
+        self._fits: dict[frozenset[str], np.ndarray] = {}
+
+    def without(self, *names: str) -> np.ndarray:
+        key = frozenset(names)
+        if key not in self._fits:
+            if self.progress:
+                print(f"fitting without {sorted(key) or 'nothing'}", file=sys.stderr)
+            self._fits[key] = fit_weights(self.corpus.without(key))
+        return self._fits[key]
+
+    def out_of_sample(self, names: Iterable[str], *also_without: str) -> dict[str, Predictions]:
+        """Each dataset's predictions by the weights fitted without it (and `also_without`)."""
+        return {
+            name: top_probabilities(self.without(name, *also_without), self.corpus.of(name))
+            for name in names
+        }
 
 
-def fit_model(paths: list[Path]) -> RankingModel:
-    examples = load_examples(paths)
-    if not examples:
+def held_out_fit(fits: Fits, name: str) -> HeldOutFit:
+    """The model without `name`: its weights, calibrated on the other datasets'
+    predictions by weights fitted without both (never on `name`'s cases)."""
+    rest = fits.corpus.without({name})
+    calibration = fit_calibration(fits.out_of_sample(rest.names, name), rest.shares())
+    return HeldOutFit(
+        weights=_rounded(fits.without(name)),
+        calibration=calibration,
+        fitted_on=[rest.label(n) for n in rest.names],
+    )
+
+
+def _rounded(weights: np.ndarray) -> list[float]:
+    return [round(float(w), 4) for w in weights]
+
+
+def fit_model(
+    paths: list[Path], simulated: Collection[Path] = (), progress: bool = False
+) -> RankingModel:
+    corpus = load_examples(paths, simulated)
+    if not corpus.examples:
         raise SystemExit("no cases with a root cause the engine can see: nothing to fit")
-    weights = fit_weights(examples)
-    calibration = fit_calibration(*top_probabilities(weights, examples))
-    per_dataset = {
-        name: accuracy(weights, [ex for ex in examples if ex.dataset == name])
-        for name in sorted({ex.dataset for ex in examples})
-    }
-    lodo = leave_one_dataset_out(examples)
+    return fit_corpus(corpus, progress)
+
+
+def fit_corpus(corpus: Corpus, progress: bool = False) -> RankingModel:
+    """The shipped model (all datasets, calibrated out of sample) and its held-out fits."""
+    fits = Fits(corpus, progress)
+    names = corpus.names
+    for pair in combinations(names, 2):  # every nested fit, in a stable order
+        fits.without(*pair)
+    lodo = fits.out_of_sample(names)
+    shares = corpus.shares()
+    weights = fits.without()
     return RankingModel(
         parameters=list(PARAMETERS),
-        weights=[round(float(w), 4) for w in weights],
+        weights=_rounded(weights),
         priors=[float(p) for p in priors()],
-        calibration=calibration,
-        fitted_on=[
-            f"{name} ({sum(ex.dataset == name for ex in examples)} cases)" for name in per_dataset
-        ],
+        calibration=fit_calibration(lodo, shares),
+        fitted_on=[corpus.label(name) for name in names],
         fitted_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        notes=[f"in-sample AC@1 {name}: {acc:.3f}" for name, acc in per_dataset.items()]
-        + [f"leave-one-dataset-out AC@1 {name}: {acc:.3f}" for name, acc in lodo.items()]
+        notes=[f"share of the fit {name}: {shares[name]:.3f}" for name in names]
+        + [f"in-sample AC@1 {name}: {accuracy(weights, corpus.of(name)):.3f}" for name in names]
+        + [f"leave-one-dataset-out AC@1 {name}: {lodo[name][1].mean():.3f}" for name in names]
         + [
+            "calibration: Platt scaling on the leave-one-dataset-out top-1 probabilities;"
+            " held_out[D]: weights without D, calibrated on nested leave-one-out predictions"
+            " of the other datasets",
             f"priors: evidence {DEFAULT_PRIOR} (overrides {EVIDENCE_PRIOR}), call graph "
-            f"{CONTEXT_PRIOR}, others 0; shrinkage {SHRINK} per squared weight"
+            f"{CONTEXT_PRIOR}, others 0; shrinkage {SHRINK} per squared weight",
         ],
+        held_out={name: held_out_fit(fits, name) for name in names},
     )
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("datasets", nargs="+", type=Path)
+    parser.add_argument("datasets", nargs="*", type=Path)
+    parser.add_argument(
+        "--simulated",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="DATASET_DIR",
+        help="A simulated dataset to fit as well, at a small share (repeatable).",
+    )
     parser.add_argument("--out", type=Path, default=WEIGHTS_FILE)
     args = parser.parse_args(argv)
-    model = fit_model(args.datasets)
+    paths = [*args.datasets, *args.simulated]
+    if not paths:
+        parser.error("give at least one dataset folder")
+    model = fit_model(paths, args.simulated, progress=True)
     args.out.write_text(json.dumps(model.model_dump(), indent=2) + "\n", encoding="utf-8")
     print("\n".join(model.notes))
 

@@ -1,12 +1,17 @@
 """The replay loop: every case of every dataset, blind, through the engine (and baselines).
 
 A case is replayed the way a live triage would run: a backend bound to the
-case's clock, the alert as its source sent it, nothing else. Truth is read
+case's clock, the alert as its source sent it, nothing else; at each alert
+lag asked for, with the alert and the clock moved later together. Truth is read
 only after every prediction is written, and only for scoring; the one
 exception is memory mode, where a case's truth is taught to the memory after
 both of its predictions are made, as a responder would confirm it, and only
 later cases can recall it. A case that raises is recorded with its error and
 scored as a miss; the run goes on.
+
+Out of sample first: a dataset the shipped ranking model was fitted on (by its
+name in dataset.json) is scored with the model fitted without it, and again
+with the shipped model as the method "engine (in-sample)", labelled so.
 """
 
 from __future__ import annotations
@@ -14,18 +19,23 @@ from __future__ import annotations
 import time
 import traceback
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
 from pydantic import BaseModel
 
-from evals.alert_intake import case_alerts
+from agent.isolation.ranking import RankingModel, load_model
+from evals.alert_intake import ON_TIME, AlertLag, alert_lag_s, case_alerts
 from evals.baselines import Baseline, load_baselines
 from evals.memory import SequentialMemory, in_time_order
 from evals.models import (
     ENGINE,
+    HELD_OUT,
+    IN_SAMPLE,
     MEMORY,
+    SHIPPED,
     DatasetRun,
     EvalRun,
     Prediction,
@@ -39,6 +49,7 @@ from tools.telemetry.replay.backend import ReplayDataset
 from tools.telemetry.replay.format import CaseRecord, TruthRecord, load_truth
 
 PREDICTIONS_FILE = "predictions.jsonl"
+IN_SAMPLE_FILE = "predictions.in-sample.jsonl"
 SCORES_FILE = "scores.json"
 ERRORS_FILE = "errors.log"
 BASELINES_DIR = "baselines"
@@ -50,6 +61,31 @@ class EvalResult(BaseModel):
     run: EvalRun
     scores: Scores | None
     report: ReportData
+
+
+@dataclass(slots=True)
+class _Replay:
+    """One dataset being replayed: what all its cases share."""
+
+    dataset: ReplayDataset
+    truth: dict[str, TruthRecord] | None
+    shipped: RankingModel
+    in_fit: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.in_fit = self.name in self.shipped.held_out
+
+    @property
+    def name(self) -> str:
+        return self.dataset.info.name
+
+    @property
+    def headline(self) -> RankingModel:
+        """Out of sample: the model fitted without this dataset, if it was in the fit."""
+        return self.shipped.without(self.name) if self.in_fit else self.shipped
+
+    def model_name(self, model: RankingModel) -> str:
+        return HELD_OUT if self.in_fit and model is not self.shipped else SHIPPED
 
 
 class RunObserver(Protocol):
@@ -84,7 +120,13 @@ class Harness:
         *,
         memory: SequentialMemory | None = None,
         memory_triage: CaseTriage | None = None,
+        lags: Sequence[AlertLag] = (ON_TIME,),
+        seed: int = 0,
+        ranking: RankingModel | None = None,
+        in_sample: bool = True,
     ) -> None:
+        if memory is not None and len(lags) > 1:
+            raise ValueError("memory mode replays one alert lag at a time")
         self.out_dir = out_dir
         self.triage = triage or graph_triage()
         self.baselines = list(baselines)
@@ -93,11 +135,16 @@ class Harness:
         self.memory_triage = (
             (memory_triage or graph_triage(memory=memory.memory)) if memory else None
         )
+        self.lags = list(dict.fromkeys(lags))
+        self.seed = seed
+        self.ranking = ranking or load_model()
+        self.in_sample = in_sample
         engines = [ENGINE, MEMORY] if memory else [ENGINE]
         self.run = EvalRun(
             started_at=datetime.now(UTC),
             out_dir=out_dir,
             methods=[*engines, *(b.name for b in self.baselines)],
+            lags=[lag.label for lag in self.lags],
         )
         self._tracebacks: list[str] = []
 
@@ -105,7 +152,8 @@ class Harness:
     def replay_dataset(
         self, path: Path, case_ids: Sequence[str] = (), limit: int | None = None
     ) -> dict[str, TruthRecord] | None:
-        """Replay the chosen cases of one dataset; returns its truth (None when blind)."""
+        """Replay the chosen cases of one dataset at every lag; returns its truth
+        (None when blind)."""
         started = time.perf_counter()
         try:
             dataset = ReplayDataset.open(Path(path).resolve())
@@ -120,67 +168,84 @@ class Harness:
             cases = [c for c in cases if c.id in wanted]
         if limit is not None:
             cases = cases[:limit]
-        truth = load_truth(dataset.root)
-        name = dataset.info.name
+        replay = _Replay(dataset, load_truth(dataset.root), self.ranking)
+        in_sample = self.in_sample and replay.in_fit
+        if in_sample and IN_SAMPLE not in self.run.methods:
+            self.run.methods.insert(1, IN_SAMPLE)
         self.run.datasets.append(
             DatasetRun(
-                name=name,
+                name=replay.name,
                 path=dataset.root,
                 system=dataset.info.system,
                 cases=len(cases),
                 services=len(dataset.services),
-                has_truth=truth is not None,
+                has_truth=replay.truth is not None,
                 load_s=load_s,
                 cache_built=dataset.store.built_now,
+                ranking_model=HELD_OUT if replay.in_fit else SHIPPED,
             )
         )
-        self.observer.dataset_started(name, len(cases), len(self.run.methods))
-        if self.memory is not None:
-            cases = in_time_order(cases)
-        for case in cases:
-            prediction, _ = self._engine_prediction(dataset, name, case, self.triage)
-            self.run.predictions.append(prediction)
-            self.observer.case_done(name, ENGINE, case.id)
-            if self.memory_triage is not None:
-                self._memory_prediction(dataset, name, case, truth)
-            for baseline in self.baselines:
-                self.run.predictions.append(
-                    self._baseline_prediction(baseline, dataset, name, case)
-                )
-                self.observer.case_done(name, baseline.name, case.id)
-        return truth
+        methods = [m for m in self.run.methods if m != IN_SAMPLE or in_sample]
+        self.observer.dataset_started(replay.name, len(cases) * len(self.lags), len(methods))
+        engines = [(ENGINE, replay.headline)]
+        if in_sample:
+            engines.append((IN_SAMPLE, replay.shipped))
+        for lag in self.lags:
+            lagged = [lag.apply(case, self.seed) for case in cases]
+            if self.memory is not None:
+                lagged = in_time_order(lagged)
+            for case in lagged:
+                self._replay_case(replay, engines, lag, case)
+        return replay.truth
+
+    def _replay_case(
+        self,
+        replay: _Replay,
+        engines: list[tuple[str, RankingModel]],
+        lag: AlertLag,
+        case: CaseRecord,
+    ) -> None:
+        """Every method on one case at one lag."""
+        for method, model in engines:
+            prediction, _ = self._engine_prediction(replay, case, self.triage, model, method)
+            self._record(prediction, lag)
+        if self.memory_triage is not None:
+            self._memory_prediction(replay, engines[0][1], lag, case)
+        for baseline in self.baselines:
+            self._record(self._baseline_prediction(baseline, replay, case), lag)
+
+    def _record(self, prediction: Prediction, lag: AlertLag) -> None:
+        prediction.lag = lag.label
+        self.run.predictions.append(prediction)
+        self.observer.case_done(prediction.dataset, prediction.method, prediction.id)
 
     def _memory_prediction(
-        self,
-        dataset: ReplayDataset,
-        name: str,
-        case: CaseRecord,
-        truth: dict[str, TruthRecord] | None,
+        self, replay: _Replay, model: RankingModel, lag: AlertLag, case: CaseRecord
     ) -> None:
         """The case with memory of the earlier ones; then its truth joins the memory."""
         assert self.memory is not None and self.memory_triage is not None
         prediction, result = self._engine_prediction(
-            dataset, name, case, self.memory_triage, MEMORY
+            replay, case, self.memory_triage, model, MEMORY
         )
-        self.run.predictions.append(prediction)
-        known = truth.get(case.id) if truth else None
+        self._record(prediction, lag)
+        known = replay.truth.get(case.id) if replay.truth else None
         if result is not None and result.incident is not None and known is not None:
-            self.memory.learn(dataset, case, result.incident, known)
-        self.observer.case_done(name, MEMORY, case.id)
+            self.memory.learn(replay.dataset, case, result.incident, known)
 
     def _engine_prediction(
         self,
-        dataset: ReplayDataset,
-        name: str,
+        replay: _Replay,
         case: CaseRecord,
         triage: CaseTriage,
-        method: str = ENGINE,
+        model: RankingModel,
+        method: str,
     ) -> tuple[Prediction, CaseResult | None]:
-        prediction = Prediction(id=case.id, dataset=name, method=method, now=case.now)
+        prediction = self._prediction(case, replay.name, method)
+        prediction.ranking_model = replay.model_name(model)
         started = time.perf_counter()
         try:
             alerts = case_alerts(case)
-            result = triage(dataset, case)
+            result = triage(replay.dataset, case, model)
         except Exception as error:
             prediction.elapsed_s = time.perf_counter() - started
             return self._failed(prediction, error), None
@@ -206,13 +271,23 @@ class Harness:
         prediction.recalled = result.recalled
         return prediction, result
 
+    @staticmethod
+    def _prediction(case: CaseRecord, dataset: str, method: str) -> Prediction:
+        return Prediction(
+            id=case.id,
+            dataset=dataset,
+            method=method,
+            now=case.now,
+            alert_lag_s=alert_lag_s(case),
+        )
+
     def _baseline_prediction(
-        self, baseline: Baseline, dataset: ReplayDataset, name: str, case: CaseRecord
+        self, baseline: Baseline, replay: _Replay, case: CaseRecord
     ) -> Prediction:
-        prediction = Prediction(id=case.id, dataset=name, method=baseline.name, now=case.now)
+        prediction = self._prediction(case, replay.name, baseline.name)
         started = time.perf_counter()
         try:
-            backend = dataset.at(case.now)
+            backend = replay.dataset.at(case.now)
             alerts = case_alerts(case)
             if not alerts:
                 raise ValueError("the case's alert payload holds no alert")
@@ -237,12 +312,15 @@ class Harness:
 
     # -- output --------------------------------------------------------------------
     def write_predictions(self) -> None:
-        """predictions.jsonl for the engine; baselines/<method>.predictions.jsonl for the rest."""
+        """predictions.jsonl for the engine (out of sample), predictions.in-sample.jsonl
+        for the shipped model on its own fit data; baselines/<method>.predictions.jsonl
+        for the rest."""
         self.out_dir.mkdir(parents=True, exist_ok=True)
+        named = {ENGINE: PREDICTIONS_FILE, IN_SAMPLE: IN_SAMPLE_FILE}
         for method in self.run.methods:
             path = (
-                self.out_dir / PREDICTIONS_FILE
-                if method == ENGINE
+                self.out_dir / named[method]
+                if method in named
                 else self.out_dir / BASELINES_DIR / f"{method}.{PREDICTIONS_FILE}"
             )
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -270,11 +348,18 @@ def run_eval(
     observer: RunObserver | None = None,
     memory: SequentialMemory | None = None,
     memory_triage: CaseTriage | None = None,
+    lags: Sequence[AlertLag] = (ON_TIME,),
+    seed: int = 0,
+    ranking: RankingModel | None = None,
+    in_sample: bool = True,
 ) -> EvalResult:
     """Replay, score where truth exists, write predictions, scores and reports.
 
     The result's scores are None (and scores.json is not written) when no
-    dataset had truth: a blind run. With `memory` (evals.memory), cases run in
+    dataset had truth: a blind run. Every case runs at each of `lags` (a range
+    drawn per case from `seed`). `ranking` is the shipped model (default: the
+    file's); datasets in its fit are scored with their held-out model, and with
+    it as well when `in_sample`. With `memory` (evals.memory), cases run in
     time order, each also with a memory of the earlier ones (method
     "engine+memory"), and each case's truth is taught to that memory once both
     predictions for it are made.
@@ -294,6 +379,10 @@ def run_eval(
         observer=observer,
         memory=memory,
         memory_triage=memory_triage,
+        lags=lags,
+        seed=seed,
+        ranking=ranking,
+        in_sample=in_sample,
     )
     harness.run.notes.extend(notes)
     harness.run.baseline_setup_s = setup_s

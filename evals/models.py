@@ -14,8 +14,14 @@ from pydantic import BaseModel, Field
 from tools.telemetry.replay.format import FaultType, Severity
 
 ENGINE = "engine"
+IN_SAMPLE = "engine (in-sample)"
 MEMORY = "engine+memory"
 ALL_DATASETS = "(all)"
+NO_LAG = "0 s"
+# Which ranking model scored a dataset: the one fitted without it, or the shipped
+# one (already out of sample when the dataset was not in its fit).
+HELD_OUT = "held out"
+SHIPPED = "shipped"
 
 
 class RankedSuspect(BaseModel):
@@ -43,13 +49,19 @@ class Prediction(BaseModel):
     """One line of predictions.jsonl: what a method said about one case.
 
     Holds the spec's prediction fields (docs/replay-format.md, "Blind runs") plus
-    the method, the verdict and the error of a case that raised (then the ranking
-    is empty and the case scores as a miss).
+    the method, the alert lag the case was replayed at, the ranking model, the
+    verdict and the error of a case that raised (then the ranking is empty and the
+    case scores as a miss).
     """
 
     id: str
     dataset: str
     method: str = ENGINE
+    lag: str = Field(NO_LAG, description="The --alert-lag the case ran under, e.g. '300 s'.")
+    alert_lag_s: int = Field(0, description="Seconds this case's alert and clock were moved.")
+    ranking_model: str | None = Field(
+        None, description="'held out' (fitted without this dataset) or 'shipped'; engines only."
+    )
     ranking: list[RankedSuspect] = Field(default_factory=list)
     fault_type: FaultType | None = None
     severity: Severity | None = None
@@ -73,6 +85,7 @@ class CaseScore(BaseModel):
     id: str
     dataset: str
     method: str
+    lag: str = NO_LAG
     true_service: str
     true_fault_type: FaultType
     rank: int | None = Field(None, description="1-based service rank of the truth; None = absent.")
@@ -101,6 +114,7 @@ class ScoreRow(BaseModel):
 
     dataset: str
     method: str
+    lag: str = NO_LAG
     fault_type: str | None = None
     n: int
     errors: int = 0
@@ -130,6 +144,7 @@ class CalibrationSummary(BaseModel):
 
     dataset: str
     method: str
+    lag: str = NO_LAG
     n: int
     brier: float | None = None
     ece: float | None = None
@@ -141,6 +156,7 @@ class TimingSummary(BaseModel):
 
     dataset: str
     method: str
+    lag: str = NO_LAG
     n: int
     median_s: float
     p95_s: float
@@ -176,6 +192,11 @@ class DatasetRun(BaseModel):
     has_truth: bool = False
     load_s: float = 0.0
     cache_built: bool = Field(False, description="True when open() parsed the raw files.")
+    ranking_model: str = Field(
+        SHIPPED,
+        description="The engine's headline model here: 'held out' when the shipped model was"
+        " fitted on this dataset (by its name), else 'shipped'.",
+    )
     error: str | None = None
 
 
@@ -186,9 +207,25 @@ class EvalRun(BaseModel):
     out_dir: Path
     datasets: list[DatasetRun] = Field(default_factory=list)
     methods: list[str] = Field(default_factory=lambda: [ENGINE])
+    lags: list[str] = Field(default_factory=lambda: [NO_LAG])
     predictions: list[Prediction] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
     baseline_setup_s: float | None = Field(None, description="Importing the baselines, once.")
+
+
+class HeadlineRow(BaseModel):
+    """The engine on one dataset at one alert lag: out of sample first (the model
+    fitted without the dataset, or the shipped one where it was not in the fit),
+    the in-sample figures beside them where the dataset was in the fit."""
+
+    dataset: str
+    lag: str
+    ranking_model: str
+    score: ScoreRow
+    calibration: CalibrationSummary | None = None
+    timing: TimingSummary | None = None
+    in_sample: ScoreRow | None = None
+    in_sample_calibration: CalibrationSummary | None = None
 
 
 class Scores(BaseModel):
@@ -197,6 +234,8 @@ class Scores(BaseModel):
     started_at: datetime
     datasets: list[DatasetRun]
     methods: list[str]
+    lags: list[str] = Field(default_factory=lambda: [NO_LAG])
+    headline: list[HeadlineRow] = Field(default_factory=list)
     summary: list[ScoreRow] = Field(default_factory=list)
     by_fault_type: list[ScoreRow] = Field(default_factory=list)
     calibration: list[CalibrationSummary] = Field(default_factory=list)

@@ -18,10 +18,13 @@ from evals.calibration import summarize_calibration
 from evals.models import (
     ALL_DATASETS,
     ENGINE,
+    IN_SAMPLE,
     MEMORY,
+    NO_LAG,
     CalibrationSummary,
     CaseScore,
     EvalRun,
+    HeadlineRow,
     MemoryScore,
     Prediction,
     RankedSuspect,
@@ -33,7 +36,7 @@ from tools.telemetry.replay.format import TruthRecord
 
 AVG_K = 5
 RECALL_K = 5
-ENGINES = frozenset({ENGINE, MEMORY})
+ENGINES = frozenset({ENGINE, IN_SAMPLE, MEMORY})
 
 
 def service_ranking(ranking: Sequence[RankedSuspect]) -> list[str]:
@@ -81,6 +84,7 @@ def score_case(
         id=prediction.id,
         dataset=prediction.dataset,
         method=prediction.method,
+        lag=prediction.lag,
         true_service=truth.root_cause.service,
         true_fault_type=truth.root_cause.fault_type,
         rank=rank_of(services, truth.root_cause.service),
@@ -117,6 +121,7 @@ def score_row(
     return ScoreRow(
         dataset=dataset,
         method=method,
+        lag=cases[0].lag if cases else NO_LAG,
         fault_type=fault_type,
         n=len(cases),
         errors=sum(1 for c in cases if c.error),
@@ -138,11 +143,14 @@ def percentile(values: Sequence[float], q: float) -> float:
     return float(np.percentile(np.asarray(values, dtype=float), q)) if values else 0.0
 
 
-def timing_summary(predictions: Sequence[Prediction], dataset: str, method: str) -> TimingSummary:
+def timing_summary(
+    predictions: Sequence[Prediction], dataset: str, method: str, lag: str
+) -> TimingSummary:
     times = [p.elapsed_s for p in predictions]
     return TimingSummary(
         dataset=dataset,
         method=method,
+        lag=lag,
         n=len(times),
         median_s=percentile(times, 50),
         p95_s=percentile(times, 95),
@@ -152,17 +160,28 @@ def timing_summary(predictions: Sequence[Prediction], dataset: str, method: str)
 
 
 def run_timings(run: EvalRun) -> list[TimingSummary]:
-    """Per-case wall time per (dataset, method), plus all datasets pooled per method."""
-    groups: dict[tuple[str, str], list[Prediction]] = defaultdict(list)
+    """Per-case wall time per (dataset, lag, method), plus all datasets pooled per
+    lag and method."""
+    pooled = len({p.dataset for p in run.predictions}) > 1
+    groups: dict[tuple[str, str, str], list[Prediction]] = defaultdict(list)
     for p in run.predictions:
-        groups[(p.dataset, p.method)].append(p)
-    timing = [timing_summary(ps, dataset, method) for (dataset, method), ps in groups.items()]
-    if len({p.dataset for p in run.predictions}) > 1:
-        for method in run.methods:
-            pooled = [p for p in run.predictions if p.method == method]
-            if pooled:
-                timing.append(timing_summary(pooled, ALL_DATASETS, method))
-    return timing
+        groups[(p.dataset, p.lag, p.method)].append(p)
+        if pooled:
+            groups[(ALL_DATASETS, p.lag, p.method)].append(p)
+    return [
+        timing_summary(groups[(dataset, lag, method)], dataset, method, lag)
+        for dataset, lag, method in sorted(groups, key=lambda k: _group_order(run, *k))
+    ]
+
+
+def _group_order(run: EvalRun, dataset: str, lag: str, method: str) -> tuple[int, int, int]:
+    """Sort key: datasets in run order (pooled last), then lags, then methods, as run."""
+
+    def place(value: str, order: Sequence[str]) -> int:
+        return order.index(value) if value in order else len(order)
+
+    datasets = [*(d.name for d in run.datasets), ALL_DATASETS]
+    return place(dataset, datasets), place(lag, run.lags), place(method, run.methods)
 
 
 def case_scores(run: EvalRun, truths: dict[str, dict[str, TruthRecord]]) -> list[CaseScore]:
@@ -232,8 +251,9 @@ def memory_scores(
 
 
 def score_run(run: EvalRun, truths: dict[str, dict[str, TruthRecord]]) -> Scores:
-    """Every figure of the run. `truths` maps dataset name to its truth by case id;
-    a dataset missing from it (a blind one) gets timings but no accuracy rows."""
+    """Every figure of the run, per dataset (and pooled), alert lag and method.
+    `truths` maps dataset name to its truth by case id; a dataset missing from it
+    (a blind one) gets timings but no accuracy rows."""
     cases = case_scores(run, truths)
     summary: list[ScoreRow] = []
     by_fault_type: list[ScoreRow] = []
@@ -241,30 +261,70 @@ def score_run(run: EvalRun, truths: dict[str, dict[str, TruthRecord]]) -> Scores
     scored = [d.name for d in run.datasets if d.name in truths]
     groups = [*scored, ALL_DATASETS] if len(scored) > 1 else scored
     for dataset in groups:
-        for method in run.methods:
-            group = [
-                c for c in cases if c.method == method and dataset in (ALL_DATASETS, c.dataset)
-            ]
-            if not group:
-                continue
-            summary.append(score_row(group, dataset, method))
-            confident = [(c.confidence, c.hit1) for c in group if c.confidence is not None]
-            if confident:
-                calibration.append(summarize_calibration(confident, dataset, method))
-            if dataset != ALL_DATASETS:
-                by_fault_type += [
-                    score_row([c for c in group if c.true_fault_type == ft], dataset, method, ft)
-                    for ft in sorted({c.true_fault_type for c in group})
+        for lag in run.lags:
+            for method in run.methods:
+                group = [
+                    c
+                    for c in cases
+                    if c.method == method and c.lag == lag and dataset in (ALL_DATASETS, c.dataset)
                 ]
+                if not group:
+                    continue
+                summary.append(score_row(group, dataset, method))
+                confident = [(c.confidence, c.hit1) for c in group if c.confidence is not None]
+                if confident:
+                    calibration.append(summarize_calibration(confident, dataset, method, lag))
+                if dataset != ALL_DATASETS:
+                    by_fault_type += [
+                        score_row(
+                            [c for c in group if c.true_fault_type == ft], dataset, method, ft
+                        )
+                        for ft in sorted({c.true_fault_type for c in group})
+                    ]
+    timing = run_timings(run)
     return Scores(
         started_at=run.started_at,
         datasets=run.datasets,
         methods=run.methods,
+        lags=run.lags,
+        headline=headline_rows(run, summary, calibration, timing),
         summary=summary,
         by_fault_type=by_fault_type,
         calibration=calibration,
-        timing=run_timings(run),
+        timing=timing,
         cases=cases,
         memory=memory_scores(run, truths, cases),
         notes=run.notes,
     )
+
+
+def headline_rows(
+    run: EvalRun,
+    summary: Sequence[ScoreRow],
+    calibration: Sequence[CalibrationSummary],
+    timing: Sequence[TimingSummary],
+) -> list[HeadlineRow]:
+    """The engine per dataset and lag: out of sample, the in-sample figures beside."""
+    rows = {(r.dataset, r.lag, r.method): r for r in summary}
+    calibrated = {(c.dataset, c.lag, c.method): c for c in calibration}
+    timed = {(t.dataset, t.lag, t.method): t for t in timing}
+    models = {d.name: d.ranking_model for d in run.datasets}
+    pooled = sorted({d.ranking_model for d in run.datasets if d.error is None})
+    headline = []
+    for dataset, lag, method in rows:
+        if method != ENGINE:
+            continue
+        key = (dataset, lag)
+        headline.append(
+            HeadlineRow(
+                dataset=dataset,
+                lag=lag,
+                ranking_model=models.get(dataset) or " + ".join(pooled),
+                score=rows[(*key, ENGINE)],
+                calibration=calibrated.get((*key, ENGINE)),
+                timing=timed.get((*key, ENGINE)),
+                in_sample=rows.get((*key, IN_SAMPLE)),
+                in_sample_calibration=calibrated.get((*key, IN_SAMPLE)),
+            )
+        )
+    return headline

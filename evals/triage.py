@@ -3,6 +3,8 @@
 Each case gets a fresh data directory, so cases never correlate with each
 other and nothing is left behind; the graph stops at the approval step, which
 is where a replay's answer is complete (suspects, severity, who is paged).
+The harness says which ranking model to use (None = the shipped one), so a
+dataset the shipped model was fitted on is scored by the model fitted without it.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from agent.alert.models import Alert
 from agent.config import TriageConfig
 from agent.context import build_context
 from agent.incident.models import Incident
+from agent.isolation.engine import isolate
 from agent.isolation.models import Isolation
+from agent.isolation.ranking import RankingModel
 from agent.runner import TriageRunner
 from evals.alert_intake import case_alerts
 from evals.models import RecalledIncident
@@ -39,7 +43,7 @@ class CaseResult(BaseModel):
     incident: Incident | None = None
 
 
-CaseTriage = Callable[[ReplayDataset, CaseRecord], CaseResult]
+CaseTriage = Callable[[ReplayDataset, CaseRecord, RankingModel | None], CaseResult]
 MemoryFor = Callable[[ReplayDataset], IncidentMemory]
 
 
@@ -51,10 +55,14 @@ def graph_triage(config: TriageConfig | None = None, memory: MemoryFor | None = 
     """
     settings = config or TriageConfig()
 
-    def triage(dataset: ReplayDataset, case: CaseRecord) -> CaseResult:
+    def triage(
+        dataset: ReplayDataset, case: CaseRecord, ranking: RankingModel | None
+    ) -> CaseResult:
         recall = memory(dataset) if memory else EmptyMemory()
         with tempfile.TemporaryDirectory(prefix="triage-eval-") as home:
-            ctx = build_context(settings, home=Path(home), telemetry=dataset.at, memory=recall)
+            ctx = build_context(
+                settings, home=Path(home), telemetry=dataset.at, memory=recall, ranking=ranking
+            )
             incident = TriageRunner(ctx).run(case_alerts(case), case.now).incident
         if incident.isolation is None:
             raise RuntimeError(f"{case.id}: the graph finished without an isolation")
@@ -77,10 +85,16 @@ def recalled_by(incident: Incident) -> list[RecalledIncident]:
     return []
 
 
-def engine_only(engine: Engine) -> CaseTriage:
-    """Just an isolation engine (no severity or routing): for tests and ablations."""
+def engine_only(engine: Engine | None = None) -> CaseTriage:
+    """Just the isolation engine (no severity or routing), with the ranking model the
+    harness gives; or a stand-in `engine` that ranks by its own lights (tests, ablations)."""
 
-    def triage(dataset: ReplayDataset, case: CaseRecord) -> CaseResult:
-        return CaseResult(isolation=engine(dataset.at(case.now), case_alerts(case)))
+    def triage(
+        dataset: ReplayDataset, case: CaseRecord, ranking: RankingModel | None
+    ) -> CaseResult:
+        backend, alerts = dataset.at(case.now), case_alerts(case)
+        if engine is not None:
+            return CaseResult(isolation=engine(backend, alerts))
+        return CaseResult(isolation=isolate(backend, alerts, ranking))
 
     return triage

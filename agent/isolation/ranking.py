@@ -223,8 +223,18 @@ class Calibration(BaseModel):
         return float(1.0 / (1.0 + np.exp(-(self.slope * logit + self.intercept))))
 
 
+class HeldOutFit(BaseModel):
+    """Weights and calibration fitted without one dataset: how the model does on a
+    system it never saw is measured with these (the eval's protocol, never the product's)."""
+
+    weights: list[float]
+    calibration: Calibration = Field(default_factory=Calibration)
+    fitted_on: list[str] = Field(default_factory=list)
+
+
 class RankingModel(BaseModel):
-    """The fitted weights, with their provenance."""
+    """The fitted weights, with their provenance, and one held-out fit per dataset
+    of the fit (`held_out`, keyed by dataset name) for out-of-sample evaluation."""
 
     parameters: list[str]
     weights: list[float]
@@ -233,6 +243,20 @@ class RankingModel(BaseModel):
     fitted_on: list[str] = Field(default_factory=list)
     fitted_at: str = ""
     notes: list[str] = Field(default_factory=list)
+    held_out: dict[str, HeldOutFit] = Field(default_factory=dict)
+
+    def without(self, dataset: str) -> RankingModel:
+        """The model as fitted without `dataset` (KeyError when the fit never saw it)."""
+        fit = self.held_out[dataset]
+        return self.model_copy(
+            update={
+                "weights": fit.weights,
+                "calibration": fit.calibration,
+                "fitted_on": fit.fitted_on,
+                "notes": [f"held out: {dataset}"],
+                "held_out": {},
+            }
+        )
 
     def vector(self) -> np.ndarray:
         """Weights in PARAMETERS order; a parameter the file lacks gets 0."""

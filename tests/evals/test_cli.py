@@ -73,3 +73,27 @@ def test_the_eval_command_is_declared_as_a_triage_plugin() -> None:
     project = tomllib.loads((REPO / "pyproject.toml").read_text())
     plugins = project["project"]["entry-points"]["triage.commands"]
     assert plugins["eval"] == "evals.cli:register"
+
+
+def test_eval_command_runs_every_alert_lag_and_shows_them_side_by_side(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(evals.triage, "graph_triage", lambda _: engine_only(make_fixed_engine()))
+    out = tmp_path / "out"
+    args = ["eval", str(tiny), "--out", str(out), "--alert-lag", "0", "--alert-lag", "60-120"]
+    result = runner.invoke(triage_app(), [*args, "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines()]
+    assert [line["lag"] for line in lines] == ["0 s"] * 3 + ["60-120 s"] * 3
+    assert all(60 <= line["alert_lag_s"] <= 120 for line in lines[3:])
+    assert "by method and alert lag" in result.output and "AC@1 at 60-120 s" in result.output
+
+
+def test_eval_command_refuses_a_bad_alert_lag_in_one_line(tmp_path: Path, tiny: Path) -> None:
+    out = tmp_path / "out"
+    result = runner.invoke(
+        triage_app(), ["eval", str(tiny), "--out", str(out), "--alert-lag", "5m"]
+    )
+    assert result.exit_code != 0
+    assert "expected SECONDS or MIN-MAX" in result.output and "Traceback" not in result.output
+    assert not out.exists()

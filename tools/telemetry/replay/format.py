@@ -54,6 +54,9 @@ class DatasetInfo(BaseModel):
     license: str = ""
     attribution: str = ""
     time_range: tuple[datetime, datetime] | None = None
+    simulated: bool = Field(
+        False, description="Generated, not recorded: a ranking fit gives it only a small share."
+    )
     notes: list[str] = Field(default_factory=list)
 
 
