@@ -85,7 +85,7 @@ def investigate(backend: TelemetryBackend, alerts: list[Alert]) -> Investigation
     findings = collect(backend, snapshot, split, topology)
     notes = list(findings.notes)
     try:
-        changes = change_evidence(backend, split)
+        changes = change_evidence(backend, split, snapshot.series)
     except TelemetryError as error:
         changes = []
         notes.append(f"changes unavailable: {error}")

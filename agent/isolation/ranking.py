@@ -41,7 +41,10 @@ CONTEXT = (
 # caller shows of it (discounted when a callee shows it at least as badly).
 ERROR_SYMPTOMS = ("m_errors", "t_errors")
 ERROR_PASSED_UP = ("m_errors", "t_errors", "l_error", "l_vanished")
-LATENCY_SYMPTOMS = ("m_latency", "t_self")
+LATENCY_SYMPTOMS = ("m_latency", "t_self", "t_edge")
+# A callee that fails explains its callers' failures; so does one that got slow: its
+# callers time out and return errors (the callee, not the loudest caller, is the fault).
+EXPLAINS_ERRORS = (*ERROR_SYMPTOMS, *LATENCY_SYMPTOMS)
 LATENCY_PASSED_UP = ("m_latency",)
 # What load does to a service (discounted when a surge from above floods it).
 LOAD_SYMPTOMS = tuple(
@@ -92,8 +95,10 @@ class CaseMatrix:
 
     def __post_init__(self) -> None:
         observed = self.observed
-        self.errors_explained = _explained(observed, self.below, ERROR_SYMPTOMS)
-        self.latency_explained = _explained(observed, self.below, LATENCY_SYMPTOMS)
+        self.errors_explained = _explained(observed, self.below, ERROR_SYMPTOMS, EXPLAINS_ERRORS)
+        self.latency_explained = _explained(
+            observed, self.below, LATENCY_SYMPTOMS, LATENCY_SYMPTOMS
+        )
         self.flooded = _flooded(observed, self.below, self.traffic)
         security = observed[:, EVIDENCE_FEATURES.index("security")] if observed.size else None
         self.attacked = (
@@ -121,14 +126,19 @@ class CaseMatrix:
         self.modalities = np.sum(present, axis=0).astype(np.float64)
 
 
-def _explained(observed: np.ndarray, below: np.ndarray, features: tuple[str, ...]) -> np.ndarray:
-    """How fully a service's symptom is matched by the same symptom in a service
-    below it (1 = a callee fails or slows at least as much)."""
+def _explained(
+    observed: np.ndarray,
+    below: np.ndarray,
+    features: tuple[str, ...],
+    causes: tuple[str, ...],
+) -> np.ndarray:
+    """How fully a service's symptom (`features`) is matched by a cause (`causes`) in a
+    service below it (1 = a callee fails or slows at least as much)."""
     if observed.size == 0:
         return np.zeros(len(observed))
-    columns = [EVIDENCE_FEATURES.index(f) for f in features]
-    own = observed[:, columns].max(axis=1)
-    worst_below = np.where(below, own[None, :], 0.0).max(axis=1)
+    own = observed[:, [EVIDENCE_FEATURES.index(f) for f in features]].max(axis=1)
+    cause = observed[:, [EVIDENCE_FEATURES.index(f) for f in causes]].max(axis=1)
+    worst_below = np.where(below, cause[None, :], 0.0).max(axis=1)
     ratio = np.divide(worst_below, own, out=np.zeros_like(own), where=own > 0)
     return np.where(own >= STRONG, np.minimum(1.0, ratio), 0.0)
 

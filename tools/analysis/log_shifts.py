@@ -82,7 +82,7 @@ class _ServiceCounts:
 def log_shifts(counts: TemplateCounts, split: Split, bucket_s: float) -> list[LogShift]:
     """Templates whose share of their service's lines moved, strongest first."""
     index = split.bucket_of(counts.bucket_s, bucket_s)
-    inside = index <= split.last_bucket(bucket_s)
+    inside = (index <= split.last_bucket(bucket_s)) & (counts.bucket_s >= split.start_s)
     if not inside.all():
         counts = counts.take(inside)
         index = index[inside]

@@ -27,6 +27,8 @@ class MetricFamily:
 
 
 def _unit_floor(metric: str, pct: float, seconds: float, default: float) -> float:
+    if "_per_" in metric:  # a rate (requests_per_s): counts, not seconds
+        return default
     if metric.endswith(("_pct", "_percent")):
         return pct
     if metric.endswith(("_s", "_seconds")):
@@ -86,18 +88,29 @@ def family_of(metric: str) -> MetricFamily:
 
 
 def _abs_floor(family: str, metric: str) -> float:
+    """The smallest move that can count, in the metric's own unit: a series that never
+    moved in its baseline (zero spread) is judged against this, never against nothing."""
     if family in {"cpu", "node_cpu"} and "millicore" in metric:
         return 25.0
     if family in {"cpu", "node_cpu", "memory", "node_memory", "disk"}:
-        return _unit_floor(metric, pct=2.0, seconds=0.0, default=0.0)
+        return _unit_floor(metric, pct=2.0, seconds=0.0, default=0.0) or _default_floor(metric)
     if family in {"latency", "client_latency"}:
-        return _unit_floor(metric, pct=0.0, seconds=0.002, default=0.0)
+        return _unit_floor(metric, pct=0.0, seconds=0.002, default=0.0) or _default_floor(metric)
     if family in {"errors", "availability"}:
         return _unit_floor(metric, pct=0.5, seconds=0.0, default=1.0)
     if family == "restarts":
         # One restart where the baseline had none is news (z = 5): an OOM kill, a crash.
         return 0.2
-    return 0.0
+    return _default_floor(metric)
+
+
+def _default_floor(metric: str) -> float:
+    """A unit's smallest meaningful step: half a percent, 2 ms, a kibibyte, one event."""
+    if metric.endswith(("_bytes", "_bytes_total")):
+        return 1024.0
+    if metric.endswith(("_mib", "_mb")):
+        return 1.0
+    return _unit_floor(metric, pct=0.5, seconds=0.002, default=1.0)
 
 
 def _plausible_max(family: str, metric: str) -> float:

@@ -30,8 +30,11 @@ TOP_SERVICES = 3
 MIN_MASS = 0.6
 # ... and a more recent onset wins unless it is much weaker than the strongest.
 RECENT_SHARE = 0.4
-# A fault window spans at least this many buckets from its onset.
+# A fault window runs at least this many buckets past its peak onset, and ends when
+# activity stayed down for QUIET_BUCKETS, judged against the PRIOR_BUCKETS before it.
 MIN_BUCKETS = 3
+QUIET_BUCKETS = 2
+PRIOR_BUCKETS = 5
 
 
 @dataclass(slots=True)
@@ -111,8 +114,8 @@ def detect_onset(activity: Activity, alert_s: float, now_s: float) -> Onset:
     k = int(next(i for i in peaks[::-1] if mass[i] >= RECENT_SHARE * strongest))
     starters = _starters(activity, found, max(0, k - 1), k + 1)
     onset = min(start for _, start in starters.values())
-    end_bucket = max(onset + MIN_BUCKETS, _end(found, onset, k + 1))
-    end_s = float(grid.start_s + end_bucket * grid.bucket_s)
+    end_bucket = _quiet_after(activity, onset, k)
+    end_s = now_s if end_bucket is None else float(grid.start_s + end_bucket * grid.bucket_s)
     return Onset(
         onset_s=float(times[onset]),
         end_s=None if end_s >= now_s - grid.bucket_s else end_s,
@@ -124,10 +127,22 @@ def detect_onset(activity: Activity, alert_s: float, now_s: float) -> Onset:
     )
 
 
-def _end(found: _Episodes, first: int, last: int) -> int:
-    """Where the episodes starting in buckets `first`..`last` ended (the latest)."""
-    ends = found.end[:, first : last + 1][found.strength[:, first : last + 1] > 0]
-    return int(ends.max()) if ends.size else last + 1
+def _quiet_after(activity: Activity, onset: int, peak: int) -> int | None:
+    """The first bucket, at least MIN_BUCKETS past the peak, from which the strongest
+    services' activity stayed back near its level before the onset for QUIET_BUCKETS
+    buckets (None: it has not settled by now)."""
+    values = np.nan_to_num(activity.values, nan=0.0)
+    services, code = factorize(np.asarray(activity.owners, dtype=object))
+    per_service = np.zeros((len(services), values.shape[1]))
+    np.maximum.at(per_service, code, values)
+    level = (-np.sort(-per_service, axis=0))[:TOP_SERVICES].sum(axis=0)
+    prior = float(np.median(level[max(0, onset - PRIOR_BUCKETS) : onset])) if onset else 0.0
+    high = float(level[onset : peak + 2].max())
+    quiet = level <= prior + (high - prior) / 2
+    for k in range(peak + MIN_BUCKETS, len(level) - QUIET_BUCKETS + 1):
+        if quiet[k : k + QUIET_BUCKETS].all():
+            return k
+    return None
 
 
 def _starters(

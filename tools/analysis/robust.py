@@ -19,6 +19,7 @@ import numpy as np
 Direction = Literal["up", "down", "both"]
 
 IQR_TO_SIGMA = 1.349
+Z_MAX = 1000.0
 MAD_TO_SIGMA = 1.4826
 
 
@@ -132,9 +133,11 @@ def deviations(
     values: np.ndarray, baselines: Baselines, direction: Literal["up", "down"]
 ) -> np.ndarray:
     """Robust z of each row's value against its baseline, counting only the harmful
-    direction (0 where either is missing)."""
+    direction (0 where either is missing), and capped: beyond Z_MAX a number says
+    nothing more, and a printed "z 13,000,000,000" says something false."""
     z = (values - baselines.median) / baselines.scale
     z = z if direction == "up" else -z
+    z = np.minimum(z, Z_MAX)
     return np.where(np.isfinite(z) & (baselines.count > 0), np.maximum(z, 0.0), 0.0)
 
 

@@ -99,7 +99,7 @@ def trace_shifts(stats: SpanStats, split: Split, bucket_s: float) -> list[TraceS
 def _aggregate(stats: SpanStats, split: Split, bucket_s: float) -> _Matrix | None:
     """Lay span sums out as (service, operation, callee) x live bucket matrices."""
     index = split.bucket_of(stats.bucket_s, bucket_s)
-    inside = index <= split.last_bucket(bucket_s)
+    inside = (index <= split.last_bucket(bucket_s)) & (stats.bucket_s >= split.start_s)
     if not inside.all():
         stats, index = stats.take(inside), index[inside]
     if len(stats) == 0:
