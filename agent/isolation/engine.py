@@ -29,6 +29,14 @@ from tools.telemetry.backend import TelemetryBackend, TelemetryError
 from tools.telemetry.models import from_epoch, to_epoch
 
 CONCLUSIVE = 0.5
+# A runner-up this close to the leader (share of its confidence) makes it a call too close.
+CLOSE = 0.6
+# A kind of telemetry disagrees when its strongest item (>= DISAGREE) indicts another
+# service and nothing of that kind (>= AGREE) backs the leader.
+DISAGREE = 0.6
+AGREE = 0.3
+MAX_CONFIDENCE = 0.99
+NO_SIGNAL_CAP = 0.15
 EVIDENCE_PER_HYPOTHESIS = 6
 
 
@@ -58,6 +66,7 @@ def isolate(
         for service, score, confidence in ranked
     ]
     verdict, reason = judge(hypotheses, investigation.evidence)
+    hypotheses = honest(hypotheses, verdict)
     split, window = investigation.split, investigation.window
     return Isolation(
         hypotheses=hypotheses,
@@ -159,14 +168,58 @@ def _hypothesis(
 
 
 def judge(hypotheses: list[Hypothesis], evidence: list[Evidence]) -> tuple[Verdict, str]:
-    """The verdict on a ranking: conclusive, inconclusive or no signal, and why."""
+    """The verdict on a ranking: conclusive, inconclusive or no signal, and why.
+
+    Conclusive needs a clear lead: a calibrated top suspect at CONCLUSIVE or more,
+    a runner-up well behind it, and no kind of telemetry whose strongest evidence
+    points somewhere else while saying nothing about the leader.
+    """
     if not evidence or not hypotheses:
         return "no-signal", "No metric, log, trace or change moved against its baseline."
     top = hypotheses[0]
     if not top.evidence_ids:
         return "no-signal", "No service has evidence against it."
+    runner = hypotheses[1] if len(hypotheses) > 1 else None
+    lead = f"{top.service} leads at {shown(top.confidence)}"
+    if runner is not None and runner.confidence >= CLOSE * top.confidence:
+        return "inconclusive", f"Too close to call: {lead}, {runner.service} at" + (
+            f" {shown(runner.confidence)}."
+        )
+    elsewhere = _disagreeing(top, evidence)
+    if elsewhere:
+        return "inconclusive", f"The signals disagree: {lead}, but {elsewhere}."
     if top.confidence >= CONCLUSIVE:
-        return "conclusive", f"{top.service} stands out ({top.confidence:.0%} confidence)."
-    runner_up = hypotheses[1].service if len(hypotheses) > 1 else "nothing"
-    reason = f"Signals are weak or disagree: {top.service} leads at {top.confidence:.0%}"
-    return "inconclusive", f"{reason}, then {runner_up}."
+        return "conclusive", f"{top.service} stands out ({shown(top.confidence)} confidence)."
+    then = runner.service if runner is not None else "nothing"
+    return "inconclusive", f"Signals are weak: {lead}, then {then}."
+
+
+def shown(confidence: float) -> str:
+    """A confidence as people read it: never 100 % (nothing here is certain)."""
+    return f"{min(confidence, MAX_CONFIDENCE):.0%}"
+
+
+def _disagreeing(top: Hypothesis, evidence: list[Evidence]) -> str:
+    """The kind of telemetry whose strongest evidence indicts another service while it
+    holds nothing of note against the leader, worded; '' when none does."""
+    cited = set(top.evidence_ids)
+    for kind in ("metric", "log", "trace"):
+        mine = [e for e in evidence if e.kind == kind]
+        if not mine:
+            continue
+        strongest = max(mine, key=lambda e: e.strength)
+        backs_top = any(e.id in cited and e.strength >= AGREE for e in mine)
+        if strongest.service != top.service and strongest.strength >= DISAGREE and not backs_top:
+            return f"the strongest {kind} evidence points at {strongest.service}"
+    return ""
+
+
+def honest(hypotheses: list[Hypothesis], verdict: Verdict) -> list[Hypothesis]:
+    """Confidences as far as the verdict allows: none above MAX_CONFIDENCE, and with no
+    signal none above NO_SIGNAL_CAP (scaled, so the order stays)."""
+    cap = NO_SIGNAL_CAP if verdict == "no-signal" else MAX_CONFIDENCE
+    top = max((h.confidence for h in hypotheses), default=0.0)
+    if top <= cap:
+        return hypotheses
+    scale = cap / top
+    return [h.model_copy(update={"confidence": round(h.confidence * scale, 4)}) for h in hypotheses]

@@ -42,9 +42,11 @@ CONTEXT = (
 ERROR_SYMPTOMS = ("m_errors", "t_errors")
 ERROR_PASSED_UP = ("m_errors", "t_errors", "l_error", "l_vanished")
 LATENCY_SYMPTOMS = ("m_latency", "t_self", "t_edge")
-# A callee that fails explains its callers' failures; so does one that got slow: its
-# callers time out and return errors (the callee, not the loudest caller, is the fault).
+# A callee that fails explains its callers' failures; so does one that got much slower:
+# its callers time out and return errors (the callee, not the loudest caller, is the
+# fault). A mild slowdown times nothing out, so slowness explains errors from SLOW_ENOUGH.
 EXPLAINS_ERRORS = (*ERROR_SYMPTOMS, *LATENCY_SYMPTOMS)
+SLOW_ENOUGH = 0.5
 LATENCY_PASSED_UP = ("m_latency",)
 # What load does to a service (discounted when a surge from above floods it).
 LOAD_SYMPTOMS = tuple(
@@ -95,7 +97,9 @@ class CaseMatrix:
 
     def __post_init__(self) -> None:
         observed = self.observed
-        self.errors_explained = _explained(observed, self.below, ERROR_SYMPTOMS, EXPLAINS_ERRORS)
+        self.errors_explained = _explained(
+            observed, self.below, ERROR_SYMPTOMS, EXPLAINS_ERRORS, cross_floor=SLOW_ENOUGH
+        )
         self.latency_explained = _explained(
             observed, self.below, LATENCY_SYMPTOMS, LATENCY_SYMPTOMS
         )
@@ -131,13 +135,17 @@ def _explained(
     below: np.ndarray,
     features: tuple[str, ...],
     causes: tuple[str, ...],
+    cross_floor: float = 0.0,
 ) -> np.ndarray:
     """How fully a service's symptom (`features`) is matched by a cause (`causes`) in a
-    service below it (1 = a callee fails or slows at least as much)."""
+    service below it (1 = a callee fails or slows at least as much). A cause of another
+    kind than the symptom counts from `cross_floor`."""
     if observed.size == 0:
         return np.zeros(len(observed))
     own = observed[:, [EVIDENCE_FEATURES.index(f) for f in features]].max(axis=1)
-    cause = observed[:, [EVIDENCE_FEATURES.index(f) for f in causes]].max(axis=1)
+    other = [f for f in causes if f not in features]
+    cross = observed[:, [EVIDENCE_FEATURES.index(f) for f in other]].max(axis=1) if other else 0
+    cause = np.maximum(own, np.where(cross >= cross_floor, cross, 0.0))
     worst_below = np.where(below, cause[None, :], 0.0).max(axis=1)
     ratio = np.divide(worst_below, own, out=np.zeros_like(own), where=own > 0)
     return np.where(own >= STRONG, np.minimum(1.0, ratio), 0.0)

@@ -29,7 +29,7 @@ import numpy as np
 from agent.alert.models import Alert
 from agent.incident.memory import log_templates
 from agent.incident.models import Incident, TimelineKind
-from agent.isolation.engine import judge
+from agent.isolation.engine import honest, judge
 from agent.isolation.evidence import Evidence, EvidenceQuery
 from agent.isolation.models import Hypothesis, Isolation
 from agent.isolation.ranking import RankingModel, load_model
@@ -166,7 +166,11 @@ def lift_scores(
     ]
     verdict, reason = judge(hypotheses, [*isolation.evidence, *added])
     return isolation.model_copy(
-        update={"hypotheses": hypotheses, "verdict": verdict, "verdict_reason": reason}
+        update={
+            "hypotheses": honest(hypotheses, verdict),
+            "verdict": verdict,
+            "verdict_reason": reason,
+        }
     )
 
 
