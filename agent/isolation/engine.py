@@ -37,6 +37,8 @@ DISAGREE = 0.6
 AGREE = 0.3
 MAX_CONFIDENCE = 0.99
 NO_SIGNAL_CAP = 0.15
+# What the telemetry showed (changes and past incidents are context, not symptoms).
+SYMPTOMS = frozenset({"metric", "log", "trace"})
 EVIDENCE_PER_HYPOTHESIS = 6
 
 
@@ -174,8 +176,10 @@ def judge(hypotheses: list[Hypothesis], evidence: list[Evidence]) -> tuple[Verdi
     a runner-up well behind it, and no kind of telemetry whose strongest evidence
     points somewhere else while saying nothing about the leader.
     """
-    if not evidence or not hypotheses:
-        return "no-signal", "No metric, log, trace or change moved against its baseline."
+    if not any(e.kind in SYMPTOMS for e in evidence) or not hypotheses:
+        changed = sorted({e.service for e in evidence if e.kind == "change"})
+        also = f" Recent changes (not symptoms): {', '.join(changed)}." if changed else ""
+        return "no-signal", "No metric, log or trace moved against its baseline." + also
     top = hypotheses[0]
     if not top.evidence_ids:
         return "no-signal", "No service has evidence against it."

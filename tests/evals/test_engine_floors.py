@@ -23,19 +23,23 @@ pytestmark = pytest.mark.dataset
 DATASETS = ("nezha-ob-dev", "nezha-tt-dev", "petshop-dev")
 LATE = AlertLag.parse("300")
 
-# THE FLOORS. Provisional: the engine's held-out figures when issue 10 began
+# THE FLOORS: the engine's held-out figures with the fault window read from the data
 # (`triage eval ... --alert-lag 0 --alert-lag 300`), less 0.05 (one or two cases).
+# TrainTicket on time is below what the engine showed before issue 10 (0.82): that
+# figure leaned on an onset put exactly 120 s before every alert, which is where the
+# dataset's alerts sit after each injection; onsets now come from the data, on clock
+# minutes, as they would for a real alert.
 # (dataset, alert lag) -> lowest acceptable out-of-sample AC@1.
 AC1_FLOORS = {
-    ("nezha-ob-dev", "0 s"): 0.83,  # measured 0.88
-    ("nezha-ob-dev", "300 s"): 0.37,  # 0.42
-    ("nezha-tt-dev", "0 s"): 0.77,  # 0.82
-    ("nezha-tt-dev", "300 s"): 0.13,  # 0.18
-    ("petshop-dev", "0 s"): 0.66,  # 0.71
-    ("petshop-dev", "300 s"): 0.24,  # 0.29
+    ("nezha-ob-dev", "0 s"): 0.87,  # measured 0.92
+    ("nezha-ob-dev", "300 s"): 0.87,  # 0.92
+    ("nezha-tt-dev", "0 s"): 0.59,  # 0.64
+    ("nezha-tt-dev", "300 s"): 0.34,  # 0.39
+    ("petshop-dev", "0 s"): 0.60,  # 0.65
+    ("petshop-dev", "300 s"): 0.63,  # 0.68
 }
 # Alert lag -> highest acceptable ECE of out-of-sample top-1 confidence, all dev cases.
-ECE_CEILINGS = {"0 s": 0.15, "300 s": 0.36}  # measured 0.10, 0.31
+ECE_CEILINGS = {"0 s": 0.12, "300 s": 0.20}  # measured 0.07, 0.15
 
 
 @pytest.mark.skipif(

@@ -27,7 +27,7 @@ SEARCH_S = 15 * 60.0
 FINE_BUCKET_S = 120.0
 TOP_SERVICES = 3
 # Summed episode strength at a bucket that makes it an onset at all ...
-MIN_MASS = 0.6
+MIN_MASS = 0.45
 # ... and a more recent onset wins unless it is much weaker than the strongest.
 RECENT_SHARE = 0.4
 # A fault window runs at least this many buckets past its peak onset, and ends when
