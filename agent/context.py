@@ -114,11 +114,18 @@ class TriageContext:
             return unavailable(now, f"cannot open the telemetry stores: {error}"[:300])
 
     def telemetry_source(self, now: datetime) -> TelemetrySource | None:
-        """What an incident triaged at `now` records as its telemetry's origin."""
+        """What an incident triaged at `now` records as its telemetry's origin. A replayed
+        dataset reads as of its own clock, unless the server is told to run on the wall
+        clock (then it stands in for live stores)."""
         dataset = getattr(self.telemetry, "__self__", None)  # ReplayDataset.at
         if isinstance(dataset, ReplayDataset):
+            server = self.config.server
+            live = server.clock == "wall" and "clock" in server.model_fields_set
             return TelemetrySource(
-                kind="replay", dataset=str(dataset.root), clock="replay", now=now
+                kind="replay",
+                dataset=str(dataset.root),
+                clock="wall" if live else "replay",
+                now=now,
             )
         if self.telemetry is None:
             return None

@@ -12,6 +12,7 @@ from agent.alert.parse import parse_alert
 from agent.config import TriageConfig
 from agent.context import build_context
 from agent.incident.models import Incident
+from agent.isolation.evidence import Evidence, EvidenceQuery
 from agent.isolation.models import Hypothesis, Isolation
 from agent.isolation.recall import lift_scores, lift_strength, memory_evidence
 from agent.runner import TriageRunner
@@ -118,6 +119,12 @@ def test_only_a_specific_match_lifts_and_never_by_more_than_the_memory_weight() 
             Hypothesis(service="a", score=3.0, evidence_ids=["e1"]),
             Hypothesis(service="b", score=2.5, evidence_ids=["e2"]),
             Hypothesis(service="c", score=0.1, evidence_ids=["e3"]),
+        ],
+        evidence=[
+            Evidence(
+                id=f"e{i}", kind="metric", service=s, summary="moved", query=EvidenceQuery(tool="t")
+            )
+            for i, s in enumerate("abc", start=1)
         ],
         verdict="inconclusive",
     )

@@ -105,9 +105,12 @@ def _abs_floor(family: str, metric: str) -> float:
 
 
 def _default_floor(metric: str) -> float:
-    """A unit's smallest meaningful step: half a percent, 2 ms, a kibibyte, one event."""
+    """A unit's smallest meaningful step: half a percent, 2 ms, a kibibyte, one event
+    (one a minute, for a rate per second)."""
     if metric.endswith(("_bytes", "_bytes_total")):
         return 1024.0
+    if metric.endswith(("_per_s", "_per_second", "_ops", "_rps", "_qps")):
+        return 1.0 / 60.0
     if metric.endswith(("_mib", "_mb")):
         return 1.0
     return _unit_floor(metric, pct=0.5, seconds=0.002, default=1.0)
