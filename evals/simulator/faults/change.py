@@ -1,31 +1,119 @@
-"""Change faults: a bad deploy (errors as the new pods come up) and a bad
-config push (errors the moment it is reloaded)."""
+"""Change faults: a bad deploy (errors as the new pods come up), the same
+among concurrent benign rollouts, and a bad config push (errors the moment it
+is reloaded)."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from evals.simulator.estate import Component
 from evals.simulator.faults.base import FaultContext, Outcome, rollout, symptom_alerts
-from evals.simulator.state import MessageFn
-from evals.simulator.vocab import app, java_stack
+from evals.simulator.state import CaseState, Change, LineContext, MessageFn, Rng
+from evals.simulator.vocab import app, generic_error, java_stack
+
+# How many benign rollouts land with the bad one (0 to 4), and how likely.
+CONCURRENT = np.array([0.1, 0.3, 0.25, 0.2, 0.15])
 
 
 def bad_deploy(ctx: FaultContext) -> Outcome:
     """A rollout whose new code throws on a common path. Errors start on each
     new pod as it replaces an old one; the change is minutes before the onset."""
-    svc, state = ctx.svc, ctx.state
-    start = max(ctx.minute - 1, 0)
-    change = rollout(state, ctx.culprit, start, ctx.case_no)
-    ctx.offset_s = float(ctx.rng.uniform(0, 20))
-    share = float(ctx.rng.uniform(0.25, 0.6))
-    for slot, (at, _) in enumerate(s[-1] for s in svc.names):
-        svc.own_err[slot, at + 1 :] += share
-        svc.self_mult[slot, at + 1 :] *= 1.15
-    svc.own_error = _exception(svc.component, change.to_version or "")
+    change = _bad_rollout(ctx, stagger=1, slowdown=1.15)
     return Outcome(
         f"bad deploy {change.summary}: new code path throws on a common request",
         change_id=change.id,
-        alerts=symptom_alerts(state, ctx.culprit),
+        alerts=symptom_alerts(ctx.state, ctx.culprit),
     )
+
+
+def rollout_decoys(ctx: FaultContext) -> Outcome:
+    """One to five services roll out new versions at about the same time and
+    exactly one is bad: only its new pods fail (and sometimes run slow), in
+    proportion to the traffic they take; the others' new pods behave like the
+    old ones. Sometimes a benign rollout starts after the bad one, sometimes
+    one lands right at the onset."""
+    state = ctx.state
+    bad_start = max(ctx.minute - 1, 0)
+    starts = _benign_starts(ctx.rng, bad_start, int(ctx.rng.choice(len(CONCURRENT), p=CONCURRENT)))
+    services = _idle_deployables(state, ctx.culprit, len(starts), ctx.rng)
+    slowdown = float(ctx.rng.uniform(2.0, 5.0)) if ctx.rng.random() < 0.3 else 1.15
+    plan = sorted([(bad_start, ctx.culprit), *zip(starts, services, strict=False)])
+    bad: Change | None = None
+    benign: list[str] = []
+    for minute, service in plan:
+        stagger = int(ctx.rng.integers(1, 4))
+        if service == ctx.culprit:
+            bad = _bad_rollout(ctx, stagger, slowdown)
+        else:
+            benign.append(rollout(state, service, minute, ctx.case_no, stagger=stagger).id)
+    assert bad is not None
+    together = f", one of {len(plan)} rollouts at about the same time" if len(plan) > 1 else ""
+    slower = f" and runs {slowdown:.1f}x slower" if slowdown > 2 else ""
+    return Outcome(
+        f"bad deploy {bad.summary}{together}: the new code path throws on a common request{slower}",
+        change_id=bad.id,
+        alerts=symptom_alerts(state, ctx.culprit),
+        decoys=benign,
+    )
+
+
+def _benign_starts(rng: Rng, bad_start: int, count: int) -> list[int]:
+    """Start minutes of the benign rollouts around the bad one's: now and then
+    one after it (the bad one is not the latest) and one whose first new pod
+    comes up in the onset minute; the rest in the quarter hour before."""
+    special = []
+    if rng.random() < 0.4:
+        special.append(bad_start + int(rng.integers(2, 6)))
+    if rng.random() < 0.4:
+        special.append(bad_start + 1)
+    rest = [bad_start + int(rng.integers(-14, 1)) for _ in range(count)]
+    return (special + rest)[:count]
+
+
+def _idle_deployables(state: CaseState, culprit: str, count: int, rng: Rng) -> list[str]:
+    """Services a rollout replaces pods of under new names, that have not
+    deployed yet in this case (a service rolls out at most once per case)."""
+    deployed = {c.service for c in state.changes if c.kind == "deploy"}
+    candidates = [
+        name
+        for name, svc in state.services.items()
+        if svc.component.kind in {"service", "frontend"}
+        and svc.component.has_pods
+        and not svc.component.behaviour.stateful
+        and name != culprit
+        and name not in deployed
+    ]
+    order = rng.permutation(len(candidates))
+    return [candidates[int(i)] for i in order[:count]]
+
+
+def _bad_rollout(ctx: FaultContext, stagger: int, slowdown: float) -> Change:
+    """Roll the culprit out one pod each `stagger` minutes from the minute
+    before the onset; each new pod fails a share of its requests (and runs
+    `slowdown` times slower) from the minute after it comes up. Only the new
+    pods log the new exception; the old ones keep their everyday errors."""
+    svc, state = ctx.svc, ctx.state
+    change = rollout(state, ctx.culprit, max(ctx.minute - 1, 0), ctx.case_no, stagger=stagger)
+    ctx.offset_s = float(ctx.rng.uniform(0, 20))
+    share = float(ctx.rng.uniform(0.25, 0.6))
+    new_pods = set()
+    for slot, (at, name) in enumerate(s[-1] for s in svc.names):
+        svc.own_err[slot, at + 1 :] += share
+        svc.self_mult[slot, at + 1 :] *= slowdown
+        new_pods.add(name)
+    svc.own_error = _on_pods(
+        new_pods, _exception(svc.component, change.to_version or ""), generic_error(svc.component)
+    )
+    return change
+
+
+def _on_pods(pods: set[str], new: MessageFn, old: MessageFn) -> MessageFn:
+    """`new`'s line on the given pods, `old`'s elsewhere."""
+
+    def render(rng: Rng, ctx: LineContext) -> str:
+        return (new if ctx.instance in pods else old)(rng, ctx)
+
+    return render
 
 
 # Where each Java service's new code throws: (class, method, line, what is null).
