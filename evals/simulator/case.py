@@ -113,7 +113,8 @@ def simulate(plan: CasePlan, estate: Estate) -> CaseOutput:
     if fault_end is not None:
         now = max(now, fault_end + 120.0)
     end = state.minute_of(now) + 1
-    hurt = harmed(state, plan.culprit, ctx.minute, min(end, ctx.end_minute or end))
+    harm_end = end if ctx.end_minute is None else min(end, ctx.end_minute)
+    hurt = harmed(state, plan.culprit, ctx.minute, harm_end)
     source = plan.source or _source(rng, outcome, alert)
     truth_verdict = verdict(estate, plan.culprit, hurt, [alert.service], plan.kind.security, now)
     traces = trace_rows(state, end)

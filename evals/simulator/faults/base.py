@@ -195,10 +195,15 @@ def _next_version(version: str, rng: np.random.Generator) -> str:
 
 
 def _startup(state: CaseState, service: str, slot: int, minute: int, version: str) -> None:
-    """A new pod's first minute: warm-up CPU and its start-up line."""
+    """A new pod's first minutes: warm-up CPU, a few first requests failing
+    while its connection pools fill, a JVM still compiling (slower), and its
+    start-up line. Any rollout blips; a bad one does not stop there."""
     svc = state.services[service]
     end = min(minute + 2, state.minutes)
     svc.cpu_extra[slot, minute:end] += 18.0
+    svc.own_err[slot, minute] += float(state.rng.uniform(0.005, 0.03))
+    if svc.component.runtime == "java":
+        svc.self_mult[slot, minute:end] *= np.array([2.0, 1.4])[: end - minute]
     svc.restarts[slot, minute:] = 0.0
     svc.mem_mib[slot, minute:] *= np.linspace(0.75, 1.0, state.minutes - minute)
     text = {
