@@ -31,6 +31,8 @@ LEAD_MIN = 66
 WINDOW_MIN = 115
 # Late alerts of five minutes or more come from 5-minute evaluation periods.
 LONG_PERIOD_S = 300
+# The random stream of late alerts, apart from the case's own.
+LATE_STREAM = 0x1A7E
 SOURCE_WEIGHTS = {"alertmanager": 0.5, "cloudwatch": 0.2, "datadog": 0.2, "generic": 0.1}
 Row = tuple[float, str]
 
@@ -90,9 +92,11 @@ def simulate(plan: CasePlan, estate: Estate) -> CaseOutput:
         offset_s=float(rng.uniform(0, 50)),
     )
     if plan.fault_ends and plan.kind.ends and plan.alert_lag_s is not None:
-        # Over a minute or two after the alert: the triage sees it end.
+        # Over a minute or two after the alert: the triage sees it end. Drawn
+        # apart, so the same seed plants the same fault with or without a lag.
         due = state.minute_of(ctx.start_s + plan.alert_lag_s)
-        ctx.end_minute = due + int(rng.integers(1, 3))
+        apart = np.random.default_rng([plan.seed, plan.index, LATE_STREAM])
+        ctx.end_minute = due + int(apart.integers(1, 3))
     decoys = noise.decoy_changes(
         state,
         LEAD_MIN,

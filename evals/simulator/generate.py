@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evals.simulator.case import CaseOutput, CasePlan, simulate
+from evals.simulator.case import LATE_STREAM, CaseOutput, CasePlan, simulate
 from evals.simulator.estate import Estate
 from evals.simulator.faults import CATALOGUE, FaultKind, kind
 from evals.simulator.timeutil import iso
@@ -99,7 +99,7 @@ def _late(plans: list[CasePlan], options: Options) -> list[CasePlan]:
     from a random stream of their own (the rest of the plan is unchanged)."""
     assert options.alert_lag_min is not None
     low, high = options.alert_lag_min
-    rng = np.random.default_rng([options.seed, 0x1A7E])
+    rng = np.random.default_rng([options.seed, LATE_STREAM])
     out = []
     for case in plans:
         lag_s = float(np.floor(rng.uniform(60.0 * low, 60.0 * high)))

@@ -20,6 +20,7 @@ from evals.simulator.generate import Options, generate
 VOLUME = 0.2
 SLOW_SEED, ROLLOUT_SEED, LATE_SEED = 5, 7, 5
 LATE_LAG_MIN = (5.0, 12.0)
+LATE_FAULTS = ("cpu", "slow-callee", "network-delay", "bad-deploy")
 
 
 @dataclass
@@ -93,7 +94,7 @@ def late_alerts(tmp_path_factory: pytest.TempPathFactory, estate: Estate) -> Cas
         "sim-late",
         seed=LATE_SEED,
         cases=6,
-        faults=("cpu", "slow-callee", "network-delay", "bad-deploy"),
+        faults=LATE_FAULTS,
         alert_lag_min=LATE_LAG_MIN,
         fault_over=0.5,
     )

@@ -3,6 +3,7 @@ began, the clock moves with it, and some faults are over before the triage."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -10,11 +11,11 @@ import typer
 from typer.testing import CliRunner
 
 from agent.alert.parse import parse_alert
-from evals.simulator.case import CaseOutput
+from evals.simulator.case import CaseOutput, simulate
 from evals.simulator.cli import register
 from evals.simulator.estate import Estate
 from evals.simulator.generate import Options, plan
-from tests.simulator.conftest import LATE_LAG_MIN, Cases
+from tests.simulator.conftest import LATE_FAULTS, LATE_LAG_MIN, LATE_SEED, VOLUME, Cases
 from tests.simulator.reading import by_instance, onset, series, stamp
 from tools.telemetry.models import to_epoch
 from tools.telemetry.replay.format import load_cases
@@ -81,6 +82,25 @@ def test_lags_are_drawn_apart_from_the_rest_of_the_plan(tmp_path: Path, estate: 
     assert all(60.0 <= (p.alert_lag_s or 0) <= 900.0 for p in lagged)
     assert [p.fault_ends for p in lagged] == [p.kind.ends for p in lagged]
     assert [p.alert_lag_s for p in lagged] == [p.alert_lag_s for p in plan(late, estate)]
+
+
+def test_the_same_seed_plants_the_same_faults_with_or_without_a_lag(
+    late_alerts: Cases, estate: Estate
+) -> None:
+    options = Options(
+        out=late_alerts.root,
+        seed=LATE_SEED,
+        cases=6,
+        faults=LATE_FAULTS,
+        volume=VOLUME,
+        alert_lag_min=LATE_LAG_MIN,
+        fault_over=0.5,
+    )
+    for case_plan, late in list(zip(plan(options, estate), late_alerts.outputs, strict=True))[:2]:
+        prompt = simulate(replace(case_plan, alert_lag_s=None, fault_ends=False), estate)
+        for key in ("root_cause", "fault_start"):
+            assert prompt.truth[key] == late.truth[key]
+        assert prompt.truth["alert"]["fired_after_s"] < late.truth["alert"]["fired_after_s"]
 
 
 def test_cli_checks_the_lag(tmp_path: Path) -> None:

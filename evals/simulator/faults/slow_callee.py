@@ -35,7 +35,7 @@ NETWORK_CAUSES = (
 CPU_CAUSES = {
     "service": (
         "a regex with catastrophic backtracking on a new kind of product name",
-        "bcrypt cost raised from 10 to 14 on every token check",
+        "an O(n^2) merge over a list that grew fifty-fold overnight",
         "JSON re-serialisation of a 4 MB payload on every request",
     ),
     "cache": (
