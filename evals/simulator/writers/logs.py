@@ -135,6 +135,8 @@ class LogWriter:
         derived = self.state.derived[name]
         routes = _routes(self.state, name)
         reaches = [_services(self.state, journey) for journey, _ in routes]
+        causes = list(derived.err_causes)
+        shares = np.array([derived.err_causes[c] for c in causes])
         for slot in range(svc.pods):
             served = derived.rps[slot] * 60.0
             failed = served * derived.err[slot]
@@ -143,20 +145,25 @@ class LogWriter:
             for t in range(self.end):
                 if svc.up[slot, t] <= 0:
                     continue
-                status, worst = self._failure(svc, t)
                 weights = np.array([self.state.journey_rps[j][t] for j, _ in routes])
-                # Failures come from the routes whose calls reach the failing callee.
-                reach = np.array([worst in services for services in reaches])
-                failing = weights * reach if (weights * reach).sum() > 0 else weights
+                total = shares[:, t].sum()
+                odds = shares[:, t] / total if total > 0 else None
                 for ts, bad in self._mixed(t, int(ok_n[t]), int(err_n[t])):
-                    chances = failing if bad else weights
+                    code, millis, chances = 200, float(derived.latency_ms[slot, t]), weights
+                    failing = name
+                    if bad:
+                        # Each failure has its cause: its status, its duration, and a
+                        # route whose calls reach the failing callee.
+                        cause = causes[int(self.rng.choice(len(causes), p=odds))]
+                        code, failing = self._failure(svc, t, cause)
+                        reach = weights * np.array([failing in r for r in reaches])
+                        chances = reach if reach.sum() > 0 else weights
                     pick_at = self.rng.random() * chances.sum()
                     index = int(np.searchsorted(np.cumsum(chances), pick_at, side="right"))
-                    code = status if bad else 200
-                    millis = derived.latency_ms[slot, t] * np.exp(self.rng.normal(-0.06, 0.35))
+                    millis *= float(np.exp(self.rng.normal(-0.06, 0.35)))
                     if code == 504:
                         # Given up at the upstream's timeout.
-                        limit = self.state.services[worst].component.behaviour.timeout_ms
+                        limit = self.state.services[failing].component.behaviour.timeout_ms
                         millis = limit * float(self.rng.uniform(1.0, 1.03))
                     self._emit(
                         ts,
@@ -164,7 +171,7 @@ class LogWriter:
                         slot,
                         t,
                         _access_level(code),
-                        _access_line(svc.component, routes[index][1], code, float(millis)),
+                        _access_line(svc.component, routes[index][1], code, millis),
                     )
 
     def _mixed(self, t: int, ok: int, bad: int) -> Iterator[tuple[float, bool]]:
@@ -174,16 +181,15 @@ class LogWriter:
         for i, ts in enumerate(times):
             yield float(ts), flags[int(order[i])]
 
-    def _failure(self, svc: ServiceState, t: int) -> tuple[int, str]:
-        """The status a failed request got and where it failed: the service's
-        own, or what its dominant failing callee turned into (timeouts 504)."""
-        causes = self.state.derived[svc.component.name].err_causes
-        worst = max(causes, key=lambda c: float(causes[c][t])) if causes else "self"
-        if worst == "self":
+    def _failure(self, svc: ServiceState, t: int, cause: str) -> tuple[int, str]:
+        """The status a request that failed for `cause` got, and the service
+        that failed it: the service's own status, or what the failing callee
+        turned into (timeouts 504)."""
+        if cause == "self":
             return svc.error_status, svc.component.name
-        if self._timeouts(worst, t):
-            return 504, worst
-        return (503 if svc.component.runtime == "envoy" else 502), worst
+        if self._timeouts(cause, t):
+            return 504, cause
+        return (503 if svc.component.runtime == "envoy" else 502), cause
 
     def _timeouts(self, callee: str, t: int) -> bool:
         """Whether calls to `callee` fail mostly by running out of time (what
