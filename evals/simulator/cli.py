@@ -11,6 +11,10 @@ from rich.console import Console
 from evals.simulator.faults import KINDS
 from evals.simulator.generate import Options, generate
 
+# The window runs about 50 minutes past the onset; a lag leaves room for the
+# alert's rule to hold and for the triage minutes after it.
+MAX_LAG_MIN = 30.0
+
 
 def simulate_command(  # noqa: PLR0917
     out: Annotated[Path, typer.Option("--out", help="Dataset folder to write (replaced).")],
@@ -30,6 +34,24 @@ def simulate_command(  # noqa: PLR0917
     ] = 1,
     prefix: Annotated[str, typer.Option("--prefix", help="Case id prefix.")] = "sim",
     name: Annotated[str | None, typer.Option("--name", help="Dataset name.")] = None,
+    alert_lag: Annotated[
+        str | None,
+        typer.Option(
+            "--alert-lag",
+            help="Late alerts: each case's alert fires MIN-MAX minutes (or N) after the fault"
+            f" began, drawn per case (at most {MAX_LAG_MIN:g}).",
+        ),
+    ] = None,
+    fault_over: Annotated[
+        float,
+        typer.Option(
+            "--fault-over",
+            min=0.0,
+            max=1.0,
+            help="With --alert-lag: share of cases whose fault is over before the triage"
+            " runs (kinds that can end).",
+        ),
+    ] = 0.0,
 ) -> None:
     """Write a replay/1 dataset of simulated incidents in the Sakura Mart estate."""
     chosen = tuple(f.strip() for f in faults.split(",") if f.strip()) if faults else ()
@@ -38,6 +60,9 @@ def simulate_command(  # noqa: PLR0917
         raise typer.BadParameter(
             f"unknown fault(s) {', '.join(unknown)}; known: {', '.join(KINDS)}"
         )
+    lag = minutes_range(alert_lag) if alert_lag else None
+    if fault_over and lag is None:
+        raise typer.BadParameter("--fault-over needs --alert-lag (the fault ends after its alert)")
     console = Console()
     summary = generate(
         Options(
@@ -49,6 +74,8 @@ def simulate_command(  # noqa: PLR0917
             storm_cases=storm_cases,
             prefix=prefix,
             name=name,
+            alert_lag_min=lag,
+            fault_over=fault_over,
         )
     )
     console.print(
@@ -56,6 +83,20 @@ def simulate_command(  # noqa: PLR0917
         f" ({summary.bytes / 1e6:.1f} MB): "
         + ", ".join(f"{k} {v}" for k, v in sorted(summary.fault_counts.items()))
     )
+
+
+def minutes_range(spec: str) -> tuple[float, float]:
+    """`MIN-MAX` or `N` minutes, 0 <= MIN <= MAX <= MAX_LAG_MIN."""
+    low, _, high = spec.partition("-")
+    try:
+        bounds = (float(low), float(high or low))
+    except ValueError:
+        raise typer.BadParameter(f"--alert-lag {spec!r}: expected MIN-MAX or N minutes") from None
+    if not 0 <= bounds[0] <= bounds[1] <= MAX_LAG_MIN:
+        raise typer.BadParameter(
+            f"--alert-lag {spec!r}: need 0 <= MIN <= MAX <= {MAX_LAG_MIN:g} minutes"
+        )
+    return bounds
 
 
 def _command_group() -> None:

@@ -431,18 +431,27 @@ class Component:
         return self.kind in {"frontend", "service", "function"}
 
 
-def pod_names(component: Component, salt: str) -> list[str]:
-    """Kubernetes-style pod names: `<deploy>-<rs hash>-<5>` or `<sts>-<n>`."""
+def pod_names(component: Component, salt: str, version: str) -> list[str]:
+    """Kubernetes-style pod names: `<deploy>-<pod-template-hash>-<5>` or
+    `<sts>-<n>`. The hash depends on the version only (the same pod template
+    always hashes the same), the suffix on the case and the replica."""
     behaviour = component.behaviour
     if behaviour.stateful:
         return [f"{component.name}-{i}" for i in range(behaviour.replicas)]
     if component.kind == "function":
         return [f"{component.name}-worker-{i}" for i in range(behaviour.replicas)]
-    rs = _token(f"{salt}|{component.name}|rs", 10)
+    rs = _token(f"{component.name}|{version}|rs", 10)
     return [
-        f"{component.name}-{rs}-{_token(f'{salt}|{component.name}|{i}', 5)}"
+        f"{component.name}-{rs}-{_token(f'{salt}|{component.name}|{version}|{i}', 5)}"
         for i in range(behaviour.replicas)
     ]
+
+
+def first_version(component: Component, salt: str) -> str:
+    """The version a component runs when a case begins (from the case, not
+    from the random stream, so adding a draw elsewhere does not change it)."""
+    digest = hashlib.sha256(f"{salt}|{component.name}|version".encode()).digest()
+    return f"v{1 + digest[0] % 5}.{digest[1] % 40}.{digest[2] % 9}"
 
 
 def _token(seed: str, length: int) -> str:

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-from evals.simulator.case import CaseOutput, CasePlan, simulate
+from evals.simulator.case import LATE_STREAM, CaseOutput, CasePlan, simulate
 from evals.simulator.estate import Estate
 from evals.simulator.faults import CATALOGUE, FaultKind, kind
 from evals.simulator.timeutil import iso
@@ -48,6 +48,11 @@ class Options:
     start_s: float = START
     truth: bool = True
     volume: float = 1.0
+    # Late alerts: each case's alert fires a lag drawn from this range of
+    # minutes after the fault began; `fault_over` is the share of cases (of
+    # kinds that can end) whose fault is over before the triage runs.
+    alert_lag_min: tuple[float, float] | None = None
+    fault_over: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -86,7 +91,21 @@ def plan(options: Options, estate: Estate) -> list[CasePlan]:
             )
         )
         cursor = at
-    return plans
+    return _late(plans, options) if options.alert_lag_min else plans
+
+
+def _late(plans: list[CasePlan], options: Options) -> list[CasePlan]:
+    """Each case's alert lag and whether its fault is over by the triage,
+    from a random stream of their own (the rest of the plan is unchanged)."""
+    assert options.alert_lag_min is not None
+    low, high = options.alert_lag_min
+    rng = np.random.default_rng([options.seed, LATE_STREAM])
+    out = []
+    for case in plans:
+        lag_s = float(np.floor(rng.uniform(60.0 * low, 60.0 * high)))
+        ends = bool(rng.random() < options.fault_over) and case.kind.ends
+        out.append(replace(case, alert_lag_s=lag_s, fault_ends=ends))
+    return out
 
 
 def _when(cursor: float, fault: FaultKind, rng: np.random.Generator) -> float:
@@ -213,6 +232,8 @@ def _info(
             "cases": options.cases,
             "faults": list(options.faults) or [k.key for k in CATALOGUE],
             "storm": options.storm,
+            "alert_lag_min": list(options.alert_lag_min) if options.alert_lag_min else None,
+            "fault_over": options.fault_over,
         },
         "fault_counts": dict(sorted(counts.items())),
         "notes": [

@@ -443,8 +443,10 @@ def decoy_changes(
     rng = state.rng
     ids = []
     count = int(rng.integers(1, 4))
-    for i in range(count):
-        service = pick(rng, [s for s in DECOY_SERVICES if s != culprit])
+    others = [s for s in DECOY_SERVICES if s != culprit]
+    # A service rolls out at most once per case (its versions chain).
+    for i, index in enumerate(rng.permutation(len(others))[:count]):
+        service = others[int(index)]
         offset = int(rng.integers(-20, -3)) if (near and i == 0) else int(rng.integers(-110, 10))
         minute = fault_minute + offset
         if rng.random() < 0.75:

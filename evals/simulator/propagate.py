@@ -34,7 +34,7 @@ def propagate(state: CaseState) -> None:
         state.derived = {}
         for name in estate.order:
             state.derived[name] = _service(state, name, rps[name], flows)
-        errors = {name: _seen_error(state, name) for name in estate.names}
+        errors = {name: seen_error(state, name) for name in estate.names}
 
 
 def _journey_flows(
@@ -91,32 +91,29 @@ def _service(
     noise = state.rng.normal(0, 0.6, pod_rps.shape)
     cpu = behaviour.cpu_idle_pct + behaviour.cpu_per_rps * pod_rps + svc.cpu_extra + noise
     cpu = np.clip(cpu, 0.3, 100.0) * (svc.up > 0)
-    util = np.minimum(cpu / 100.0, MAX_UTIL)
-    load = np.maximum(1.0, (1.0 - BASE_UTIL) / (1.0 - util))
-    self_ms = behaviour.self_ms * svc.self_mult * load
+    self_ms = behaviour.self_ms * svc.self_mult * load_factor(cpu)
     down_ms = np.zeros(state.minutes)
     keep = np.ones(state.minutes)
     causes: dict[str, np.ndarray] = {}
     edge_calls: dict[str, np.ndarray] = {}
     edge_err: dict[str, np.ndarray] = {}
     edge_latency: dict[str, np.ndarray] = {}
-    base = _base_served(state, name)
+    base = _served_rps(state, name)
     for callee in svc.component.depends_on:
         flow = flows.get((name, callee))
         if flow is None or callee not in state.derived:
             continue
         cpr = np.divide(flow, base, out=np.zeros(state.minutes), where=base > 0)
-        seen_ms = _seen_latency(state, callee)
-        seen_err = _seen_error(state, callee)
-        timeout = state.services[callee].component.behaviour.timeout_ms
-        down_ms = down_ms + cpr * np.minimum(seen_ms, timeout)
+        waited = _waited_ms(state, callee)
+        seen_err = seen_error(state, callee)
+        down_ms = down_ms + cpr * waited
         through = SOFT_EDGES.get((name, callee), FAIL_THROUGH)
         fail = np.minimum(1.0, np.minimum(cpr, 1.0) * through * seen_err)
         keep = keep * (1.0 - fail)
         causes[callee] = fail
         edge_calls[callee] = rps * cpr
         edge_err[callee] = seen_err
-        edge_latency[callee] = np.minimum(seen_ms, timeout) + CALL_OVERHEAD_MS
+        edge_latency[callee] = waited + CALL_OVERHEAD_MS
     latency = self_ms + down_ms[None, :]
     err = 1.0 - (1.0 - svc.own_err) * keep[None, :]
     causes["self"] = svc.own_err.mean(axis=0)
@@ -139,7 +136,14 @@ def _service(
     )
 
 
-def _base_served(state: CaseState, name: str) -> np.ndarray:
+def load_factor(cpu_pct: np.ndarray) -> np.ndarray:
+    """How much slower own work gets as CPU nears saturation (a queue near
+    capacity; 1 up to half the CPU)."""
+    util = np.minimum(cpu_pct / 100.0, MAX_UTIL)
+    return np.maximum(1.0, (1.0 - BASE_UTIL) / (1.0 - util))
+
+
+def _served_rps(state: CaseState, name: str) -> np.ndarray:
     """Journey requests served by `name` (retries excluded), to turn flows into rates."""
     total = np.zeros(state.minutes)
     for journey in state.journeys:
@@ -155,26 +159,29 @@ def _pod_weights(state: CaseState, name: str) -> np.ndarray:
     return derived.rps / total
 
 
-def _seen_latency(state: CaseState, callee: str) -> np.ndarray:
-    """What a caller waits for one call: the callee's latency, its network
-    delay, and retransmission stalls where packets are lost."""
+def _pod_seen_ms(state: CaseState, callee: str) -> np.ndarray:
+    """What a caller waits for one call to each pod: the pod's latency, the
+    network delay into it, and retransmission stalls where packets are lost."""
     svc, derived = state.services[callee], state.derived[callee]
-    weights = _pod_weights(state, callee)
-    net = (weights * svc.net_ms).sum(axis=0)
-    loss = (weights * svc.loss_pct).sum(axis=0) / 100.0
-    return derived.svc_latency_ms + net + 3.0 * loss * RTO_MS + CALL_OVERHEAD_MS
+    stalls = 3.0 * svc.loss_pct / 100.0 * RTO_MS
+    return derived.latency_ms + svc.net_ms + stalls + CALL_OVERHEAD_MS
 
 
-def _seen_error(state: CaseState, callee: str) -> np.ndarray:
+def _waited_ms(state: CaseState, callee: str) -> np.ndarray:
+    """What a caller waits for one call on average, given up at its timeout
+    (one slow pod of three times out a third of the calls, not all of them)."""
+    timeout = state.services[callee].component.behaviour.timeout_ms
+    capped = np.minimum(_pod_seen_ms(state, callee), timeout)
+    return (_pod_weights(state, callee) * capped).sum(axis=0)
+
+
+def seen_error(state: CaseState, callee: str) -> np.ndarray:
     """The share of calls that fail as the caller sees them: the callee's own
     failures, timeouts past the caller's patience, and calls lost to the wire."""
     if callee not in state.derived:
         return np.zeros(state.minutes)
     svc, derived = state.services[callee], state.derived[callee]
-    behaviour = svc.component.behaviour
-    latency = _seen_latency(state, callee) + derived.svc_tail_ms * 0.5
-    z = (math.log(behaviour.timeout_ms) - np.log(np.maximum(latency, 1e-3))) / 0.45
-    timeouts = 0.5 * _erfc(z / math.sqrt(2.0))
+    timeouts = timeout_share(state, callee)
     weights = _pod_weights(state, callee)
     loss = (weights * svc.loss_pct).sum(axis=0) / 100.0
     lost = np.minimum(1.0, loss**2 * 4.0)
@@ -183,5 +190,24 @@ def _seen_error(state: CaseState, callee: str) -> np.ndarray:
     return np.clip(out, 0.0, 1.0)
 
 
+def timeout_share(state: CaseState, callee: str) -> np.ndarray:
+    """The share of calls to `callee` that outlast the caller's timeout."""
+    return timed_out_by_pod(state, callee).sum(axis=0)
+
+
+def timed_out_by_pod(state: CaseState, callee: str) -> np.ndarray:
+    """Per pod, the share of all calls to `callee` that went to that pod and
+    outlasted the caller's timeout (each pod's calls spread lognormally
+    around its latency)."""
+    svc = state.services[callee]
+    timeout = svc.component.behaviour.timeout_ms
+    latency = _pod_seen_ms(state, callee) + svc.tail_ms * 0.5
+    z = (math.log(timeout) - np.log(np.maximum(latency, 1e-3))) / 0.45
+    return _pod_weights(state, callee) * 0.5 * _erfc(z / math.sqrt(2.0))
+
+
+_ERFC = np.frompyfunc(math.erfc, 1, 1)
+
+
 def _erfc(x: np.ndarray) -> np.ndarray:
-    return np.array([math.erfc(float(v)) for v in x])
+    return np.asarray(_ERFC(x), dtype=float)

@@ -14,7 +14,14 @@ from typing import Any
 
 import numpy as np
 
-from evals.simulator.estate import BACKGROUND_PHRASES, Component, Estate, Journey, pod_names
+from evals.simulator.estate import (
+    BACKGROUND_PHRASES,
+    Component,
+    Estate,
+    Journey,
+    first_version,
+    pod_names,
+)
 
 Rng = np.random.Generator
 # A log line's text from the random source and the minute's context.
@@ -81,6 +88,8 @@ class ServiceState:
     # Fault inputs that are not series themselves (leaked pool connections,
     # a consumer's capacity, the cache hit ratio): read by noise.derived_extras.
     knobs: dict[str, np.ndarray] = field(default_factory=dict)
+    # The version its pods run (a deploy moves it on; one deploy per service and case).
+    version: str = ""
     error_phrase: str = "HTTP 500 Internal Server Error"
     error_status: int = 500
     # The line a pod logs for a request that failed here (None: a generic one).
@@ -99,8 +108,9 @@ class ServiceState:
         return name
 
     def roll(self, minute: int, new_names: list[str], stagger: int = 1) -> list[int]:
-        """Replace every pod, one slot each `stagger` minutes from `minute`;
-        returns the minute each slot was replaced."""
+        """Replace every pod, one slot each `stagger` minutes from `minute`
+        (a new pod takes its slot's share of traffic as the old one is
+        terminated); returns the minute each slot was replaced."""
         when = []
         for slot, name in enumerate(new_names[: self.pods]):
             at = minute + slot * stagger
@@ -203,7 +213,8 @@ def new_state(  # noqa: PLR0917
 def _service_state(component: Component, minutes: int, rng: Rng, salt: str) -> ServiceState:
     b = component.behaviour
     pods = max(b.replicas, 1)
-    names = [[(0, n)] for n in pod_names(component, salt)] if b.replicas else [[(0, "")]]
+    version = first_version(component, salt)
+    names = [[(0, n)] for n in pod_names(component, salt, version)] if b.replicas else [[(0, "")]]
     shape = (pods, minutes)
     mem = b.mem_mib * rng.normal(1.0, 0.04, (pods, 1)) + rng.normal(0, b.mem_mib * 0.004, shape)
     disk = b.disk_pct + rng.normal(0, 1.5, (pods, 1)) + np.linspace(0, 0.3, minutes)[None, :]
@@ -222,5 +233,6 @@ def _service_state(component: Component, minutes: int, rng: Rng, salt: str) -> S
         tail_ms=np.zeros(shape),
         extra_rps=np.zeros(minutes),
         reject=np.zeros(minutes),
+        version=version,
         error_phrase=BACKGROUND_PHRASES.get(component.kind, "HTTP 500 Internal Server Error"),
     )

@@ -168,6 +168,44 @@ CLIENTS: dict[str, tuple[str, str, str]] = {
 }
 
 
+def generic_error(component: Component) -> MessageFn:
+    """A background failure with no particular cause: the everyday noise."""
+    if component.runtime == "java":
+        stack = java_stack(
+            "java.lang.IllegalStateException",
+            "Optimistic lock failed after 3 attempts",
+            ("org.hibernate.internal.SessionImpl.flush(SessionImpl.java:1469)",),
+        )
+        return app(component, "ERROR", lambda rng: "Request processing failed", stack)
+    return app(component, "ERROR", lambda rng: "request failed: internal error")
+
+
+def timeout_phrase(caller: Component, callee: Component, limit_ms: float) -> str:
+    """How the caller's client library words giving up on `callee` after
+    `limit_ms` (Lettuce, the Kafka producer, axios, Go's http.Client...)."""
+    ms = f"{limit_ms:.0f}"
+    go_store = f"context deadline exceeded (timeout {ms}ms): i/o timeout"
+    phrases = {
+        ("java", "cache"): f"Command timed out after {ms} millisecond(s)",
+        ("java", "queue"): f"Expiring 1 record(s) for order.created-3: {ms} ms has passed since"
+        " batch creation",
+        ("java", ""): f"Read timed out after {ms} ms",
+        ("go", "cache"): go_store,
+        ("go", "database"): go_store,
+        ("go", ""): f"context deadline exceeded (Client.Timeout {ms}ms exceeded while awaiting"
+        " headers)",
+        ("node", "cache"): "Command timed out",
+        ("node", ""): f"timeout of {ms}ms exceeded",
+        ("python", ""): f"ReadTimeout: timed out after {limit_ms / 1000:g}s",
+        ("nginx", ""): "upstream timed out (110: Connection timed out) while reading response"
+        " header",
+    }
+    runtime = caller.runtime
+    return phrases.get(
+        (runtime, callee.kind), phrases.get((runtime, ""), "upstream request timeout")
+    )
+
+
 def call_failed(caller: Component, callee: Component, phrase: str) -> MessageFn:
     """The caller's error line when a call to `callee` fails with `phrase`,
     worded by the client library of the callee's kind (JDBC, Redis, Kafka,
@@ -214,6 +252,49 @@ class Chatter:
     with_traffic: bool = True
 
 
+def client_gone(component: Component) -> tuple[str, MessageFn] | None:
+    """(level, line) a server writes when its client hung up before the
+    answer (it had timed out): a broken pipe, a canceled context, a reset.
+    None where the server logs nothing of it (Redis, Kafka, Python here)."""
+    runtime = component.runtime
+    if runtime == "java":
+        broken_pipe = java_stack(
+            "org.apache.catalina.connector.ClientAbortException",
+            "java.io.IOException: Broken pipe",
+            (
+                "org.apache.catalina.connector.OutputBuffer.realWriteBytes(OutputBuffer.java:341)",
+                "org.apache.catalina.connector.OutputBuffer.flushByteBuffer(OutputBuffer.java:776)",
+            ),
+        )
+        return "WARN", app(component, "WARN", lambda rng: "Client aborted the request", broken_pipe)
+    if runtime in {"go", "envoy"}:
+        text = "request canceled by client: context canceled"
+        return "ERROR", app(component, "ERROR", lambda rng: text)
+    if runtime == "node":
+        text = "ECONNRESET while writing response, client went away"
+        return "WARN", app(component, "WARN", lambda rng: text)
+    if runtime == "postgres":
+        return "INFO", _pg_client_gone
+    return None
+
+
+def _pg_client_gone(rng: Rng, ctx: LineContext) -> str:
+    return formats.postgres(
+        ctx.ts,
+        int(rng.integers(1000, 40000)),
+        pick(rng, ("auth@orders", "inventory@orders", "payment@orders", "checkout@orders")),
+        "LOG",
+        "could not receive data from client: Connection reset by peer",
+    )
+
+
+def _gone(component: Component, per_pod_min: float) -> Chatter:
+    """The everyday client hang-ups (timeouts at the callers' tails)."""
+    line = client_gone(component)
+    assert line is not None
+    return Chatter(line[0], per_pod_min, line[1])
+
+
 def chatter(component: Component) -> list[Chatter]:
     """The service's normal INFO lines and its background warnings/errors."""
     maker = _CHATTER.get(component.runtime)
@@ -241,14 +322,6 @@ def _java(c: Component) -> list[Chatter]:
         f"GC pause (G1 Evacuation Pause) (young) {rng.integers(300, 700)}M->"
         f"{rng.integers(90, 200)}M(1536M) {rng.uniform(4, 30):.3f}ms"
     )
-    broken_pipe = java_stack(
-        "org.apache.catalina.connector.ClientAbortException",
-        "java.io.IOException: Broken pipe",
-        (
-            "org.apache.catalina.connector.OutputBuffer.realWriteBytes(OutputBuffer.java:341)",
-            "org.apache.catalina.connector.OutputBuffer.flushByteBuffer(OutputBuffer.java:776)",
-        ),
-    )
     return [
         Chatter("INFO", 3.0, app(c, "INFO", info)),
         Chatter("INFO", 0.4, app(c, "INFO", gc_text), with_traffic=False),
@@ -266,9 +339,7 @@ def _java(c: Component) -> list[Chatter]:
             ),
             with_traffic=False,
         ),
-        Chatter(
-            "WARN", 0.03, app(c, "WARN", lambda rng: "Client aborted the request", broken_pipe)
-        ),
+        _gone(c, 0.03),
     ]
 
 
@@ -283,11 +354,7 @@ def _go(c: Component) -> list[Chatter]:
     }.get(c.name, lambda rng: "request handled")
     return [
         Chatter("INFO", 2.0, app(c, "INFO", info)),
-        Chatter(
-            "ERROR",
-            0.04,
-            app(c, "ERROR", lambda rng: "request canceled by client: context canceled"),
-        ),
+        _gone(c, 0.04),
         Chatter(
             "WARN",
             0.05,
@@ -310,11 +377,7 @@ def _node(c: Component) -> list[Chatter]:
     }.get(c.name, lambda rng: "request completed")
     return [
         Chatter("INFO", 2.5, app(c, "INFO", info)),
-        Chatter(
-            "WARN",
-            0.05,
-            app(c, "WARN", lambda rng: "ECONNRESET while writing response, client went away"),
-        ),
+        _gone(c, 0.05),
     ]
 
 

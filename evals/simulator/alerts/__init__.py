@@ -16,7 +16,7 @@ SOURCES = ("alertmanager", "cloudwatch", "datadog", "generic")
 class AlertSpec:
     """What fired. `service` is the label the rule attaches; `metric`,
     `namespace` and `dimensions` are what a CloudWatch or Datadog monitor
-    evaluates; `value` and `threshold` word the reason."""
+    evaluates (over `period_s`); `value` and `threshold` word the reason."""
 
     name: str
     service: str
@@ -34,6 +34,9 @@ class AlertSpec:
     comparison: str = "GreaterThanThreshold"
     ends_at: float | None = None
     labels: dict[str, str] = field(default_factory=dict)
+    # The rule's evaluation period: CloudWatch alarms on 1-minute datapoints
+    # (two of them) or on one 5-minute datapoint.
+    period_s: int = 60
 
 
 def render(spec: AlertSpec, source: str, seed: int = 0) -> dict[str, Any]:

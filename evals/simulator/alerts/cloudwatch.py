@@ -22,12 +22,18 @@ def _id(seed: int, spec: AlertSpec) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{seed}|{spec.name}|{spec.starts_at}"))
 
 
+def _datapoints(spec: AlertSpec) -> int:
+    """Datapoints to alarm: two 1-minute ones, or one 5-minute one."""
+    return 2 if spec.period_s < 300 else 1
+
+
 def _reason(spec: AlertSpec) -> str:
     word = "greater" if "Greater" in spec.comparison else "less"
+    n = _datapoints(spec)
     return (
-        f"Threshold Crossed: 2 out of the last 2 datapoints [{spec.value:.4g}"
-        f" ({iso(spec.starts_at - 60)})] were {word} than the threshold ({spec.threshold:g})"
-        " (minimum 2 datapoints for OK -> ALARM transition)."
+        f"Threshold Crossed: {n} out of the last {n} datapoints [{spec.value:.4g}"
+        f" ({iso(spec.starts_at - spec.period_s)})] were {word} than the threshold"
+        f" ({spec.threshold:g}) (minimum {n} datapoints for OK -> ALARM transition)."
     )
 
 
@@ -75,7 +81,7 @@ def payload(spec: AlertSpec, seed: int = 0, delivery: str = "eventbridge") -> di
                                 "name": spec.metric,
                                 "dimensions": spec.dimensions or {"Service": spec.service},
                             },
-                            "period": 60,
+                            "period": spec.period_s,
                             "stat": "Average",
                         },
                         "returnData": True,
@@ -105,8 +111,8 @@ def _sns(spec: AlertSpec, seed: int) -> dict[str, Any]:
             "StatisticType": "Statistic",
             "Statistic": "AVERAGE",
             "Dimensions": [{"value": v, "name": k} for k, v in dims.items()],
-            "Period": 60,
-            "EvaluationPeriods": 2,
+            "Period": spec.period_s,
+            "EvaluationPeriods": _datapoints(spec),
             "ComparisonOperator": spec.comparison,
             "Threshold": spec.threshold,
         },

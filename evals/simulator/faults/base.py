@@ -43,19 +43,29 @@ class AlertPlan:
 
 @dataclass
 class Outcome:
-    """What the fault did, for truth and for the alert."""
+    """What the fault did, for truth and for the alert.
+
+    `fault_type` refines the kind's where one kind plants more than one
+    (a slow callee is `network-delay` or `cpu`); `decoys` are benign changes
+    the fault itself made; `after` runs once propagation has worked out what
+    callers saw (for lines that depend on it, like a server's broken pipes)."""
 
     detail: str
     instance: str | None = None
     change_id: str | None = None
     alerts: list[AlertPlan] = field(default_factory=list)
+    fault_type: str | None = None
+    decoys: list[str] = field(default_factory=list)
+    after: list[Callable[[CaseState], None]] = field(default_factory=list)
 
 
 @dataclass
 class FaultContext:
     """Where and when a fault strikes. `slot` is the pod it hits (faults of
     one pod), `minute` the index of the minute it starts in the case window,
-    `offset_s` the seconds into that minute."""
+    `offset_s` the seconds into that minute, `end_minute` the minute it is
+    over (None: it lasts the whole window). Faults that shape their effect
+    with `on` and `ramp` end by themselves."""
 
     state: CaseState
     culprit: str
@@ -63,6 +73,7 @@ class FaultContext:
     slot: int
     case_no: int
     offset_s: float = 0.0
+    end_minute: int | None = None
 
     @property
     def rng(self) -> np.random.Generator:
@@ -81,11 +92,16 @@ class FaultContext:
         return self.svc.instance(self.slot, self.minute)
 
     def on(self) -> np.ndarray:
-        """1 from the fault's minute on, else 0."""
-        return step(self.state, self.minute)
+        """1 from the fault's minute to its end, else 0."""
+        return self._until_end(step(self.state, self.minute))
 
     def ramp(self, minutes: float, power: float = 1.0) -> np.ndarray:
-        return ramp(self.state, self.minute, minutes, power)
+        return self._until_end(ramp(self.state, self.minute, minutes, power))
+
+    def _until_end(self, values: np.ndarray) -> np.ndarray:
+        if self.end_minute is not None:
+            values[self.end_minute :] = 0.0
+        return values
 
     def stream(  # noqa: PLR0917
         self,
@@ -133,47 +149,61 @@ def rollout(  # noqa: PLR0917
     case_no: int,
     kind: str = "deploy",
     summary: str = "",
-    versions: tuple[str, str] | None = None,
     actor: str = "argocd",
+    stagger: int = 1,
 ) -> Change:
-    """A deploy (pods replaced one by one, startup lines logged) or another
-    change, recorded in changes.jsonl."""
+    """A deploy or another change, recorded in changes.jsonl. A deploy moves
+    the service to its next version and replaces its pods one by one, one
+    each `stagger` minutes from `minute`, under the new version's names; the
+    new pods log their start-up."""
     svc = state.services[service]
     at = float(state.ts[max(minute, 0)]) if minute >= 0 else state.t0 + 60.0 * minute
     at += float(state.rng.uniform(0, 50))
-    old, new = versions or _versions(state.rng)
+    deploy = kind == "deploy"
+    old = svc.version
+    if deploy:
+        svc.version = _next_version(old, state.rng)
+    steps = stagger * (max(svc.pods, 1) - 1) + 1
     change = Change(
         id=state.next_change_id(case_no),
         ts=at,
         service=service,
         kind=kind,
-        summary=summary or f"{service} {old} -> {new} ({svc.pods} replicas)",
-        from_version=old if kind == "deploy" else None,
-        to_version=new if kind == "deploy" else None,
+        summary=summary or f"{service} {old} -> {svc.version} ({svc.pods} replicas)",
+        from_version=old if deploy else None,
+        to_version=svc.version if deploy else None,
         actor=actor,
-        done_ts=at + 60.0 * max(svc.pods, 1) + 20.0,
+        done_ts=at + 60.0 * steps + 20.0,
     )
     state.changes.append(change)
-    if kind == "deploy" and svc.component.has_pods and 0 <= minute < state.minutes:
-        names = pod_names(svc.component, f"{state.salt}|{change.id}")
-        when = svc.roll(minute, names) if not svc.component.behaviour.stateful else [minute]
+    if deploy and svc.component.has_pods and minute < state.minutes:
+        names = pod_names(svc.component, state.salt, svc.version)
+        stateful = svc.component.behaviour.stateful
+        when = [minute] if stateful else svc.roll(minute, names, stagger)
         for slot, at_minute in enumerate(when):
-            if at_minute < state.minutes:
-                _startup(state, service, slot, at_minute, new)
+            if 0 <= at_minute < state.minutes:
+                _startup(state, service, slot, at_minute, svc.version)
     return change
 
 
-def _versions(rng: np.random.Generator) -> tuple[str, str]:
-    major, minor, patch = 1 + int(rng.integers(0, 5)), int(rng.integers(0, 40)), 0
-    patch = int(rng.integers(0, 9))
-    return f"v{major}.{minor}.{patch}", f"v{major}.{minor}.{patch + 1}"
+def _next_version(version: str, rng: np.random.Generator) -> str:
+    """A patch release, now and then a minor one."""
+    major, minor, patch = (int(part) for part in version.lstrip("v").split("."))
+    if rng.random() < 0.2:
+        return f"v{major}.{minor + 1}.0"
+    return f"v{major}.{minor}.{patch + 1}"
 
 
 def _startup(state: CaseState, service: str, slot: int, minute: int, version: str) -> None:
-    """A new pod's first minute: warm-up CPU and its start-up line."""
+    """A new pod's first minutes: warm-up CPU, a few first requests failing
+    while its connection pools fill, a JVM still compiling (slower), and its
+    start-up line. Any rollout blips; a bad one does not stop there."""
     svc = state.services[service]
     end = min(minute + 2, state.minutes)
     svc.cpu_extra[slot, minute:end] += 18.0
+    svc.own_err[slot, minute] += float(state.rng.uniform(0.005, 0.03))
+    if svc.component.runtime == "java":
+        svc.self_mult[slot, minute:end] *= np.array([2.0, 1.4])[: end - minute]
     svc.restarts[slot, minute:] = 0.0
     svc.mem_mib[slot, minute:] *= np.linspace(0.75, 1.0, state.minutes - minute)
     text = {

@@ -23,21 +23,7 @@ def cpu(ctx: FaultContext) -> Outcome:
     svc = ctx.svc
     whole = bool(ctx.rng.random() < 0.35)
     slots = list(range(svc.pods)) if whole else [ctx.slot]
-    rise = ctx.ramp(2.0)
-    for slot in slots:
-        svc.cpu_extra[slot] += 78.0 * rise * ctx.rng.uniform(0.95, 1.05)
-    throttled = np.full((svc.pods, ctx.state.minutes), 1.5) + ctx.rng.uniform(0, 1, (svc.pods, 1))
-    for slot in slots:
-        throttled[slot] += 55.0 * rise
-    svc.extras["cpu_throttled_periods_pct"] = throttled
-    runtime = svc.component.runtime
-    text = (
-        "HikariPool-1 - Thread starvation or clock leap detected (housekeeper delta=58s421ms)."
-        if runtime == "java"
-        else "slow request: handler exceeded 1s budget"
-    )
-    for slot in slots:
-        ctx.stream("WARN", ctx.app_line("WARN", text), 4.0 * rise, slot=slot)
+    pin_cpu(ctx, slots, ctx.ramp(2.0))
     cause = CPU_CAUSES[int(ctx.rng.integers(0, len(CPU_CAUSES)))]
     where = "every pod" if whole else ctx.instance
     alerts = symptom_alerts(ctx.state, ctx.culprit)
@@ -59,6 +45,28 @@ def cpu(ctx: FaultContext) -> Outcome:
         instance=None if whole else ctx.instance,
         alerts=alerts,
     )
+
+
+def pin_cpu(ctx: FaultContext, slots: list[int], rise: np.ndarray, extra: float = 78.0) -> None:
+    """Pods in `slots` pinned at their CPU limit as `rise` goes to 1 (`extra`
+    points of CPU on top of their load): CPU and CFS throttling up; an
+    application logs that its requests run slow."""
+    svc = ctx.svc
+    for slot in slots:
+        svc.cpu_extra[slot] += extra * rise * ctx.rng.uniform(0.95, 1.05)
+    throttled = np.full((svc.pods, ctx.state.minutes), 1.5) + ctx.rng.uniform(0, 1, (svc.pods, 1))
+    for slot in slots:
+        throttled[slot] += 55.0 * rise
+    svc.extras["cpu_throttled_periods_pct"] = throttled
+    if not svc.component.traced:
+        return
+    text = (
+        "HikariPool-1 - Thread starvation or clock leap detected (housekeeper delta=58s421ms)."
+        if svc.component.runtime == "java"
+        else "slow request: handler exceeded 1s budget"
+    )
+    for slot in slots:
+        ctx.stream("WARN", ctx.app_line("WARN", text), 4.0 * rise, slot=slot)
 
 
 def memory(ctx: FaultContext) -> Outcome:

@@ -16,17 +16,18 @@ import numpy as np
 
 from evals.simulator import formats
 from evals.simulator.estate import Component, visits_of
+from evals.simulator.propagate import seen_error, timeout_share
 from evals.simulator.state import CaseState, LineContext, LogStream, MessageFn, ServiceState
 from evals.simulator.timeutil import iso
 from evals.simulator.traffic import PEAK_RPS
 from evals.simulator.vocab import (
-    app,
     call_failed,
     chatter,
     customer_ip,
+    generic_error,
     hexid,
-    java_stack,
     pick,
+    timeout_phrase,
     user_agent,
 )
 from evals.simulator.writers.files import dumps
@@ -52,6 +53,7 @@ class LogWriter:
         self.end = min(end_minute, state.minutes)
         self.volume = state.volume
         self.rows: list[Row] = []
+        self._slow: dict[str, np.ndarray] = {}
 
     def render(self) -> list[Row]:
         for _name, svc in self.state.services.items():
@@ -132,6 +134,9 @@ class LogWriter:
         name = svc.component.name
         derived = self.state.derived[name]
         routes = _routes(self.state, name)
+        reaches = [_services(self.state, journey) for journey, _ in routes]
+        causes = list(derived.err_causes)
+        shares = np.array([derived.err_causes[c] for c in causes])
         for slot in range(svc.pods):
             served = derived.rps[slot] * 60.0
             failed = served * derived.err[slot]
@@ -140,22 +145,33 @@ class LogWriter:
             for t in range(self.end):
                 if svc.up[slot, t] <= 0:
                     continue
-                status = self._failure_status(svc, t)
                 weights = np.array([self.state.journey_rps[j][t] for j, _ in routes])
+                total = shares[:, t].sum()
+                odds = shares[:, t] / total if total > 0 else None
                 for ts, bad in self._mixed(t, int(ok_n[t]), int(err_n[t])):
-                    pick_at = self.rng.random() * weights.sum()
-                    route = routes[int(np.searchsorted(np.cumsum(weights), pick_at, side="right"))][
-                        1
-                    ]
-                    code = status if bad else 200
-                    millis = derived.latency_ms[slot, t] * np.exp(self.rng.normal(-0.06, 0.35))
+                    code, millis, chances = 200, float(derived.latency_ms[slot, t]), weights
+                    failing = name
+                    if bad:
+                        # Each failure has its cause: its status, its duration, and a
+                        # route whose calls reach the failing callee.
+                        cause = causes[int(self.rng.choice(len(causes), p=odds))]
+                        code, failing = self._failure(svc, t, cause)
+                        reach = weights * np.array([failing in r for r in reaches])
+                        chances = reach if reach.sum() > 0 else weights
+                    pick_at = self.rng.random() * chances.sum()
+                    index = int(np.searchsorted(np.cumsum(chances), pick_at, side="right"))
+                    millis *= float(np.exp(self.rng.normal(-0.06, 0.35)))
+                    if code == 504:
+                        # Given up at the upstream's timeout.
+                        limit = self.state.services[failing].component.behaviour.timeout_ms
+                        millis = limit * float(self.rng.uniform(1.0, 1.03))
                     self._emit(
                         ts,
                         svc,
                         slot,
                         t,
                         _access_level(code),
-                        _access_line(svc.component, route, code, float(millis)),
+                        _access_line(svc.component, routes[index][1], code, millis),
                     )
 
     def _mixed(self, t: int, ok: int, bad: int) -> Iterator[tuple[float, bool]]:
@@ -165,25 +181,37 @@ class LogWriter:
         for i, ts in enumerate(times):
             yield float(ts), flags[int(order[i])]
 
-    def _failure_status(self, svc: ServiceState, t: int) -> int:
-        """The status a failed request got: the service's own, or what its
-        dominant failing callee turned into (timeouts become 504)."""
-        causes = self.state.derived[svc.component.name].err_causes
-        worst = max(causes, key=lambda c: float(causes[c][t])) if causes else "self"
-        if worst == "self":
-            return svc.error_status
-        if _timeouts(self.state, worst, t):
-            return 504
-        return 503 if svc.component.runtime == "envoy" else 502
+    def _failure(self, svc: ServiceState, t: int, cause: str) -> tuple[int, str]:
+        """The status a request that failed for `cause` got, and the service
+        that failed it: the service's own status, or what the failing callee
+        turned into (timeouts 504)."""
+        if cause == "self":
+            return svc.error_status, svc.component.name
+        if self._timeouts(cause, t):
+            return 504, cause
+        return (503 if svc.component.runtime == "envoy" else 502), cause
+
+    def _timeouts(self, callee: str, t: int) -> bool:
+        """Whether calls to `callee` fail mostly by running out of time (what
+        the caller waits includes the wire, so a network delay times out too)."""
+        slow = self._slow.get(callee)
+        if slow is None:
+            timeouts = timeout_share(self.state, callee)
+            slow = self._slow[callee] = timeouts > 0.5 * seen_error(self.state, callee)
+        return bool(slow[t])
 
     def _request_errors(self, svc: ServiceState) -> None:
         name = svc.component.name
         derived = self.state.derived[name]
-        own = svc.own_error or _generic_error(svc.component)
+        own = svc.own_error or generic_error(svc.component)
         callee_fns = {
             c: (
-                call_failed(svc.component, self.state.estate[c], self._phrase(c, timeout=False)),
-                call_failed(svc.component, self.state.estate[c], self._phrase(c, timeout=True)),
+                call_failed(
+                    svc.component, self.state.estate[c], self._phrase(svc.component, c, False)
+                ),
+                call_failed(
+                    svc.component, self.state.estate[c], self._phrase(svc.component, c, True)
+                ),
             )
             for c in derived.err_causes
             if c != "self"
@@ -204,13 +232,13 @@ class LogWriter:
                     if cause == "self":
                         fn = own
                     else:
-                        fn = callee_fns[cause][int(_timeouts(self.state, cause, t))]
+                        fn = callee_fns[cause][int(self._timeouts(cause, t))]
                     self._emit(ts, svc, slot, t, "ERROR", fn)
 
-    def _phrase(self, callee: str, timeout: bool) -> str:
+    def _phrase(self, caller: Component, callee: str, timeout: bool) -> str:
+        component = self.state.estate[callee]
         if timeout:
-            limit = self.state.services[callee].component.behaviour.timeout_ms
-            return f"Read timed out after {limit:.0f} ms"
+            return timeout_phrase(caller, component, component.behaviour.timeout_ms)
         return self.state.services[callee].error_phrase
 
     def _stream(self, stream: LogStream) -> None:
@@ -246,10 +274,10 @@ def _peak_pod_rps(state: CaseState, svc: ServiceState) -> float:
     return max(total / max(svc.pods, 1), 1e-3)
 
 
-def _timeouts(state: CaseState, callee: str, t: int) -> bool:
-    """Whether calls to `callee` fail mostly by running out of time."""
-    svc, derived = state.services[callee], state.derived[callee]
-    return bool(derived.svc_latency_ms[t] > 0.6 * svc.component.behaviour.timeout_ms)
+def _services(state: CaseState, journey: str) -> set[str]:
+    """Every service a journey's requests reach."""
+    found = next((j for j in state.journeys if j.name == journey), None)
+    return set(visits_of(found)) if found else set()
 
 
 def _routes(state: CaseState, service: str) -> list[tuple[str, str]]:
@@ -312,15 +340,3 @@ def _access_line(component: Component, operation: str, status: int, millis: floa
         )
 
     return render
-
-
-def _generic_error(component: Component) -> MessageFn:
-    """A background failure with no particular cause: the everyday noise."""
-    if component.runtime == "java":
-        stack = java_stack(
-            "java.lang.IllegalStateException",
-            "Optimistic lock failed after 3 attempts",
-            ("org.hibernate.internal.SessionImpl.flush(SessionImpl.java:1469)",),
-        )
-        return app(component, "ERROR", lambda rng: "Request processing failed", stack)
-    return app(component, "ERROR", lambda rng: "request failed: internal error")

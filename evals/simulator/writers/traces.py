@@ -117,7 +117,10 @@ class _Walker:
         timeout = callee.component.behaviour.timeout_ms
         slot = self._slot(derived.rps[:, self.t])
         wire = CALL_OVERHEAD_MS * float(self.rng.uniform(0.5, 1.5))
-        wire += float(callee.net_ms[slot, self.t])
+        delay = float(callee.net_ms[slot, self.t])
+        if delay > 0:
+            # netem-style jitter around the added delay.
+            wire += delay * float(np.exp(self.rng.normal(0.0, 0.25)))
         if self.rng.random() < 3.0 * callee.loss_pct[slot, self.t] / 100.0:
             wire += RTO_MS * float(self.rng.integers(1, 3))
         refused = callee.up[:, self.t].max() <= 0 or self.rng.random() < callee.reject[self.t]
