@@ -98,7 +98,10 @@ def classify(evidence: list[Evidence], kind: str = "service") -> FaultType:
 def _scores(strong: list[Evidence], kind: str) -> dict[FaultType, float]:
     """Each type's best vote plus half its second best (from a different signal)."""
     votes: dict[FaultType, dict[str, float]] = defaultdict(dict)
+    timeouts = _timed_out(strong)
     for item in strong:
+        if timeouts and _callers_view(item) and item.signal in FAILURES:
+            continue  # its callers timing out on it: a symptom of the slowness, not a bug
         for fault, weight in _votes(item, kind):
             signal = votes[fault]
             signal[item.signal] = max(signal.get(item.signal, 0.0), item.strength * weight)
@@ -115,6 +118,19 @@ def _scores(strong: list[Evidence], kind: str) -> dict[FaultType, float]:
     return scores
 
 
+def _callers_view(item: Evidence) -> bool:
+    """Measured by a caller of the suspect (a per-edge series, a slow call edge)."""
+    return bool(item.peer) and (item.kind == "metric" or item.signal == "trace_edge_gap")
+
+
+def _timed_out(strong: list[Evidence]) -> bool:
+    """The suspect's callers saw it slow while it reported no failures of its own: what
+    failed on their side were timeouts."""
+    slow_edge = any(_callers_view(e) and e.signal in {"latency", "trace_edge_gap"} for e in strong)
+    own_failures = any(not _callers_view(e) and e.signal in FAILURES for e in strong)
+    return slow_edge and not own_failures
+
+
 def _exhausted(item: Evidence) -> bool:
     """A capacity ran out: an exhaustion metric, or an error line naming one."""
     if item.kind == "metric":
@@ -129,6 +145,9 @@ def _votes(item: Evidence, kind: str) -> list[Vote]:
     if kind == "external" and _symptom(item):
         return [("dependency-down", 1.0)]
     if kind == "database" and (_symptom(item) or item.signal in DATABASE_WORK):
+        if _callers_view(item) and item.signal in {"latency", "trace_edge_gap"}:
+            # Only its callers saw it slow: the wire to it (its own work says "database").
+            return [("network-delay", WIRE)]
         # A database's own slowness, load and lock waits; a full disk or an OOM
         # kill of its host still say so themselves.
         return [("database", DATASTORE)]
