@@ -68,6 +68,10 @@ CONTEXT_PRIOR = {
     "latency_explained": -0.5,
 }
 DEFAULT_PRIOR = 2.0
+# Held at their prior, not fitted: only one dev system exercises them, so a fit would
+# learn that system (PetShop's load-balancer nodes, never the culprit there, would
+# teach that a third-party endpoint never is: a payment provider's outage says otherwise).
+HELD_AT_PRIOR = ("external",)
 # Features whose standout version starts at 0 (how a change or a memory compares
 # with other services' says little).
 STANDOUT_OFF = ("change", "memory")
@@ -185,7 +189,11 @@ def fit_weights(corpus: Corpus) -> np.ndarray:
     if not corpus.examples:
         return prior
     n_nonnegative = 2 * len(EVIDENCE_FEATURES)
-    bounds = [(0.0, None)] * n_nonnegative + [(None, None)] * len(CONTEXT)
+    bounds: list[tuple[float | None, float | None]] = [(0.0, None)] * n_nonnegative
+    bounds += [
+        (CONTEXT_PRIOR[c], CONTEXT_PRIOR[c]) if c in HELD_AT_PRIOR else (None, None)
+        for c in CONTEXT
+    ]
     result = minimize(
         _loss,
         prior,

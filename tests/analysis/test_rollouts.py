@@ -47,14 +47,14 @@ def _series(instance: str, values: np.ndarray, version: str) -> Series:
 
 
 def test_a_new_version_that_fails_on_its_own_pods_is_worse() -> None:
-    reading = compare_rollout(rollout(), pods(error_on_new=25.0), T0 + 900)
+    reading = compare_rollout(rollout(), pods(error_on_new=25.0), T0, T0 + 900)
     assert reading.verdict == "worse" and reading.z >= 5
     assert (reading.new_instances, reading.old_instances) == (2, 2)
     assert "new version's instances are worse" in reading.reason
 
 
 def test_a_new_version_that_looks_like_the_old_is_exonerated() -> None:
-    reading = compare_rollout(rollout(), pods(error_on_new=0.5), T0 + 900)
+    reading = compare_rollout(rollout(), pods(error_on_new=0.5), T0, T0 + 900)
     assert reading.verdict == "alike" and reading.z < 2
     assert "look like the old ones" in reading.reason
 
@@ -64,12 +64,25 @@ def test_version_labels_tell_new_from_old_when_the_store_has_them() -> None:
         Series(SeriesKey(s.key.service, f"host-{i}", s.key.metric, s.key.version), s.ts, s.values)
         for i, s in enumerate(pods(error_on_new=25.0, seed=1, version=True))
     ]
-    reading = compare_rollout(rollout(), labelled, T0 + 900)
+    reading = compare_rollout(rollout(), labelled, T0, T0 + 900)
     assert reading.verdict == "worse"
 
 
 def test_without_instances_of_both_versions_nothing_is_claimed() -> None:
     only_old = [s for s in pods(error_on_new=25.0) if s.key.instance in OLD]
-    assert compare_rollout(rollout(), only_old, T0 + 900).verdict == "unknown"
-    other = compare_rollout(rollout("cart"), pods(error_on_new=25.0), T0 + 900)
+    assert compare_rollout(rollout(), only_old, T0, T0 + 900).verdict == "unknown"
+    other = compare_rollout(rollout("cart"), pods(error_on_new=25.0), T0, T0 + 900)
     assert other.verdict == "unknown"
+
+
+def test_a_rollout_healthy_before_the_fault_is_not_blamed_for_what_the_fault_did() -> None:
+    """A benign rollout done minutes before the onset: its new pods fail only once the
+    fault (elsewhere) hits every instance; compared before the onset, they look alike."""
+    done = [s for s in pods(error_on_new=0.5) if s.key.instance in NEW] + [
+        s for s in pods(error_on_new=0.5) if s.key.instance in OLD
+    ]
+    onset = T0 + 600
+    for s in done:
+        s.values[s.ts >= onset] = 30.0  # the fault, felt by every pod still serving
+    reading = compare_rollout(rollout(), done, onset, T0 + 900)
+    assert reading.verdict == "alike"

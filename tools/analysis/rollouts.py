@@ -29,6 +29,10 @@ APPEARED_SLACK_S = 60.0
 # Before the rollout, the old instances' reference reaches this far back.
 REFERENCE_S = 1800.0
 MIN_SAMPLES = 3
+# A sample every minute is assumed when spacing comparisons in time.
+SAMPLE_S = 60.0
+# A rollout that began this close before the fault began with it.
+WITH_THE_FAULT_S = 180.0
 WORSE_Z = 5.0
 ALIKE_Z = 2.0
 MAD_TO_SIGMA = 1.4826
@@ -70,6 +74,7 @@ class _Sides:
     new: set[str]
     old: set[str]
     started: float
+    onset_s: float
     until_s: float
 
 
@@ -80,9 +85,11 @@ class _Instance:
     version: str
 
 
-def compare_rollout(change: Change, series: list[Series], until_s: float) -> RolloutReading:
-    """Compare the new version's instances of `change.service` with the old ones,
-    over the rollout up to `until_s`."""
+def compare_rollout(
+    change: Change, series: list[Series], onset_s: float, until_s: float
+) -> RolloutReading:
+    """Compare the new version's instances of `change.service` with the old ones, over
+    the rollout up to `until_s` (the fault began at `onset_s`)."""
     mine = [s for s in series if s.key.service == change.service and s.key.instance]
     instances = _instances(mine)
     started = to_epoch(change.ts)
@@ -90,7 +97,7 @@ def compare_rollout(change: Change, series: list[Series], until_s: float) -> Rol
     old = {i.name for i in instances.values() if i.name not in new and _is_old(i, change, started)}
     if not new or not old:
         return RolloutReading(change.id, "unknown", 0.0, "", len(new), len(old))
-    sides = _Sides(change.id, new, old, started, until_s)
+    sides = _Sides(change.id, new, old, started, onset_s, until_s)
     readings = [
         reading
         for metric, rows in _by_metric(mine).items()
@@ -156,15 +163,31 @@ def _by_metric(series: list[Series]) -> dict[str, list[Series]]:
 
 
 def _compare(sides: _Sides, metric: str, rows: list[Series]) -> RolloutReading | None:
-    """New instances' typical value against the old ones' (same time where both
-    serve, else the old ones before the rollout), in the family's harmful direction."""
+    """New instances' typical value against the old ones', in the family's harmful
+    direction, compared like with like:
+
+    * while both versions serve, at the same time (the fault hits both alike);
+    * else the new version before the fault began, against the old before the
+      rollout (a version healthy for minutes before the onset did not bring it);
+    * else, only for a rollout that began with the fault, the new version during it
+      against the old before: any later comparison would blame the version for
+      what the fault did to every instance.
+    """
     family = family_of(metric)
     new = [s for s in rows if s.key.instance in sides.new]
     old = [s for s in rows if s.key.instance in sides.old]
-    now_new = _samples(new, sides.started, sides.until_s)
-    now_old = _samples(old, sides.started, sides.until_s)
     before = _samples(old, sides.started - REFERENCE_S, sides.started)
-    reference = now_old if now_old.size >= MIN_SAMPLES else before
+    together_old = _samples(old, sides.started, sides.until_s)
+    if together_old.size >= MIN_SAMPLES:
+        last_old = _last_time(old, sides.until_s)
+        pairs = (_samples(new, sides.started, last_old), together_old)
+    elif sides.onset_s - sides.started >= MIN_SAMPLES * SAMPLE_S:
+        pairs = (_samples(new, sides.started, sides.onset_s - SAMPLE_S), before)
+    elif sides.started >= sides.onset_s - WITH_THE_FAULT_S:
+        pairs = (_samples(new, sides.started, sides.until_s), before)
+    else:
+        return None
+    now_new, reference = pairs
     if now_new.size < MIN_SAMPLES or reference.size < MIN_SAMPLES:
         return None
     new_value, old_value = float(np.median(now_new)), float(np.median(reference))
@@ -173,6 +196,12 @@ def _compare(sides: _Sides, metric: str, rows: list[Series]) -> RolloutReading |
     return RolloutReading(
         sides.change_id, "worse", z, metric, count_new, count_old, new_value, old_value
     )
+
+
+def _last_time(rows: list[Series], until_s: float) -> float:
+    """The last moment any of `rows` reported (up to `until_s`)."""
+    times = [s.ts[np.isfinite(s.values) & (s.ts <= until_s)] for s in rows]
+    return max((float(t[-1]) for t in times if t.size), default=until_s)
 
 
 def _samples(rows: list[Series], start: float, end: float) -> np.ndarray:

@@ -74,7 +74,7 @@ def _rollout(change: Change, series: list[Series], split: Split) -> RolloutReadi
     """The new-vs-old comparison of a deploy that began before the fault window ended."""
     if change.kind != "deploy" or to_epoch(change.ts) > split.until_s:
         return None
-    return compare_rollout(change, series, split.until_s)
+    return compare_rollout(change, series, split.onset_s, split.until_s)
 
 
 def judged(base: float, reading: RolloutReading | None) -> float:
