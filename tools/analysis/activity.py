@@ -206,17 +206,37 @@ def _concat(grid: Grid, parts: list[Activity]) -> Activity:
 # -- logs ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """Count rows laid out in columns that reach from before the grid to its end:
+    `column` per row (counted from `first`), `width` columns, reference before `at`."""
+
+    column: np.ndarray
+    first: int
+    width: int
+    at: int
+
+    @classmethod
+    def of(cls, grid: Grid, bucket_s: np.ndarray) -> _Layout | None:
+        """None without rows or without any reference before the grid."""
+        if len(bucket_s) == 0:
+            return None
+        column = grid.column(bucket_s)
+        first = min(int(column.min()), 0)
+        at = grid.reference_columns - first
+        if at <= 0:
+            return None
+        width = max(int(column.max()), grid.size - 1) - first + 1
+        return cls(column, first, width, at)
+
+
 def log_activity(counts: TemplateCounts, grid: Grid) -> Activity:
     """Every template's rise (errors weigh most) or fall in its share of its service's
     lines, per bucket and scanned over short windows, against the reference buckets."""
-    if len(counts.count) == 0:
+    layout = _Layout.of(grid, counts.bucket_s)
+    if layout is None:
         return Activity.empty(grid)
-    column = grid.column(counts.bucket_s)
-    first = min(int(column.min()), 0)
-    width = max(int(column.max()), grid.size - 1) - first + 1
-    at = grid.reference_columns - first
-    if at <= 0:
-        return Activity.empty(grid)
+    column, first, width, at = layout.column, layout.first, layout.width, layout.at
     services, service_code = factorize(counts.service)
     templates, template_code = factorize(counts.template)
     levels, level_code = factorize(counts.level)
@@ -291,14 +311,10 @@ def _window_sums(matrix: np.ndarray, width: int) -> np.ndarray:
 def trace_activity(stats: SpanStats, grid: Grid) -> Activity:
     """Every operation's rise in mean self time or failure share, per bucket and scanned
     over short windows, against its reference buckets."""
-    if len(stats) == 0:
+    layout = _Layout.of(grid, stats.bucket_s)
+    if layout is None:
         return Activity.empty(grid)
-    column = grid.column(stats.bucket_s)
-    first = min(int(column.min()), 0)
-    width = max(int(column.max()), grid.size - 1) - first + 1
-    at = grid.reference_columns - first
-    if at <= 0:
-        return Activity.empty(grid)
+    column, first, width, at = layout.column, layout.first, layout.width, layout.at
     services, service_code = factorize(stats.service)
     operations, operation_code = factorize(stats.operation)
     peers, peer_code = factorize(stats.peer)
