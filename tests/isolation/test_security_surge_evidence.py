@@ -280,6 +280,7 @@ def traffic(
     peer: str = "",
     strength: float = 0.5,
     baseline: float = 100.0,
+    z: float = 40.0,
 ) -> Evidence:
     query = EvidenceQuery(
         tool="summarize_metric",
@@ -295,7 +296,7 @@ def traffic(
         strength=strength,
         signal="traffic",
         peer=peer,
-        values={"current": baseline * ratio, "baseline": baseline},
+        values={"current": baseline * ratio, "baseline": baseline, "z": z},
     )
 
 
@@ -404,6 +405,18 @@ def test_surge_strength_grows_with_the_entering_ratio_up_to_full() -> None:
     assert strength(2.0) == pytest.approx(0.5)
     assert strength(2.0) < strength(3.0) < strength(FULL_RATIO) == pytest.approx(1.0)
     assert strength(FULL_RATIO * 3) == 1.0
+
+
+def test_a_handful_of_requests_become_six_is_no_surge_at_full_strength() -> None:
+    """A function that sees one request in five minutes sees six: a ratio of 6 whose
+    rise barely stands out (z 3.4) is weak evidence of a surge, not a decision."""
+    quiet = [
+        traffic("web-frontend", 1.0, baseline=1.0, z=0.0),
+        traffic("api-gateway", 6.0, baseline=1.0, z=3.4),
+        traffic("auth", 6.0, baseline=1.0, z=3.4),
+    ]
+    (surge,) = surge_evidence(quiet, SHOP)
+    assert surge.strength == pytest.approx(0.34)
 
 
 def test_surge_ids_are_stable() -> None:

@@ -46,12 +46,36 @@ class MetricShift:
 def metric_shifts(series: list[Series], split: Split, services: set[str]) -> list[MetricShift]:
     """Score every series; series without a usable baseline or current are skipped."""
     by_clock: dict[bytes, list[Series]] = defaultdict(list)
-    for s in series:
+    for s in served_only(series):
         by_clock[s.ts.tobytes()].append(s)
     shifts = [
         shift for members in by_clock.values() for shift in _group_shifts(members, split, services)
     ]
     return _consistent_percentiles(shifts)
+
+
+SHARE_FAMILIES = frozenset({"availability", "errors"})
+IDLE = 0.5
+
+
+def served_only(series: list[Series]) -> list[Series]:
+    """Series with their share-of-requests samples (availability, error rate) blanked
+    where the same instance served no requests at that time: 0 % available out of 0
+    requests is no outage (a quiet function reports exactly that)."""
+    traffic = {
+        (s.key.service, s.key.instance): s
+        for s in series
+        if family_of(s.key.metric).name == "traffic" and "request" in s.key.metric
+    }
+    out = []
+    for s in series:
+        requests = traffic.get((s.key.service, s.key.instance))
+        if requests is None or family_of(s.key.metric).name not in SHARE_FAMILIES:
+            out.append(s)
+            continue
+        idle_at = requests.ts[np.nan_to_num(requests.values, nan=np.inf) < IDLE]
+        out.append(Series(s.key, s.ts, np.where(np.isin(s.ts, idle_at), np.nan, s.values)))
+    return out
 
 
 PERCENTILE = re.compile(r"_p(50|75|90|95|99|999)(?=_|$)")

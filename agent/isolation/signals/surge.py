@@ -26,6 +26,9 @@ from tools.telemetry.models import Topology
 # Inbound traffic at least this many times normal is a surge; FULL_RATIO is full strength.
 SURGE_RATIO = 1.5
 FULL_RATIO = 4.0
+# ... as sure as the rise itself stands out: one request become six, on a function that
+# sees a handful an hour, is a ratio of 6 and no surge (full strength from z = SURE_Z).
+SURE_Z = 10.0
 
 
 def traffic_ratios(evidence: list[Evidence]) -> dict[str, float]:
@@ -86,7 +89,8 @@ def surge_evidence(evidence: list[Evidence], topology: Topology) -> list[Evidenc
                     f"（{'、'.join(sorted(passed_on)[:4])}）。"
                 ),
                 query=source.query,
-                strength=min(1.0, math.log(entering) / math.log(FULL_RATIO)),
+                strength=min(1.0, math.log(entering) / math.log(FULL_RATIO))
+                * min(1.0, source.values.get("z", 0.0) / SURE_Z),
                 signal="surge",
                 values={"ratio": ratio, "entering": entering, "upstream": upstream},
             )
