@@ -8,7 +8,7 @@
 `llm_review` does nothing unless a model is configured (agent.llm). A related
 alert that may change the picture re-investigates the open incident in its own
 run; `triage serve` starts the same path when telemetry that failed answers
-again or time passes (agent/server/reinvestigation.py). `revise` updates the
+again or time passes (agent/service/reinvestigation.py). `revise` updates the
 pending drafts the incident's first run is waiting on.
 
 `await_approval` is a LangGraph interrupt: the run stops, the checkpoint is on

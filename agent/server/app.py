@@ -27,15 +27,15 @@ from agent.config import TriageConfig
 from agent.context import TriageContext, build_context
 from agent.isolation.degraded import gap_lines
 from agent.server.auth import Env
-from agent.server.desk import Desk
 from agent.server.errors import ApiError, Problem
-from agent.server.escalation import EscalationJob
-from agent.server.inbox import Inbox
 from agent.server.intake import Intake
 from agent.server.origin import SameOrigin
-from agent.server.reinvestigation import Reinvestigation
 from agent.server.sns import Fetch, SnsVerifier, https_get
-from agent.server.worker import ClockFor, InboxWorker
+from agent.service.desk import Desk
+from agent.service.escalation import EscalationJob
+from agent.service.inbox import Inbox
+from agent.service.reinvestigation import Reinvestigation
+from agent.service.worker import ClockFor, InboxWorker
 from tools.telemetry.replay.backend import ReplayDataset
 
 log = logging.getLogger(__name__)

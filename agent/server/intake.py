@@ -17,11 +17,11 @@ from pydantic import BaseModel, Field
 
 from agent.alert.errors import AlertParseError, SnsSubscriptionConfirmation
 from agent.alert.parse import parse_alert
+from agent.config.server import Limits, SourceAuth
 from agent.server.auth import Env, Unauthorized, check_source
-from agent.server.config import Limits, SourceAuth
 from agent.server.errors import ApiError
-from agent.server.inbox import Inbox, body_digest
 from agent.server.sns import Fetch, SnsVerifier, confirm_subscription
+from agent.service.inbox import Inbox, body_digest
 
 IntakeStatus = Literal["accepted", "duplicate", "ignored", "subscription_confirmed"]
 

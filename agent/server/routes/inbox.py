@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from agent.server.deps import api_access, server_of
 from agent.server.errors import Problem, not_found
-from agent.server.inbox import InboxItem, InboxState
+from agent.service.inbox import InboxItem, InboxState
 
 router = APIRouter(tags=["inbox"], dependencies=[Depends(api_access)])
 # SQLite row ids are signed 64-bit: a larger number names no row (and would not bind).

@@ -14,9 +14,9 @@ import platformdirs
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from agent.config.server import ServerConfig
 from agent.dispatch.config import DispatchConfig
 from agent.llm.config import LLMConfig
-from agent.server.config import ServerConfig
 from knowledge.config import MemoryConfig
 from tools.telemetry.config import TelemetryConfig
 

@@ -4,7 +4,7 @@ The graph's nodes write whole incidents, so two writers interleaving would
 lose one's change. The desk holds one lock for every write (a triage run, a
 decision, a note, an acknowledgement, a resolution, an escalation) and, after
 each write outside the graph, hands the stored incident back to the waiting run
-(ServerRunner.sync). Reads need no lock: the store is SQLite in WAL mode.
+(DeskRunner.sync). Reads need no lock: the store is SQLite in WAL mode.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ from agent.incident.models import Incident, TimelineKind
 from agent.incident.service import note
 from agent.incident.store import IncidentStore
 from agent.runner import RunOutcome
-from agent.server.drafting import escalation_page, redraft, with_draft
-from agent.server.escalation import due_escalations, step_key
-from agent.server.inbox import InboxItem
-from agent.server.runs import ServerRunner
+from agent.service.drafting import escalation_page, redraft, with_draft
+from agent.service.escalation import due_escalations, step_key
+from agent.service.inbox import InboxItem
+from agent.service.runs import DeskRunner
 from knowledge.memory import LearnsResolved, Recollection
 from tools.telemetry.replay.format import FaultType
 
@@ -47,9 +47,9 @@ class RootCause(BaseModel):
 class Desk:
     """Serialised writes to incidents; see the module docstring."""
 
-    def __init__(self, ctx: TriageContext, runner: ServerRunner | None = None) -> None:
+    def __init__(self, ctx: TriageContext, runner: DeskRunner | None = None) -> None:
         self.ctx = ctx
-        self.runner = runner or ServerRunner(ctx)
+        self.runner = runner or DeskRunner(ctx)
         self.lock = threading.RLock()
 
     @property

@@ -3,7 +3,7 @@
 Rows are claimed (queued -> running) before they are worked on and marked
 done or failed after, with the error kept on the row. A row left running by a
 killed server is queued again at start, and its run resumes from its last
-checkpoint (ServerRunner.triage), so every accepted alert is triaged and none
+checkpoint (DeskRunner.triage), so every accepted alert is triaged and none
 twice. Runs hold the desk's lock, so dedup and correlation always see the
 incidents the previous run opened.
 """
@@ -17,8 +17,8 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
-from agent.server.desk import Desk
-from agent.server.inbox import Inbox, InboxItem
+from agent.service.desk import Desk
+from agent.service.inbox import Inbox, InboxItem
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from agent.state import TriageState
 from knowledge.memory import Recollection
 
 
-class ServerRunner(TriageRunner):
+class DeskRunner(TriageRunner):
     """Runs whose id the caller chooses, so re-running an inbox row resumes it."""
 
     def triage(
