@@ -17,8 +17,10 @@ from pathlib import Path
 
 from agent.config import ConfigError, Language, TriageConfig, data_dir
 from agent.dispatch.config import DispatchConfig
+from agent.dispatch.outbox import Outbox
 from agent.draft.context import Bilingual, DraftContext
 from agent.draft.from_incident import context_from_incident
+from agent.engines import Engines
 from agent.incident.models import Incident, TelemetrySource
 from agent.incident.store import IncidentStore
 from agent.isolation.ranking import RankingModel
@@ -56,8 +58,17 @@ class TriageContext:
     _observing: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @cached_property
+    def engines(self) -> Engines:
+        """Where incidents, inbox, outbox, checkpoints and locks live (agent/engines)."""
+        return Engines(self.config, self.home, self.dispatch.outbox_path)
+
+    @property
     def store(self) -> IncidentStore:
-        return IncidentStore(self.home / "incidents.sqlite")
+        return self.engines.store
+
+    @property
+    def outbox(self) -> Outbox:
+        return self.engines.outbox
 
     @cached_property
     def policy(self) -> Policy:

@@ -329,7 +329,7 @@ def send_approved(state: TriageState, runtime: Runtime[TriageContext]) -> Update
     incident = _incident(state)
     for item in incident.drafts:
         if item.state in {"approved", "edited"}:
-            incident = dispatch(incident, item.id, ctx.dispatch, now=ctx.clock())
+            incident = dispatch(incident, item.id, ctx.dispatch, now=ctx.clock(), outbox=ctx.outbox)
             ctx.store.save(incident)
     return {"incident": incident}
 
