@@ -22,6 +22,7 @@ from typing import Any
 import redis
 
 from agent.config.engines import EnginesConfig
+from agent.engines.errors import EngineUnavailable
 from agent.engines.postgres.inbox import PostgresInbox
 from agent.inbox.queue import Delivery
 
@@ -30,8 +31,8 @@ FIELD = "inbox"
 PUBLISH_GRACE_S = 5.0  # a row younger than this may still be being published by its API
 
 
-class QueueUnavailable(RuntimeError):
-    """Redis could not be reached; the message says where."""
+class QueueUnavailable(EngineUnavailable):
+    """Redis could not be reached."""
 
 
 class RedisStreamQueue:

@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from typing import Any
 from urllib.parse import urlsplit
 
 import psycopg
+from psycopg import Connection
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
+
+from agent.engines.errors import EngineUnavailable
 
 log = logging.getLogger(__name__)
 
 MIGRATION_LOCK = 0x7472696167650001  # one process migrates at a time
 CONNECT_TIMEOUT_S = 10.0
+MIGRATION_POLL_S = 0.2
 
 
-class DatabaseUnavailable(RuntimeError):
-    """PostgreSQL could not be reached or set up; the message says where and why."""
+class DatabaseUnavailable(EngineUnavailable):
+    """PostgreSQL could not be reached or set up."""
 
 
 def where(url: str) -> str:
@@ -50,11 +57,26 @@ class Database:
                 f" engines.database_url): {str(error).strip() or type(error).__name__}"
             ) from None
 
+    @contextmanager
+    def migrating(self) -> Iterator[Connection[Any]]:
+        """A connection holding the migration lock: one process sets up at a time.
+
+        The lock is polled, never waited for inside a statement: a waiting statement
+        would hold a snapshot, and the checkpointer's CREATE INDEX CONCURRENTLY in the
+        process that has the lock would wait for it in turn.
+        """
+        with self.pool.connection() as connection:
+            while not _locked(connection):
+                time.sleep(MIGRATION_POLL_S)
+            try:
+                yield connection
+            finally:
+                connection.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
+
     def migrate(self) -> list[str]:
         """Apply the migrations not yet applied, in order; the names applied now."""
         applied: list[str] = []
-        with self.pool.connection() as connection, connection.transaction():
-            connection.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+        with self.migrating() as connection, connection.transaction():
             connection.execute(
                 "CREATE TABLE IF NOT EXISTS triage_migrations (version INTEGER PRIMARY KEY,"
                 " name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
@@ -65,7 +87,7 @@ class Database:
             for version, name, sql in migrations():
                 if version in done:
                     continue
-                connection.execute(sql)
+                connection.execute(sql, prepare=False)  # several statements
                 connection.execute(
                     "INSERT INTO triage_migrations (version, name) VALUES (%s, %s)", (version, name)
                 )
@@ -76,6 +98,13 @@ class Database:
 
     def close(self) -> None:
         self.pool.close()
+
+
+def _locked(connection: Connection[Any]) -> bool:
+    row = connection.execute(
+        "SELECT pg_try_advisory_lock(%s) AS locked", (MIGRATION_LOCK,)
+    ).fetchone()
+    return bool(row and row["locked"])
 
 
 def migrations() -> list[tuple[int, str, str]]:
