@@ -30,8 +30,12 @@ from agent.state import TriageState
 TriageGraph = CompiledStateGraph[TriageState, TriageContext, TriageState, TriageState]
 
 
-def build_graph(checkpointer: BaseCheckpointSaver) -> TriageGraph:
-    graph = StateGraph(TriageState, context_schema=TriageContext)
+def build_graph(
+    checkpointer: BaseCheckpointSaver | None,
+    context_schema: type[TriageContext] = TriageContext,
+) -> TriageGraph:
+    """The graph on `checkpointer` (None: the server running it brings its own)."""
+    graph = StateGraph(TriageState, context_schema=context_schema)
     graph.add_node("open_or_attach", nodes.open_or_attach)
     graph.add_node("investigate", nodes.investigate)
     graph.add_node("llm_review", nodes.llm_review)

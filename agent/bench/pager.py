@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import Counter
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -17,8 +18,11 @@ EVENTS_PATH = "/v2/enqueue"
 
 
 class FakePagerDuty:
-    def __init__(self) -> None:
+    """`on_trigger(dedup_key)` runs before the answer (tests cut a sender short there)."""
+
+    def __init__(self, on_trigger: Callable[[str], None] | None = None) -> None:
         self.triggers: Counter[str] = Counter()
+        self.on_trigger = on_trigger
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -35,8 +39,11 @@ class FakePagerDuty:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 event: Any = json.loads(self.rfile.read(length) or b"{}")
+                key = str(event.get("dedup_key"))
                 with pager._lock:
-                    pager.triggers[str(event.get("dedup_key"))] += 1
+                    pager.triggers[key] += 1
+                if pager.on_trigger is not None:
+                    pager.on_trigger(key)
                 body = json.dumps({"status": "success", "dedup_key": event.get("dedup_key")})
                 self.send_response(202)
                 self.send_header("Content-Type", "application/json")

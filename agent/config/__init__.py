@@ -84,26 +84,26 @@ class TriageConfig(BaseModel):
         }
         update: dict[str, object] = {}
         if engines:
-            update["engines"] = EnginesConfig.model_validate(
-                {**self.engines.model_dump(), **engines}
-            )
+            update["engines"] = {**self.engines.model_dump(), **engines}
         if environ.get(CHROMA_ENV):
-            update["memory"] = self.memory.model_copy(update={"server_url": environ[CHROMA_ENV]})
+            update["memory"] = {**self.memory.model_dump(), "server_url": environ[CHROMA_ENV]}
         if not update:
             return self
-        return TriageConfig.model_validate({**self.model_dump(), **update})
+        try:
+            return TriageConfig.model_validate({**self.model_dump(), **update})
+        except ValidationError as error:
+            first = error.errors()[0]
+            names = {"database_url": DATABASE_ENV, "queue_url": QUEUE_ENV, "server_url": CHROMA_ENV}
+            where = names.get(str(first["loc"][-1]), "engines") if first["loc"] else "engines"
+            message = str(first["msg"]).removeprefix("Value error, ")
+            raise ConfigError(f"environment: {where}: {message}") from None
 
 
 def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> TriageConfig:
     """The config at `path` (or TRIAGE_CONFIG), else defaults, LLM settings from env; the
     engines' URLs from the environment win over the file."""
     env = os.environ if environ is None else environ
-    try:
-        return _read_config(path or _env_path("TRIAGE_CONFIG")).with_environment(env)
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "engines"
-        raise ConfigError(f"environment: {where}: {first['msg']}") from None
+    return _read_config(path or _env_path("TRIAGE_CONFIG")).with_environment(env)
 
 
 def _read_config(path: Path | None) -> TriageConfig:
