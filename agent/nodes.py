@@ -55,6 +55,16 @@ def _record(
     at: datetime,
     **data: object,
 ) -> Update:
+    """`incident` with the step's timeline line, saved. A step redone after its process died
+    (its line saved, its checkpoint not) finds its line already last and does not repeat it."""
+    last = incident.timeline[-1] if incident.timeline else None
+    if last is not None and (last.kind, last.text, last.at, last.actor) == (
+        kind,
+        text,
+        at,
+        ctx.actor,
+    ):
+        return _save(ctx, incident)
     return _save(ctx, note(incident, kind, text, ctx.actor, at, data=dict(data)))
 
 

@@ -65,7 +65,9 @@ class DeskRunner(TriageRunner):
         process left it (holding the stored incident), or not at all when it got there."""
         thread = _thread(run_id)
         snapshot = self.graph.get_state(thread)
-        if snapshot.interrupts or not snapshot.next:
+        # Not `next`: a step whose writes were saved before its checkpoint (a kill in
+        # between) is no longer in `next`, yet the run has not moved past it.
+        if snapshot.interrupts or not snapshot.tasks:
             return self._outcome(run_id)
         if opened.resumed:
             self.graph.update_state(thread, {"incident": self.ctx.store.get(opened.incident_id)})
@@ -78,7 +80,8 @@ class DeskRunner(TriageRunner):
         if incident.run_id is None:
             return False
         thread = _thread(incident.run_id)
-        if self.graph.get_state(thread).next != (SENDS,):
+        tasks = self.graph.get_state(thread).tasks
+        if [t.name for t in tasks] != [SENDS]:
             return False
         self.graph.invoke(None, thread, context=self.ctx)
         return True
