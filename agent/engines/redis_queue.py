@@ -92,14 +92,25 @@ class RedisStreamQueue:
         """Entries a dead worker left (after the claim timeout), else new ones."""
         taken = self._sweep(limit) if time.monotonic() >= self._sweep_at else []
         if not taken:
-            block = max(1, int(wait_s * 1000))
-            found = self.redis.xreadgroup(
-                self.group, self.consumer, {self.stream: ">"}, count=limit, block=block
-            )
-            taken = [entry for _, entries in found or [] for entry in entries]
+            taken = self._read(limit, max(1, int(wait_s * 1000)))
         return [
             Delivery(int(fields[FIELD]), entry_id) for entry_id, fields in taken if FIELD in fields
         ]
+
+    def _read(self, limit: int, block_ms: int) -> list[tuple[str, dict[str, str]]]:
+        """New entries for this consumer; a group Redis lost (restarted empty) is made again
+        and the accepted rows it carried are published again by the next sweep."""
+        try:
+            found = self.redis.xreadgroup(
+                self.group, self.consumer, {self.stream: ">"}, count=limit, block=block_ms
+            )
+        except redis.ResponseError as error:
+            if "NOGROUP" not in str(error):
+                raise
+            log.warning("the stream's consumer group is gone (Redis lost it); making it again")
+            self._ensure_group()
+            return []
+        return [entry for _, entries in found or [] for entry in entries]
 
     def ack(self, delivery: Delivery) -> None:
         with self.redis.pipeline(transaction=True) as pipe:
