@@ -27,6 +27,9 @@ def register(app: typer.Typer) -> None:
         claim_after_s: Annotated[
             float, typer.Option(min=1, help="Seconds before a dead worker's alerts move on.")
         ] = 10.0,
+        rate: Annotated[
+            float | None, typer.Option(min=0.1, help="Alerts/s (default: all at once).")
+        ] = None,
         config: Annotated[Path | None, typer.Option("--config", help="triage.yaml.")] = None,
         work: Annotated[
             Path | None, typer.Option(help="Where logs go (default: a temp dir).")
@@ -39,7 +42,7 @@ def register(app: typer.Typer) -> None:
         from agent.config import load_config
 
         engines = load_config(config).engines
-        plan = Plan(alerts, workers, threads, kill_worker, claim_after_s)
+        plan = Plan(alerts, workers, threads, kill_worker, claim_after_s, rate)
         with tempfile.TemporaryDirectory(prefix="triage-bench-") as scratch:
             result = run_scale(plan, engines, work or Path(scratch))
         if as_json:

@@ -3,11 +3,11 @@
 Starts the API and its workers as processes (distributed: `triage serve --role
 api` and K `triage worker`s on PostgreSQL and Redis; embedded: one `triage
 serve` with K triage threads), posts N generic alerts in groups of about twenty
-per incident from 32 client threads, optionally SIGKILLs one worker when half
-the alerts are triaged (embedded: the server, then starts it again), waits for
-every triage, approves each incident's page through the API and counts what a
-stand-in PagerDuty received. Distributed runs use a schema and a stream of
-their own, dropped after.
+per incident from 32 client threads (all at once, or paced at `--rate`),
+optionally SIGKILLs one worker when half the alerts are triaged (embedded: the
+server, then starts it again), waits for every triage, approves each incident's
+page through the API and counts what a stand-in PagerDuty received. Distributed
+runs use a schema and a stream of their own, dropped after.
 
 Telemetry is not configured, so each triage is the degraded path (no store to
 read): what is measured is the pipeline around the engine (intake, queue,
@@ -76,6 +76,7 @@ class Plan:
     threads: int = 2
     kill_worker: bool = False
     claim_after_s: float = 10.0
+    rate: float | None = None  # alerts/s; None: all at once (a burst)
     timeout_s: float = 900.0
 
     @property
@@ -224,17 +225,20 @@ def alert(k: int, plan: Plan, stamp: str) -> dict[str, Any]:
 
 def post_alerts(url: str, plan: Plan, stamp: str) -> dict[str, int | None]:
     """Fingerprint -> inbox row of each alert accepted (None: refused)."""
-    bodies = [alert(k, plan, stamp) for k in range(plan.alerts)]
     limits = httpx.Limits(max_connections=CLIENTS)
+    started = time.monotonic()
     with httpx.Client(base_url=url, timeout=60, limits=limits) as client:
 
-        def post(body: dict[str, Any]) -> tuple[str, int | None]:
+        def post(k: int) -> tuple[str, int | None]:
+            if plan.rate is not None:
+                time.sleep(max(0.0, started + k / plan.rate - time.monotonic()))
+            body = alert(k, plan, stamp)
             reply = client.post("/v1/alerts/generic", json=body)
             row = reply.json().get("inbox_id") if reply.status_code in (200, 202) else None
             return body["fingerprint"], row
 
         with ThreadPoolExecutor(CLIENTS) as pool:
-            return dict(pool.map(post, bodies))
+            return dict(pool.map(post, range(plan.alerts)))
 
 
 def approve_pages(url: str) -> int:

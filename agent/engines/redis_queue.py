@@ -6,7 +6,9 @@ group; an entry stays pending until the worker acknowledges it, which it does
 only after the row's triage is recorded (done or failed). A worker that dies
 mid-triage leaves its entries pending: after `claim_after_s` another worker
 takes them over (XAUTOCLAIM) and the run resumes from its checkpoint. Rows
-whose publish was cut short are published again by the same sweep.
+whose publish was cut short, or that wait far longer than a claim timeout (a
+Redis that lost its data), are published again by the same sweep; a repeat is
+harmless, since a finished row is not started again and a run resumes.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from agent.inbox.queue import Delivery
 log = logging.getLogger(__name__)
 FIELD = "inbox"
 PUBLISH_GRACE_S = 5.0  # a row younger than this may still be being published by its API
+STALE_CLAIMS = 10  # a row queued this many claim timeouts after its publish: the stream lost it
 
 
 class QueueUnavailable(EngineUnavailable):
@@ -86,7 +89,7 @@ class RedisStreamQueue:
                 "could not publish inbox rows %s (kept; published later): %s", inbox_ids, error
             )
             return
-        self.inbox.published(inbox_ids)
+        self.inbox.published(inbox_ids, self.clock())
 
     def receive(self, limit: int, wait_s: float) -> list[Delivery]:
         """Entries a dead worker left (after the claim timeout), else new ones."""
@@ -138,9 +141,11 @@ class RedisStreamQueue:
         """Claim entries idle past the timeout, and publish rows that never reached the
         stream; at most once per half timeout."""
         self._sweep_at = time.monotonic() + self.claim_after_ms / 2000
-        lost = self.inbox.unpublished(self.clock() - timedelta(seconds=PUBLISH_GRACE_S))
+        now = self.clock()
+        stale = now - timedelta(milliseconds=self.claim_after_ms * STALE_CLAIMS)
+        lost = self.inbox.unpublished(now - timedelta(seconds=PUBLISH_GRACE_S), stale)
         if lost:
-            log.warning("publishing %d accepted row(s) that never reached the stream", len(lost))
+            log.warning("publishing %d accepted row(s) the stream does not carry", len(lost))
             self.publish(lost)
         _, claimed, _ = self.redis.xautoclaim(
             self.stream, self.group, self.consumer, self.claim_after_ms, "0-0", count=limit

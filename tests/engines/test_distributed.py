@@ -204,3 +204,18 @@ def test_a_dead_holders_lock_is_let_go_at_once(engines: EnginesConfig) -> None:
     finally:
         if holder.poll() is None:
             holder.kill()
+
+
+def test_an_accepted_row_the_stream_never_got_is_published_by_the_sweep(
+    tmp_path: Path, engines: EnginesConfig
+) -> None:
+    """The API died between its commit and its XADD: the row is not lost."""
+    service = build_service(configured(None, engines), tmp_path, role="worker")
+    past = datetime(2026, 5, 11, 9, 0, tzinfo=UTC)
+    try:
+        alert = Alert(source="generic", name="E", fingerprint="fp-x", starts_at=past)
+        row = service.inbox.put("generic", [alert], past, "s").inbox_id  # no publish
+        taken = wait_until(lambda: service.queue.receive(1, 0.2), timeout_s=30)
+        assert [d.inbox_id for d in taken] == [row]
+    finally:
+        service.close()

@@ -72,16 +72,20 @@ class PostgresInbox:
             ).fetchone()
         return Accepted(inbox_id=int(first["id"] or 0) if first else 0, duplicate=True, alerts=0)
 
-    def published(self, inbox_ids: Sequence[int]) -> None:
-        self._execute("UPDATE inbox SET published = TRUE WHERE id = ANY(%s)", (list(inbox_ids),))
+    def published(self, inbox_ids: Sequence[int], at: datetime) -> None:
+        self._execute(
+            "UPDATE inbox SET published = TRUE, updated_at = %s WHERE id = ANY(%s)",
+            (at, list(inbox_ids)),
+        )
 
-    def unpublished(self, older_than: datetime, limit: int = 500) -> list[int]:
-        """Queued rows that never reached the stream, accepted before `older_than`."""
+    def unpublished(self, older_than: datetime, stale_before: datetime) -> list[int]:
+        """Queued rows to put on the stream again: never published and accepted before
+        `older_than`, or published but untouched since `stale_before` (the stream lost them)."""
         with self.db.pool.connection() as connection:
             rows = connection.execute(
-                "SELECT id FROM inbox WHERE state = 'queued' AND NOT published"
-                " AND received_at < %s ORDER BY id LIMIT %s",
-                (older_than, limit),
+                "SELECT id FROM inbox WHERE state = 'queued' AND ((NOT published AND"
+                " received_at < %s) OR updated_at < %s) ORDER BY id LIMIT 500",
+                (older_than, stale_before),
             ).fetchall()
         return [int(r["id"]) for r in rows]
 
@@ -165,7 +169,7 @@ class PostgresPolling:
         self._arrived = threading.Event()
 
     def publish(self, inbox_ids: Sequence[int]) -> None:
-        self.inbox.published(inbox_ids)
+        self.inbox.published(inbox_ids, self.clock())
         self._arrived.set()
 
     def receive(self, limit: int, wait_s: float) -> list[Delivery]:
