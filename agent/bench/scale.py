@@ -307,7 +307,9 @@ class Fleet:
         command = [sys.executable, "-m", "agent", *args, "--config", str(self.config_path)]
         command += ["--data-dir", str(self.home), "--log-level", "warning"]
         with (self.work / f"{name}.log").open("ab") as log:
-            self.processes[name] = subprocess.Popen(command, env=env, stdout=log, stderr=log)
+            self.processes[name] = subprocess.Popen(
+                command, env=env, stdout=log, stderr=log, cwd=self.work
+            )  # not the caller's folder: `-m agent` there could be another checkout's
 
     def kill_one(self) -> None:
         """SIGKILL a worker (embedded: the server, then start it again)."""

@@ -32,7 +32,7 @@ def process(
     command = [sys.executable, "-m", "agent", *args, "--config", str(config)]
     command += ["--data-dir", str(home)]
     with log.open("ab") as output:
-        started = subprocess.Popen(command, env=env, stdout=output, stderr=output)
+        started = subprocess.Popen(command, env=env, stdout=output, stderr=output, cwd=log.parent)
     try:
         yield started
     finally:

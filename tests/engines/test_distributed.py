@@ -219,3 +219,18 @@ def test_an_accepted_row_the_stream_never_got_is_published_by_the_sweep(
         assert [d.inbox_id for d in taken] == [row]
     finally:
         service.close()
+
+
+def test_one_server_on_postgres_without_a_queue_triages_itself(
+    tmp_path: Path, synthetic: SyntheticDataset, engines: EnginesConfig
+) -> None:
+    """TRIAGE_DATABASE_URL alone: `triage serve` keeps its state in PostgreSQL and drains
+    the inbox itself, as the embedded one does."""
+    config = configured(synthetic.root, engines.model_copy(update={"queue_url": None}))
+    server = build_server(config, tmp_path / "home", env=ENV.get)
+    with TestClient(create_app(server)) as client:
+        reply = client.post("/v1/alerts/alertmanager", content=case_body(synthetic), headers=BEARER)
+        done = wait_until(lambda: _row(client, reply.json()["inbox_id"]), timeout_s=120)
+        incident = client.get(f"/v1/incidents/{done['incident_id']}").json()
+    assert [d["state"] for d in incident["drafts"]].count("pending") >= 1
+    assert server.ctx.engines.describe()["queue"] == "inbox table"
