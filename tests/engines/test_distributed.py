@@ -179,7 +179,7 @@ def _kill(victim: subprocess.Popen[bytes]) -> None:
     victim.wait()
 
 
-def test_a_dead_holders_lock_is_let_go_at_once(engines: EnginesConfig) -> None:
+def test_a_dead_holders_lock_is_let_go_at_once(tmp_path: Path, engines: EnginesConfig) -> None:
     """Advisory locks live with the connection: a SIGKILLed worker holds nothing."""
     code = (
         "import sys, time, psycopg\n"
@@ -194,7 +194,7 @@ def test_a_dead_holders_lock_is_let_go_at_once(engines: EnginesConfig) -> None:
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == b"held"
-        service = build_service(configured(None, engines), None, role="worker")
+        service = build_service(configured(None, engines), tmp_path, role="worker")
         holder.kill()
         holder.wait()
         with ThreadPoolExecutor(1) as pool:
