@@ -1,4 +1,5 @@
-"""Durable graph checkpoints: SQLite under the data directory, typed serializer.
+"""The graph checkpoints' serializer. Where checkpoints live (SQLite under the data
+directory, or PostgreSQL) is the engines' choice (agent/engines).
 
 The serializer is given the exact pydantic types the state may hold, so a
 checkpoint written by one process is read back as the same types by another,
@@ -7,11 +8,7 @@ and nothing else is ever deserialised from disk.
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
-
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
-from langgraph.checkpoint.sqlite import SqliteSaver
 from pydantic import BaseModel
 
 from agent.alert.models import Alert, AlertMetric
@@ -54,13 +51,3 @@ def serializer() -> JsonPlusSerializer:
     return JsonPlusSerializer(
         allowed_msgpack_modules=[(t.__module__, t.__name__) for t in STATE_TYPES]
     )
-
-
-def open_checkpointer(path: Path) -> SqliteSaver:
-    """A checkpointer on `path` (created if needed), safe to share between threads."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(path, check_same_thread=False)
-    connection.execute("PRAGMA journal_mode=WAL")
-    saver = SqliteSaver(connection, serde=serializer())
-    saver.setup()
-    return saver

@@ -28,6 +28,7 @@ from agent.approval.models import Decision
 from agent.approval.service import ApprovalError
 from agent.config import ConfigError, TriageConfig, data_dir, load_config
 from agent.context import TriageContext, build_context
+from agent.engines.errors import EngineUnavailable
 from agent.incident.store import IncidentNotFound
 from agent.isolation.degraded import gap_lines
 from agent.policy.errors import PolicyError
@@ -58,6 +59,7 @@ USER_ERRORS = (
     ApprovalError,
     ConfigError,
     DatasetFormatError,
+    EngineUnavailable,
     IncidentNotFound,
     PolicyError,
     FileNotFoundError,
@@ -246,7 +248,9 @@ def reject(
 
 
 def _decide(incident: str, decision: Decision, config: Path | None, home: Path | None) -> None:
-    outcome = _runner(_context(config, home)).decide(incident, decision)
+    from agent.service.desk import Desk  # through the desk: workers may hold the incident
+
+    outcome = Desk(_context(config, home)).decide(incident, decision)
     found = outcome.incident.draft(decision.draft_id)
     state = draft_state(outcome.incident, found) if found else "?"
     console.print(f"{decision.draft_id}: [bold]{escape(state)}[/]")

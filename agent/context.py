@@ -17,11 +17,15 @@ from pathlib import Path
 
 from agent.config import ConfigError, Language, TriageConfig, data_dir
 from agent.dispatch.config import DispatchConfig
-from agent.incident.models import TelemetrySource
+from agent.dispatch.outbox import Outbox
+from agent.draft.context import Bilingual, DraftContext
+from agent.draft.from_incident import context_from_incident
+from agent.engines import Engines
+from agent.incident.models import Incident, TelemetrySource
 from agent.incident.store import IncidentStore
 from agent.isolation.ranking import RankingModel
 from agent.policy.load import default_policy, load_policy
-from agent.policy.models import Policy
+from agent.policy.models import LocalText, Policy
 from knowledge.memory import EmptyMemory, IncidentMemory, configured_memory
 from tools.telemetry.backend import TelemetryBackend
 from tools.telemetry.composite import open_telemetry
@@ -54,8 +58,17 @@ class TriageContext:
     _observing: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @cached_property
+    def engines(self) -> Engines:
+        """Where incidents, inbox, outbox, checkpoints and locks live (agent/engines)."""
+        return Engines(self.config, self.home, self.dispatch.outbox_path)
+
+    @property
     def store(self) -> IncidentStore:
-        return IncidentStore(self.home / "incidents.sqlite")
+        return self.engines.store
+
+    @property
+    def outbox(self) -> Outbox:
+        return self.engines.outbox
 
     @cached_property
     def policy(self) -> Policy:
@@ -81,6 +94,38 @@ class TriageContext:
         if "outbox_path" in chosen.model_fields_set:
             return chosen
         return chosen.model_copy(update={"outbox_path": self.home / "outbox.jsonl"})
+
+    def draft_context(self, incident: Incident, at: datetime) -> DraftContext:
+        """What drafts may say about `incident` at `at` under this deployment's policy:
+        evidence, routing, public names, notes. The graph's drafts and the service's
+        redrafts and escalation pages all start here."""
+        policy = self.policy
+        org = policy.organisation
+        public_names = {
+            s.name: _bilingual(s.public_name) for s in policy.services if s.public_name is not None
+        }
+        base = self.config.war_room_url
+        return context_from_incident(
+            incident,
+            now=at,
+            language=self.language,
+            organisation=_bilingual(org.product_name),
+            public_names=public_names,
+            timezone=org.timezone,
+            status_page_url=str(org.status_page_url) if org.status_page_url else None,
+            war_room_url=f"{base.rstrip('/')}/incidents/{incident.id}" if base else None,
+            team_names={t.name: _bilingual(t.display_name) for t in policy.teams},
+            example_policy=self.example_policy,
+        )
+
+    def incident_now(self, incident: Incident) -> datetime:
+        """The clock telemetry is read at for this incident: its replay clock, else now."""
+        source, isolation = incident.telemetry, incident.isolation
+        if source is not None and source.clock == "replay" and source.now is not None:
+            return source.now
+        if self.config.server.clock == "replay" and isolation is not None and isolation.now:
+            return isolation.now
+        return self.clock()
 
     def backend(self, now: datetime) -> TelemetryBackend:
         return self.require_telemetry()(now)
@@ -139,6 +184,10 @@ class TriageContext:
                 " triage.yaml (see config/triage.example.yaml)"
             )
         return self.telemetry
+
+
+def _bilingual(text: LocalText) -> Bilingual:
+    return Bilingual(en=text.get("en"), ja=text.get("ja"))
 
 
 def build_context(

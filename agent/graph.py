@@ -8,7 +8,7 @@
 `llm_review` does nothing unless a model is configured (agent.llm). A related
 alert that may change the picture re-investigates the open incident in its own
 run; `triage serve` starts the same path when telemetry that failed answers
-again or time passes (agent/server/reinvestigation.py). `revise` updates the
+again or time passes (agent/service/reinvestigation.py). `revise` updates the
 pending drafts the incident's first run is waiting on.
 
 `await_approval` is a LangGraph interrupt: the run stops, the checkpoint is on
@@ -30,8 +30,12 @@ from agent.state import TriageState
 TriageGraph = CompiledStateGraph[TriageState, TriageContext, TriageState, TriageState]
 
 
-def build_graph(checkpointer: BaseCheckpointSaver) -> TriageGraph:
-    graph = StateGraph(TriageState, context_schema=TriageContext)
+def build_graph(
+    checkpointer: BaseCheckpointSaver | None,
+    context_schema: type[TriageContext] = TriageContext,
+) -> TriageGraph:
+    """The graph on `checkpointer` (None: the server running it brings its own)."""
+    graph = StateGraph(TriageState, context_schema=context_schema)
     graph.add_node("open_or_attach", nodes.open_or_attach)
     graph.add_node("investigate", nodes.investigate)
     graph.add_node("llm_review", nodes.llm_review)

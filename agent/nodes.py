@@ -17,8 +17,6 @@ from agent.approval.models import Decision
 from agent.approval.service import decide
 from agent.context import TriageContext
 from agent.dispatch.service import dispatch
-from agent.draft.context import Bilingual, DraftContext
-from agent.draft.from_incident import context_from_incident
 from agent.draft.lint import check_external, is_outside
 from agent.draft.revise import revise as revise_drafts
 from agent.draft.text import percent
@@ -34,7 +32,6 @@ from agent.isolation.models import Isolation
 from agent.isolation.ranking import RankingModel
 from agent.isolation.recall import recall_into
 from agent.llm.investigate import llm_isolation
-from agent.policy.models import LocalText
 from agent.routing.route import route
 from agent.severity.assess import assess, severity_inputs
 from agent.state import TriageState
@@ -58,6 +55,16 @@ def _record(
     at: datetime,
     **data: object,
 ) -> Update:
+    """`incident` with the step's timeline line, saved. A step redone after its process died
+    (its line saved, its checkpoint not) finds its line already last and does not repeat it."""
+    last = incident.timeline[-1] if incident.timeline else None
+    if last is not None and (last.kind, last.text, last.at, last.actor) == (
+        kind,
+        text,
+        at,
+        ctx.actor,
+    ):
+        return _save(ctx, incident)
     return _save(ctx, note(incident, kind, text, ctx.actor, at, data=dict(data)))
 
 
@@ -266,7 +273,7 @@ def draft(state: TriageState, runtime: Runtime[TriageContext]) -> Update:
     """Every message this incident needs, each pending a human's approval."""
     ctx, at = runtime.context, state.received_at
     incident = _incident(state)
-    drafts = write_drafts(draft_context(ctx, incident, at))
+    drafts = write_drafts(ctx.draft_context(incident, at))
     incident = incident.model_copy(update={"drafts": drafts})
     kinds = ", ".join(d.kind for d in drafts)
     return _record(ctx, incident, "draft", f"Drafted {kinds}; waiting for approval.", at)
@@ -277,7 +284,7 @@ def revise(state: TriageState, runtime: Runtime[TriageContext]) -> Update:
     timeline line saying why it looked again and what changed."""
     ctx, at = runtime.context, state.received_at
     incident = _incident(state)
-    fresh = write_drafts(draft_context(ctx, incident, at))
+    fresh = write_drafts(ctx.draft_context(incident, at))
     revised = revise_drafts(incident.id, incident.drafts, fresh)
     after = Standing.of(incident)
     changes = what_changed(state.before or after, after)
@@ -332,7 +339,7 @@ def send_approved(state: TriageState, runtime: Runtime[TriageContext]) -> Update
     incident = _incident(state)
     for item in incident.drafts:
         if item.state in {"approved", "edited"}:
-            incident = dispatch(incident, item.id, ctx.dispatch, now=ctx.clock())
+            incident = dispatch(incident, item.id, ctx.dispatch, now=ctx.clock(), outbox=ctx.outbox)
             ctx.store.save(incident)
     return {"incident": incident}
 
@@ -343,38 +350,8 @@ def after_send(state: TriageState) -> str:
     return "await_approval" if any(d.state == "pending" for d in incident.drafts) else "__end__"
 
 
-def draft_context(ctx: TriageContext, incident: Incident, at: datetime) -> DraftContext:
-    """What the drafts may say about `incident` at `at`: evidence, routing, names, notes."""
-    policy = ctx.policy
-    org = policy.organisation
-    public_names = {
-        s.name: _bilingual(s.public_name) for s in policy.services if s.public_name is not None
-    }
-    war_room = (
-        f"{ctx.config.war_room_url.rstrip('/')}/incidents/{incident.id}"
-        if (ctx.config.war_room_url)
-        else None
-    )
-    return context_from_incident(
-        incident,
-        now=at,
-        language=ctx.language,
-        organisation=_bilingual(org.product_name),
-        public_names=public_names,
-        timezone=org.timezone,
-        status_page_url=str(org.status_page_url) if org.status_page_url else None,
-        war_room_url=war_room,
-        team_names={t.name: _bilingual(t.display_name) for t in policy.teams},
-        example_policy=ctx.example_policy,
-    )
-
-
 def _internal_names(ctx: TriageContext, incident: Incident) -> list[str]:
     """Names outside audiences must not see: the catalogue's and every service in evidence."""
     evidence = incident.isolation.evidence if incident.isolation else []
     names = {s.name for s in ctx.policy.services} | {e.service for e in evidence}
     return sorted(names | set(incident.services))
-
-
-def _bilingual(text: LocalText) -> Bilingual:
-    return Bilingual(en=text.get("en"), ja=text.get("ja"))

@@ -15,7 +15,7 @@ from langgraph.types import Command
 from agent.alert.models import Alert
 from agent.approval.models import Decision
 from agent.approval.service import ApprovalError, decide
-from agent.checkpoint import open_checkpointer
+from agent.checkpoint import serializer
 from agent.context import TriageContext
 from agent.graph import build_graph
 from agent.incident.models import Incident
@@ -41,11 +41,11 @@ class RunOutcome:
 
 
 class TriageRunner:
-    """The compiled graph with its durable checkpoints under the context's data dir."""
+    """The compiled graph with its durable checkpoints where the context's engines keep them."""
 
     def __init__(self, ctx: TriageContext) -> None:
         self.ctx = ctx
-        self.graph = build_graph(open_checkpointer(ctx.home / "checkpoints.sqlite"))
+        self.graph = build_graph(ctx.engines.checkpointer(serializer()))
 
     def run(
         self,

@@ -6,6 +6,13 @@ never import agent or evals, and agent never imports evals. Every import
 counts: at module level, inside functions, under `if TYPE_CHECKING:`, relative
 ones, and `importlib.import_module("...")` / `__import__("...")` with a literal
 name.
+
+Inside agent/ the order is fixed too, top to bottom: the entry points (the
+command line, the HTTP server and its pages), chat, the application service
+(agent/service: the desk, runs, inbox, workers, jobs), the graph (runner,
+graph, nodes, state, checkpoints), the per-process machinery (context and the
+engines it is built on), and the domain packages. A module imports its own
+layer or the ones below it, never one above.
 """
 
 from __future__ import annotations
@@ -23,6 +30,17 @@ FORBIDDEN = {
     "agent": {"evals"},
 }
 DYNAMIC = {"import_module", "__import__"}
+AGENT_LAYERS: list[set[str]] = [
+    {"__main__", "cli", "kb_cli", "worker_cli", "served", "views", "server", "web", "bench"},
+    {"chat"},
+    {"service"},
+    {"runner", "graph", "nodes", "state", "checkpoint"},
+    {"context", "engines"},
+    {
+        "__init__", "alert", "approval", "config", "dispatch", "draft", "incident", "inbox",
+        "isolation", "llm", "policy", "routing", "severity", "sqlite", "demo",
+    },
+]  # fmt: skip
 
 
 def modules(package: str, root: Path = REPO) -> list[Path]:
@@ -96,3 +114,35 @@ def test_the_checker_sees_every_kind_of_import(tmp_path: Path) -> None:
     ]
     relative = [name for line, name in sorted(imported(package / "mod.py", tmp_path)) if line > 7]
     assert relative == ["knowledge", "knowledge.sub.agent"]  # in-package, not `agent`
+
+
+def layer_of(name: str) -> int | None:
+    """The layer of an agent module (`agent.service.desk` -> the service's), None outside."""
+    parts = name.split(".")
+    if parts[0] != "agent":
+        return None
+    top = parts[1] if len(parts) > 1 else "__init__"
+    return next((n for n, layer in enumerate(AGENT_LAYERS) if top in layer), -1)
+
+
+def upward_imports(root: Path = REPO) -> list[str]:
+    found = []
+    for path in modules("agent", root):
+        own = layer_of(".".join(path.relative_to(root).with_suffix("").parts))
+        for line, name in sorted(imported(path, root)):
+            theirs = layer_of(name)
+            if own is not None and theirs is not None and theirs < own:
+                found.append(f"{path.relative_to(root)}:{line}: imports {name}")
+    return found
+
+
+def test_every_agent_package_has_a_layer() -> None:
+    tops = {p.stem if p.is_file() else p.name for p in (REPO / "agent").iterdir()}
+    tops -= {"__pycache__"}
+    unplaced = sorted(t for t in tops if layer_of(f"agent.{t}") == -1)
+    assert not unplaced, f"give these a layer in AGENT_LAYERS: {unplaced}"
+
+
+def test_agent_layers_import_downward_only() -> None:
+    found = upward_imports()
+    assert not found, "an agent module imports a layer above its own:\n" + "\n".join(found)

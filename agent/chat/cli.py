@@ -12,7 +12,7 @@ from rich.console import Console
 
 from agent.chat.repl import ChatClient, ChatError, HttpChat, repl, show
 from agent.chat.service import ChatService
-from agent.server.desk import Desk
+from agent.service.desk import Desk
 
 
 def local_client(config: Path | None, home: Path | None) -> ChatClient:

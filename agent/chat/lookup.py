@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -27,16 +26,6 @@ from tools.toolset import ToolCall, ToolError, ToolSession
 DATASETS_KEPT = 4
 
 
-def incident_now(ctx: TriageContext, incident: Incident) -> datetime:
-    """The clock telemetry is read at for this incident."""
-    source, isolation = incident.telemetry, incident.isolation
-    if source is not None and source.clock == "replay" and source.now is not None:
-        return source.now
-    if ctx.config.server.clock == "replay" and isolation is not None and isolation.now:
-        return isolation.now
-    return ctx.clock()
-
-
 @lru_cache(maxsize=DATASETS_KEPT)
 def _dataset(root: Path) -> ReplayDataset:
     return ReplayDataset.open(root)
@@ -49,10 +38,10 @@ def incident_backend(ctx: TriageContext, incident: Incident) -> TelemetryBackend
     if source is not None and source.kind == "replay" and source.dataset:
         root = Path(source.dataset)
         if root.is_dir():
-            return _dataset(root.resolve()).at(incident_now(ctx, incident))
+            return _dataset(root.resolve()).at(ctx.incident_now(incident))
     if ctx.telemetry is None:
         return None
-    return ctx.backend(incident_now(ctx, incident))
+    return ctx.backend(ctx.incident_now(incident))
 
 
 @dataclass

@@ -18,13 +18,13 @@ from agent.chat import answers
 from agent.chat.answers import Answer
 from agent.chat.intents import Intent, language_of, match_intent
 from agent.chat.llm import llm_answer
-from agent.chat.lookup import Lookup, incident_now
+from agent.chat.lookup import Lookup
 from agent.chat.notes import Note, recognise_note
 from agent.draft.context import NoteKind
 from agent.draft.models import Draft, Language
 from agent.incident.models import Incident
 from agent.llm.investigate import error_reason
-from agent.server.desk import Desk
+from agent.service.desk import Desk
 from knowledge.embeddings import EmbeddingError
 from tools.toolset import ToolCall
 
@@ -147,7 +147,7 @@ class ChatService:
             "errors": lambda: answers.errors_answer(incident, lookup, intent),
             "metrics": lambda: answers.metrics_answer(incident, lookup, intent),
             "oncall": lambda: answers.oncall_answer(
-                self.desk.ctx.policy, incident, intent, incident_now(self.desk.ctx, incident)
+                self.desk.ctx.policy, incident, intent, self.desk.ctx.incident_now(incident)
             ),
         }
         chosen = by_intent.get(intent.name)

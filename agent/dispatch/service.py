@@ -8,6 +8,7 @@ and the timeline.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -15,13 +16,15 @@ from agent.approval.service import approval_for, missing_signoffs
 from agent.dispatch.config import DispatchConfig
 from agent.dispatch.guard import UnapprovedSendError, refusal
 from agent.dispatch.models import DispatchResult, DispatchStatus
-from agent.dispatch.outbox import OutboxSender
+from agent.dispatch.outbox import FileOutbox, Outbox, OutboxSender, send_key
 from agent.dispatch.pagerduty import PagerDutySender
 from agent.dispatch.sender import Sender, utc_now
 from agent.dispatch.slack import SlackSender
 from agent.dispatch.transport import RetryPolicy
 from agent.draft.models import Draft
 from agent.incident.models import Incident, TimelineEntry
+
+log = logging.getLogger(__name__)
 
 
 class DispatchError(ValueError):
@@ -34,11 +37,14 @@ def dispatch(
     config: DispatchConfig,
     senders: Mapping[str, Sender] | None = None,
     now: datetime | None = None,
+    *,
+    outbox: Outbox | None = None,
 ) -> Incident:
     """`incident` after trying to send the draft: sent, failed (retryable) or refused.
 
-    An already-sent draft returns `incident` unchanged, so repeating a dispatch
-    never sends twice. `senders` overrides the adapter per channel name (tests,
+    An already-sent draft returns `incident` unchanged, and a revision the outbox's
+    ledger says went out (before a crash kept it from the incident) is recorded,
+    not sent again. `senders` overrides the adapter per channel name (tests,
     custom channels); otherwise the channel's configured adapter or the outbox is used.
     """
     draft = incident.draft(draft_id)
@@ -54,7 +60,17 @@ def dispatch(
     problem = refusal(draft, approval)
     if problem or approval is None:
         return _record(incident, draft, _refused(incident, draft, problem, clock()))
-    sender = (senders or {}).get(draft.channel) or sender_for(draft, incident, config, now)
+    outbox = outbox or FileOutbox(config.outbox_path)
+    key = send_key(draft)
+    try:
+        earlier = outbox.reserve(key)
+    except Exception as err:  # no ledger, no send: it could not be told apart from a repeat
+        detail = f"could not write the outbox: {type(err).__name__}: {err}"
+        return _record(incident, draft, _result(draft, "failed", clock(), detail, approval.by))
+    if earlier is not None:
+        return _record(incident, draft, DispatchResult.model_validate(earlier))
+    chosen = (senders or {}).get(draft.channel)
+    sender = chosen or sender_for(draft, incident, config, now, outbox)
     try:
         result = sender.send(draft, approval)
         if result.approval_by is None:  # a custom sender's result still names the approver
@@ -63,11 +79,19 @@ def dispatch(
         result = _refused(incident, draft, str(err), clock())
     except Exception as err:  # a broken adapter must show up in the timeline, not kill the graph
         result = _result(draft, "failed", clock(), f"{type(err).__name__}: {err}", approval.by)
+    try:
+        outbox.settle(key, result.model_dump(mode="json"))
+    except Exception:  # it went out: the incident records it; a retry would resend, deduped
+        log.warning("could not settle %s in the outbox ledger", key, exc_info=True)
     return _record(incident, draft, result)
 
 
 def sender_for(
-    draft: Draft, incident: Incident, config: DispatchConfig, now: datetime | None = None
+    draft: Draft,
+    incident: Incident,
+    config: DispatchConfig,
+    now: datetime | None = None,
+    outbox: Outbox | None = None,
 ) -> Sender:
     """The adapter for the draft's channel: its API when configured, else the outbox.
 
@@ -80,7 +104,7 @@ def sender_for(
         return PagerDutySender(config.pagerduty, policy, team=team, clock=clock)
     if draft.channel == "slack" and config.slack is not None:
         return SlackSender(config.slack, policy, clock=clock)
-    return OutboxSender(config.outbox_path, clock=clock)
+    return OutboxSender(outbox or FileOutbox(config.outbox_path), clock=clock)
 
 
 CHANNEL_NAMES = {"pagerduty": "PagerDuty", "slack": "Slack"}

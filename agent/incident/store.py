@@ -1,10 +1,17 @@
-"""Incidents on disk: one SQLite file (WAL) under the data directory.
+"""Where incidents live: the interface every surface uses, and the embedded SQLite store.
 
 The store is the single source of truth every surface reads (CLI, war room,
-chat): the graph's checkpoints say where a run stopped, the store says what
-the incident is. Each incident is one JSON document plus the columns needed
-to find it, written in one transaction, so a crash never leaves half an
-incident.
+chat, workers): the graph's checkpoints say where a run stopped, the store
+says what the incident is. Each incident is one JSON document (its alerts,
+isolation, severity, routing, drafts, approvals, dispatches and timeline) plus
+the columns needed to find it, written in one transaction, so a crash never
+leaves half an incident.
+
+Two implementations keep `IncidentStore`: `SqliteIncidentStore` (one file under
+the data directory, the embedded default) and PostgreSQL
+(agent/engines/postgres/incidents.py), chosen in agent/engines. Writers take
+turns through the desk's locks (agent/service/desk.py): `save` replaces the
+whole document, so a caller saves only what it read under the incident's lock.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 from agent.incident.models import Incident, IncidentStatus
 from agent.sqlite import immediate, open_db
@@ -41,8 +49,39 @@ class IncidentNotFound(LookupError):
     """No incident with that id; the message lists the recent ones."""
 
 
-class IncidentStore:
-    """Create, save and look up incidents."""
+class IncidentStore(Protocol):
+    """Create, save and look up incidents (the interface both engines keep)."""
+
+    def new_id(self, opened_at: datetime) -> str:
+        """A fresh id, INC-YYYYMMDD-NNNN, numbered per UTC day; never handed out twice."""
+        ...
+
+    def save(self, incident: Incident) -> Incident:
+        """Write the whole incident and the keys it is found by (Incident.lookup_keys)."""
+        ...
+
+    def get(self, incident_id: str) -> Incident:
+        """The incident; IncidentNotFound (naming recent ones) if there is none."""
+        ...
+
+    def recent(self, status: IncidentStatus | None = None, limit: int = 50) -> list[Incident]:
+        """Newest (last updated) first."""
+        ...
+
+    def open_with_keys(self, keys: set[str], since: datetime) -> list[Incident]:
+        """Unresolved incidents updated since `since` that carry any of `keys`, newest first."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def not_found(store: IncidentStore, incident_id: str) -> IncidentNotFound:
+    recent = ", ".join(i.id for i in store.recent(limit=5)) or "none yet"
+    return IncidentNotFound(f"no incident {incident_id!r} (recent: {recent})")
+
+
+class SqliteIncidentStore:
+    """The embedded store: one SQLite file (WAL) under the data directory."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -98,8 +137,7 @@ class IncidentStore:
             "SELECT document FROM incidents WHERE id = ?", (incident_id,)
         ).fetchone()
         if row is None:
-            recent = ", ".join(i.id for i in self.recent(limit=5)) or "none yet"
-            raise IncidentNotFound(f"no incident {incident_id!r} (recent: {recent})")
+            raise not_found(self, incident_id)
         return Incident.model_validate_json(row[0])
 
     def recent(self, status: IncidentStatus | None = None, limit: int = 50) -> list[Incident]:

@@ -1,5 +1,4 @@
 """`triage serve`: alerts over webhooks, the incidents API, Slack and the war room.
 
-Kept import-light: agent.config imports agent.server.config, so nothing here
-may pull in the web framework.
+Routes over the application service (agent.service); nothing here triages.
 """

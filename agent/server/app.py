@@ -1,9 +1,9 @@
-"""The server: one process holding the inbox, the triage worker, the escalation job
-and the FastAPI app that fronts them.
+"""The server: the FastAPI app over the application service (agent/service).
 
-`build_server` wires the parts from a TriageConfig; `create_app` puts the routes
-on top. Tests build a Server with their own env, clock and SNS certificate
-fetcher and drive it in-process or under a real uvicorn.
+`build_server` wires the service for its role, intake and chat from a
+TriageConfig; `create_app` puts the routes on top. Tests build a Server with
+their own env, clock and SNS certificate fetcher and drive it in-process or
+under a real uvicorn.
 """
 
 from __future__ import annotations
@@ -24,23 +24,21 @@ from fastapi.staticfiles import StaticFiles
 
 from agent.chat.service import ChatService
 from agent.config import TriageConfig
-from agent.context import TriageContext, build_context
-from agent.isolation.degraded import gap_lines
+from agent.context import TriageContext
+from agent.inbox.models import Inbox
 from agent.server.auth import Env
-from agent.server.desk import Desk
 from agent.server.errors import ApiError, Problem
-from agent.server.escalation import EscalationJob
-from agent.server.inbox import Inbox
 from agent.server.intake import Intake
 from agent.server.origin import SameOrigin
-from agent.server.reinvestigation import Reinvestigation
 from agent.server.sns import Fetch, SnsVerifier, https_get
-from agent.server.worker import ClockFor, InboxWorker
-from tools.telemetry.replay.backend import ReplayDataset
+from agent.service.build import STEP_DELAY_ENV, Role, Service, build_service
+from agent.service.desk import Desk
+from agent.service.reinvestigation import Reinvestigation
+from agent.service.worker import InboxWorker
 
 log = logging.getLogger(__name__)
 
-STEP_DELAY_ENV = "TRIAGE_TEST_TRIAGE_DELAY_S"  # test-only: slows each graph step
+__all__ = ["STEP_DELAY_ENV", "Server", "build_server", "create_app"]
 STATIC = Path(__file__).parents[1] / "web" / "static"
 TAGS = [
     {"name": "alerts", "description": "Webhooks from Alertmanager, CloudWatch (SNS), Datadog."},
@@ -55,92 +53,69 @@ TAGS = [
 
 @dataclass
 class Server:
-    """The process's long-lived parts."""
+    """Routes' view of the process: the application service, intake, chat."""
 
     config: TriageConfig
-    ctx: TriageContext
-    inbox: Inbox
-    desk: Desk
+    service: Service
     intake: Intake
-    worker: InboxWorker
-    escalation: EscalationJob
     chat: ChatService
-    looks: Reinvestigation
     env: Env = field(default=os.environ.get)
 
+    @property
+    def ctx(self) -> TriageContext:
+        return self.service.ctx
+
+    @property
+    def inbox(self) -> Inbox:
+        return self.service.inbox
+
+    @property
+    def desk(self) -> Desk:
+        return self.service.desk
+
+    @property
+    def worker(self) -> InboxWorker:
+        return self.service.worker
+
+    @property
+    def looks(self) -> Reinvestigation:
+        return self.service.looks
+
     def start(self) -> None:
-        self.worker.start()
-        self.escalation.start()
-        self.looks.start()
+        self.service.start()
 
     def stop(self) -> None:
-        self.looks.stop()
-        self.escalation.stop()
-        self.worker.stop()
+        self.service.stop()
 
     def degraded(self) -> list[str]:
         """Why the server is not fully working, one line each (empty: it is)."""
-        reasons = gap_lines(self.looks.failing())
-        failed = self.inbox.counts().get("failed", 0)
-        if failed:
-            reasons.append(
-                f"{failed} accepted alert request(s) failed triage: GET /v1/inbox?state=failed,"
-                " then POST /v1/inbox/<id>/retry"
-            )
-        return reasons
+        return self.service.degraded()
 
 
 def build_server(
     config: TriageConfig,
     home: Path | None = None,
     *,
+    role: Role = "all",
     env: Env = os.environ.get,
     sns_fetch: Fetch = https_get,
     confirm_fetch: Fetch = https_get,
     clock: Callable[[], datetime] | None = None,
 ) -> Server:
     """A Server over `home` (the data directory) as `config` says."""
-    ctx = build_context(config, home=home)
-    if clock is not None:
-        ctx.clock = clock
-    settings = config.server
-    inbox = Inbox(ctx.home / "inbox.sqlite", settings.inbox_sync)
-    desk = Desk(ctx)
+    service = build_service(
+        config, home, role=role, clock=clock, step_delay_s=float(env(STEP_DELAY_ENV) or 0)
+    )
     intake = Intake(
-        sources=settings.sources,
-        limits=settings.limits,
-        inbox=inbox,
-        clock=ctx.clock,
+        sources=config.server.sources,
+        limits=config.server.limits,
+        accept=service.accept,
+        clock=service.ctx.clock,
         env=env,
         sns=SnsVerifier(sns_fetch),
         confirm_fetch=confirm_fetch,
     )
-    worker = InboxWorker(
-        inbox,
-        desk,
-        settings.workers,
-        clock_for(config, replay_dataset(config)),
-        step_delay_s=float(env(STEP_DELAY_ENV) or 0),
-    )
-    escalation = EscalationJob(desk.escalate, settings.escalation_every_s)
-    looks = Reinvestigation(desk, config.reinvestigate, live_clock=settings.clock == "wall")
-    chat = ChatService(desk)
-    return Server(config, ctx, inbox, desk, intake, worker, escalation, chat, looks, env)
-
-
-def replay_dataset(config: TriageConfig) -> ReplayDataset | None:
-    """The replay dataset whose clock the server follows, if it runs on one."""
-    path = config.telemetry.replay_path()
-    if config.server.clock != "replay" or path is None:
-        return None
-    return ReplayDataset.open(path.resolve())
-
-
-def clock_for(config: TriageConfig, dataset: ReplayDataset | None) -> ClockFor:
-    """The triage clock of an inbox row: when it arrived, or for replays the alert's time."""
-    if config.server.clock == "wall" or dataset is None:
-        return lambda item: item.received_at
-    return lambda item: dataset.clock_after(max(a.starts_at for a in item.alerts))
+    return Server(config, service, intake, ChatService(service.desk), env)
 
 
 def create_app(server: Server, *, run_jobs: bool = True) -> FastAPI:

@@ -14,7 +14,7 @@ import os
 import time
 from collections.abc import Callable, Mapping
 
-from agent.server.config import SourceAuth
+from agent.config.server import SourceAuth
 
 log = logging.getLogger(__name__)
 

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 def register(app: typer.Typer) -> None:
     @app.command()
     def serve(
+        *,
         host: Annotated[
             str | None, typer.Option(help="Bind address (default: server.host).")
         ] = None,
@@ -21,6 +22,13 @@ def register(app: typer.Typer) -> None:
         config: Annotated[Path | None, typer.Option("--config", help="triage.yaml.")] = None,
         home: Annotated[Path | None, typer.Option("--data-dir", help="State directory.")] = None,
         log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+        role: Annotated[
+            str,
+            typer.Option(
+                help="all: also triage here (default); api: accept and serve only, `triage"
+                " worker` processes triage (needs TRIAGE_DATABASE_URL and TRIAGE_QUEUE_URL)."
+            ),
+        ] = "all",
     ) -> None:
         """Serve webhooks, the incidents API, Slack and the war room; triage in the background."""
         import os
@@ -36,7 +44,11 @@ def register(app: typer.Typer) -> None:
         findings = preflight(settings, bound[0], os.environ.get)
         if findings.errors:
             raise ConfigError("; ".join(findings.errors))
-        server = build_server(with_war_room(settings, *bound), home)
+        if role not in ("all", "api"):
+            raise ConfigError(f"--role: {role!r} is not all or api (workers: `triage worker`)")
+        server = build_server(
+            with_war_room(settings, *bound), home, role="api" if role == "api" else "all"
+        )
         if server.ctx.telemetry is not None:
             probe = server.ctx.observe(server.ctx.clock())
             probe.services()

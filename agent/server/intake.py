@@ -16,11 +16,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from agent.alert.errors import AlertParseError, SnsSubscriptionConfirmation
+from agent.alert.models import Alert
 from agent.alert.parse import parse_alert
+from agent.config.server import Limits, SourceAuth
+from agent.inbox.models import Accepted, body_digest
 from agent.server.auth import Env, Unauthorized, check_source
-from agent.server.config import Limits, SourceAuth
 from agent.server.errors import ApiError
-from agent.server.inbox import Inbox, body_digest
 from agent.server.sns import Fetch, SnsVerifier, confirm_subscription
 
 IntakeStatus = Literal["accepted", "duplicate", "ignored", "subscription_confirmed"]
@@ -44,13 +45,13 @@ class Intake:
 
     sources: Mapping[str, SourceAuth]
     limits: Limits
-    inbox: Inbox
+    accept: Callable[[str, list[Alert], datetime, str], Accepted]
     clock: Callable[[], datetime]
     env: Env
     sns: SnsVerifier
     confirm_fetch: Fetch
 
-    def accept(self, source: str, headers: Mapping[str, str], body: bytes) -> IntakeResult:
+    def receive(self, source: str, headers: Mapping[str, str], body: bytes) -> IntakeResult:
         auth = self._auth(source)
         if auth.auth != "sns":
             _unauthorized(source, lambda: check_source(source, auth, headers, body, self.env))
@@ -71,7 +72,7 @@ class Intake:
             raise ApiError(413, "too_many_alerts", detail, "alerts")
         if not alerts:
             return IntakeResult(status="ignored")
-        stored = self.inbox.put(source, alerts, self.clock(), body_digest(body))
+        stored = self.accept(source, alerts, self.clock(), body_digest(body))
         status: IntakeStatus = "duplicate" if stored.duplicate else "accepted"
         return IntakeResult(status=status, inbox_id=stored.inbox_id, alerts=stored.alerts)
 

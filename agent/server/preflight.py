@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from agent.config import TriageConfig
+from agent.config.server import SourceAuth
 from agent.isolation.degraded import gap_lines
 from agent.server.auth import Env
-from agent.server.config import SourceAuth
 
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 WILDCARDS = frozenset({"0.0.0.0", "::", ""})

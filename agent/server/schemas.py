@@ -11,7 +11,7 @@ from agent.draft.models import Draft
 from agent.incident.models import Incident, IncidentStatus
 from agent.isolation.evidence import Evidence
 from agent.isolation.models import Hypothesis, Verdict
-from agent.server.desk import RootCause
+from agent.service.desk import RootCause
 
 By = Field(None, max_length=200, description="Who decides; the SSO user header wins if set.")
 

@@ -23,7 +23,7 @@ from agent.incident.models import Incident
 from agent.incident.store import IncidentNotFound
 from agent.runner import TriageInProgress
 from agent.server.auth import Unauthorized, check_fresh
-from agent.server.desk import Desk
+from agent.service.desk import Desk
 
 Reply = dict[str, Any]
 USAGE = (

@@ -14,7 +14,7 @@ from html import escape
 
 from markupsafe import Markup
 
-from agent.chat.lookup import Lookup, incident_now
+from agent.chat.lookup import Lookup
 from agent.context import TriageContext
 from agent.incident.models import Incident
 from agent.isolation.evidence import Evidence
@@ -46,7 +46,7 @@ def evidence_plots(ctx: TriageContext, incident: Incident) -> list[Plot]:
     by_id = isolation.evidence_by_id()
     metrics = [by_id[i] for i in top.evidence_ids if i in by_id and by_id[i].kind == "metric"]
     lookup = Lookup.of(ctx, incident)
-    end = incident_now(ctx, incident)
+    end = ctx.incident_now(incident)
     start = isolation.baseline_start or end - DEFAULT_SPAN
     plots = [_plot(lookup, e, start, end, isolation.onset) for e in metrics[:MAX_PLOTS]]
     return [p for p in plots if p is not None]

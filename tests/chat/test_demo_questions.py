@@ -15,7 +15,7 @@ from agent.cli import DEMO_CASE, DEMO_DATASET
 from agent.config import TriageConfig
 from agent.context import build_context
 from agent.runner import TriageRunner
-from agent.server.desk import Desk
+from agent.service.desk import Desk
 from knowledge.embeddings import EmbeddingError
 from tools.telemetry.replay.backend import ReplayDataset
 

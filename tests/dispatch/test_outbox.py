@@ -6,7 +6,7 @@ from pathlib import Path
 
 from agent.approval.service import approval_for, approve
 from agent.dispatch.config import DispatchConfig
-from agent.dispatch.outbox import OutboxSender, read_outbox
+from agent.dispatch.outbox import FileOutbox, OutboxSender, read_outbox, send_key
 from agent.dispatch.service import dispatch
 from tests.approval.factories import EMAIL, LATER, PAGE, SLACK, STATUS, incident, state_of
 
@@ -64,13 +64,28 @@ def test_each_line_is_one_json_object_per_message(config: DispatchConfig, outbox
 def test_the_same_revision_is_written_once_even_from_a_stale_incident(
     config: DispatchConfig, outbox: Path
 ) -> None:
-    """A crash after writing but before saving the incident replays the dispatch."""
+    """A crash after writing but before saving the incident replays the dispatch: the
+    ledger hands back the first send's result, and nothing is written again."""
     approved = approve(incident(), STATUS, "Ben", LATER)
     first = dispatch(approved, STATUS, config, now=LATER)
     replayed = dispatch(approved, STATUS, config, now=LATER)  # the unsaved incident again
     assert len(read_outbox(outbox)) == 1
     assert first.dispatches[-1].detail == "appended"
-    assert replayed.dispatches[-1].detail == "already in the outbox"
+    assert replayed.dispatches[-1] == first.dispatches[-1]
+
+
+def test_a_sender_that_died_before_settling_sends_again_under_the_same_key(
+    config: DispatchConfig, outbox: Path
+) -> None:
+    """Reserved but never settled: the retry sends (an outbox add is itself once-only)."""
+    approved = approve(incident(), STATUS, "Ben", LATER)
+    draft = approved.draft(STATUS)
+    assert draft is not None
+    ledger = FileOutbox(outbox)
+    assert ledger.reserve(send_key(draft)) is None  # the process dies here
+    after = dispatch(approved, STATUS, config, now=LATER)
+    assert after.dispatches[-1].status == "sent"
+    assert ledger.reserve(send_key(draft)) == after.dispatches[-1].model_dump(mode="json")
 
 
 def test_a_new_revision_is_a_new_line(tmp_path: Path) -> None:

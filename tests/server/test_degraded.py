@@ -72,10 +72,10 @@ def test_a_failed_triage_is_kept_shown_with_a_retry_button_and_retried(
         return real(*args, **kwargs)
 
     monkeypatch.setattr(server.desk.runner, "triage", fails_once)
-    with caplog.at_level(logging.ERROR, logger="agent.server.worker"):
+    with caplog.at_level(logging.ERROR, logger="agent.service.worker"):
         item = _triaged(client, case_body(synthetic))
     assert item["state"] == "failed" and "policy store is unreachable" in item["error"]
-    logged = [r for r in caplog.records if r.name == "agent.server.worker"]
+    logged = [r for r in caplog.records if r.name == "agent.service.worker"]
     assert logged and all(r.exc_info is None for r in logged), "one line, no traceback"
 
     health = client.get("/v1/health").json()

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from agent.config.server import ServerConfig
 from agent.server.app import Server
 from agent.server.auth import sign
-from agent.server.config import ServerConfig
 from tests.server.support import BEARER, DD_TOKEN, GENERIC_SECRET, case_body
 from tests.support.synthetic import SyntheticDataset
 

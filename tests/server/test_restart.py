@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import yaml
 
-from agent.server.app import STEP_DELAY_ENV
+from agent.service.build import STEP_DELAY_ENV
 from tests.server.support import free_port, wait_until
 from tests.support.synthetic import SyntheticDataset
 

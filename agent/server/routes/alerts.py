@@ -42,7 +42,7 @@ async def post_alerts(source: str, request: Request) -> JSONResponse:
     server = server_of(request)
     body = await read_body(request, server.config.server.limits.max_body_bytes)
     headers = {name.lower(): value for name, value in request.headers.items()}
-    result = await run_in_threadpool(server.intake.accept, source, headers, body)
+    result = await run_in_threadpool(server.intake.receive, source, headers, body)
     return JSONResponse(result.model_dump(), status_code=result.http_status)
 
 

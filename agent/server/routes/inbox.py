@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel
 
+from agent.inbox.models import InboxItem, InboxState
 from agent.server.deps import api_access, server_of
 from agent.server.errors import Problem, not_found
-from agent.server.inbox import InboxItem, InboxState
 
 router = APIRouter(tags=["inbox"], dependencies=[Depends(api_access)])
 # SQLite row ids are signed 64-bit: a larger number names no row (and would not bind).
@@ -58,6 +58,6 @@ def get_item(request: Request, item_id: ItemId) -> InboxItem:
 def retry(request: Request, item_id: ItemId) -> InboxItem:
     server = server_of(request)
     try:
-        return server.inbox.retry(item_id, server.ctx.clock())
+        return server.service.retry(item_id)
     except KeyError:
         raise not_found(f"no inbox item {item_id}") from None

@@ -15,7 +15,6 @@ from agent.incident.models import Incident, IncidentStatus, TimelineEntry
 from agent.incident.store import IncidentNotFound
 from agent.runner import TriageInProgress
 from agent.server.deps import actor, api_access, server_of
-from agent.server.desk import RootCause
 from agent.server.errors import ApiError, Problem, not_found
 from agent.server.schemas import (
     AckBody,
@@ -27,6 +26,7 @@ from agent.server.schemas import (
     RejectBody,
     ResolveBody,
 )
+from agent.service.desk import RootCause
 from knowledge.memory import Recollection
 
 router = APIRouter(dependencies=[Depends(api_access)])

@@ -1,4 +1,5 @@
-"""Runtime configuration: one YAML file validated by pydantic (config/triage.example.yaml).
+"""Runtime configuration: one YAML file validated by pydantic (config/triage.example.yaml),
+with the engines' URLs overridable by the environment (agent/config/engines.py).
 
 The organisation's policy (catalogue, severity, rotations) lives in its own
 file, referenced from here, because SREs and managers own it, not operators.
@@ -7,16 +8,18 @@ file, referenced from here, because SREs and managers own it, not operators.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
 import platformdirs
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from agent.config.engines import CHROMA_ENV, DATABASE_ENV, QUEUE_ENV, EnginesConfig
+from agent.config.server import ServerConfig
 from agent.dispatch.config import DispatchConfig
 from agent.llm.config import LLMConfig
-from agent.server.config import ServerConfig
 from knowledge.config import MemoryConfig
 from tools.telemetry.config import TelemetryConfig
 
@@ -60,11 +63,50 @@ class TriageConfig(BaseModel):
     dispatch: DispatchConfig = Field(default_factory=DispatchConfig)
     memory: MemoryConfig = Field(default_factory=MemoryConfig)
     server: ServerConfig = Field(default_factory=ServerConfig)
+    engines: EnginesConfig = Field(default_factory=EnginesConfig)
+
+    @model_validator(mode="after")
+    def _queue_needs_database(self) -> TriageConfig:
+        if self.engines.queue_url and not self.engines.database_url:
+            raise ValueError(
+                "engines.queue_url needs engines.database_url: workers on other hosts share"
+                " incidents, inbox and checkpoints through PostgreSQL"
+            )
+        return self
+
+    def with_environment(self, environ: Mapping[str, str]) -> TriageConfig:
+        """This config with TRIAGE_DATABASE_URL, TRIAGE_QUEUE_URL and TRIAGE_CHROMA_URL
+        applied over the file (set and non-empty wins; unset keeps the file's)."""
+        engines = {
+            field: environ[name]
+            for field, name in (("database_url", DATABASE_ENV), ("queue_url", QUEUE_ENV))
+            if environ.get(name)
+        }
+        update: dict[str, object] = {}
+        if engines:
+            update["engines"] = {**self.engines.model_dump(), **engines}
+        if environ.get(CHROMA_ENV):
+            update["memory"] = {**self.memory.model_dump(), "server_url": environ[CHROMA_ENV]}
+        if not update:
+            return self
+        try:
+            return TriageConfig.model_validate({**self.model_dump(), **update})
+        except ValidationError as error:
+            first = error.errors()[0]
+            names = {"database_url": DATABASE_ENV, "queue_url": QUEUE_ENV, "server_url": CHROMA_ENV}
+            where = names.get(str(first["loc"][-1]), "engines") if first["loc"] else "engines"
+            message = str(first["msg"]).removeprefix("Value error, ")
+            raise ConfigError(f"environment: {where}: {message}") from None
 
 
-def load_config(path: Path | None) -> TriageConfig:
-    """The config at `path` (or TRIAGE_CONFIG), else defaults, LLM settings from env."""
-    path = path or _env_path("TRIAGE_CONFIG")
+def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> TriageConfig:
+    """The config at `path` (or TRIAGE_CONFIG), else defaults, LLM settings from env; the
+    engines' URLs from the environment win over the file."""
+    env = os.environ if environ is None else environ
+    return _read_config(path or _env_path("TRIAGE_CONFIG")).with_environment(env)
+
+
+def _read_config(path: Path | None) -> TriageConfig:
     if path is None:
         return TriageConfig(llm=LLMConfig.from_env())
     try:

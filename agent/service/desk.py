@@ -1,18 +1,27 @@
 """The incident desk: every change to an incident, one at a time, in step with its run.
 
 The graph's nodes write whole incidents, so two writers interleaving would
-lose one's change. The desk holds one lock for every write (a triage run, a
-decision, a note, an acknowledgement, a resolution, an escalation) and, after
-each write outside the graph, hands the stored incident back to the waiting run
-(ServerRunner.sync). Reads need no lock: the store is SQLite in WAL mode.
+lose one's change, and two runs correlating alerts of one incident at the same
+moment would open two. So every write takes locks (agent/engines/locks.py):
+
+- a triage run holds its alerts' correlation keys while it matches them to an
+  incident and opens or joins it (a related alert shares at least one key), and
+  the lock of the incident it would join; then, keys released, it holds its
+  incident's lock for the rest of the triage;
+- a decision, a note, an acknowledgement, a resolution, an escalation and a
+  re-investigation each hold the incident's lock.
+
+After each write outside the graph, the stored incident is handed back to the
+waiting run (DeskRunner.sync). Reads take no lock. Embedded, one lock stands
+for all of them (one process); distributed, they are PostgreSQL advisory locks
+shared by every worker and the API.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -20,15 +29,17 @@ from pydantic import BaseModel, Field
 from agent.approval.models import Decision
 from agent.context import TriageContext
 from agent.draft.models import Draft, DraftKind
+from agent.engines.locks import Held, Locks, incident_lock, key_locks
+from agent.inbox.models import InboxItem
+from agent.incident.correlate import correlate, keys_for
 from agent.incident.memory import ConfirmedRootCause, resolved_record
 from agent.incident.models import Incident, TimelineKind
 from agent.incident.service import note
 from agent.incident.store import IncidentStore
-from agent.runner import RunOutcome
-from agent.server.drafting import escalation_page, redraft, with_draft
-from agent.server.escalation import due_escalations, step_key
-from agent.server.inbox import InboxItem
-from agent.server.runs import ServerRunner
+from agent.runner import RunOutcome, TriageInProgress
+from agent.service.drafting import escalation_page, redraft, with_draft
+from agent.service.escalation import due_escalations, step_key
+from agent.service.runs import DeskRunner, Opened
 from knowledge.memory import LearnsResolved, Recollection
 from tools.telemetry.replay.format import FaultType
 
@@ -47,33 +58,71 @@ class RootCause(BaseModel):
 class Desk:
     """Serialised writes to incidents; see the module docstring."""
 
-    def __init__(self, ctx: TriageContext, runner: ServerRunner | None = None) -> None:
+    def __init__(self, ctx: TriageContext, runner: DeskRunner | None = None) -> None:
         self.ctx = ctx
-        self.runner = runner or ServerRunner(ctx)
-        self.lock = threading.RLock()
+        self.runner = runner or DeskRunner(ctx)
 
     @property
     def store(self) -> IncidentStore:
         return self.ctx.store
 
+    @property
+    def locks(self) -> Locks:
+        return self.ctx.engines.locks
+
+    def holding(self, incident_id: str) -> Held:
+        """The incident's lock (use in a `with`)."""
+        return self.locks.acquire([incident_lock(incident_id)])
+
     def triage(
         self, item: InboxItem, received_at: datetime, on_step: Callable[[str], None]
     ) -> RunOutcome:
         """Run (or resume) the inbox row's triage; a joined incident's own run is synced."""
-        with self.lock:
-            outcome = self.runner.triage(item.run_id, item.alerts, received_at, on_step)
+        held = self._open(item, received_at)
+        with held[0]:
+            outcome = self.runner.triage(item.run_id, held[1], on_step)
             if outcome.correlated != "new":
-                self.runner.sync(outcome.incident)
+                self._sync_joined(outcome.incident)
             return outcome
+
+    def _open(self, item: InboxItem, received_at: datetime) -> tuple[Held, Opened]:
+        """The run's first step under its correlation keys and the lock of the incident it
+        would join; what it opened or joined, with that incident's lock held."""
+        topology = self.ctx.observe(received_at, item.run_id).topology()
+        dedup, related = keys_for(item.alerts, topology)
+        with self.locks.acquire(key_locks(dedup | related)):
+            window = timedelta(minutes=self.ctx.config.correlation_window_min)
+            found = correlate(self.store, item.alerts, topology, received_at, window).incident
+            target = found.id if found is not None else None
+            held = self.holding(target) if target is not None else None
+            try:
+                opened = self.runner.open(item.run_id, item.alerts, received_at)
+            except BaseException:
+                if held is not None:
+                    held.release()
+                raise
+            if held is None or opened.incident_id != target:
+                if held is not None:
+                    held.release()
+                held = self.holding(opened.incident_id)  # new: nobody else knows it yet
+        return held, opened
+
+    def _sync_joined(self, incident: Incident) -> None:
+        """Hand the joined incident to its own waiting run. A run cut short by a dead
+        process is left alone: it starts again from the stored incident when resumed."""
+        try:
+            self.runner.sync(incident)
+        except TriageInProgress:
+            log.info("%s: its first triage was cut short; it resumes from the store", incident.id)
 
     def decide(self, incident_id: str, decision: Decision) -> RunOutcome:
         """Approve or reject through the waiting run, so an approved draft is dispatched."""
-        with self.lock:
+        with self.holding(incident_id):
             return self.runner.decide(incident_id, decision)
 
     def reinvestigate(self, incident_id: str, at: datetime, reason: str) -> Incident:
         """Look at an open incident again as of `at`; its pending drafts follow the findings."""
-        with self.lock:
+        with self.holding(incident_id):
             incident = self.store.get(incident_id)
             if incident.status == "resolved":
                 return incident
@@ -132,11 +181,16 @@ class Desk:
         return made[0]
 
     def escalate(self, now: datetime | None = None) -> list[Draft]:
-        """A pending page for every unacknowledged step now due, with a timeline entry."""
+        """A pending page for every unacknowledged step now due, with a timeline entry.
+
+        On the way, a send a dead process cut short after its approval is carried through.
+        """
         at = now or self.ctx.clock()
         drafted: list[Draft] = []
         for candidate in self.store.recent(status="open", limit=200):
-            with self.lock:
+            with self.holding(candidate.id):
+                if self.runner.finish_cut_send(candidate):
+                    log.warning("%s: finished a send a stopped process cut short", candidate.id)
                 incident = self.store.get(candidate.id)
                 steps = due_escalations(self.ctx.policy, incident, at)
                 if not steps:
@@ -166,7 +220,7 @@ class Desk:
         apply: Callable[[Incident, datetime], Incident],
         at: datetime | None = None,
     ) -> Incident:
-        with self.lock:
+        with self.holding(incident_id):
             incident = apply(self.store.get(incident_id), at or self.ctx.clock())
             return self._save(incident)
 

@@ -17,12 +17,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from agent.chat.lookup import incident_now
 from agent.config import ReinvestigateConfig
 from agent.incident.models import Incident
 from agent.incident.reinvestigate import due_by_time
 from agent.runner import TriageInProgress
-from agent.server.desk import Desk
+from agent.service.desk import Desk
 from tools.telemetry.guard import probe
 
 log = logging.getLogger(__name__)
@@ -94,7 +93,7 @@ class Reinvestigation:
             if reason is None:
                 continue
             try:
-                self.desk.reinvestigate(incident.id, incident_now(self.desk.ctx, incident), reason)
+                self.desk.reinvestigate(incident.id, self.desk.ctx.incident_now(incident), reason)
             except TriageInProgress:
                 continue  # its first triage is still running: next pass
             self.retries.pop(incident.id, None)
@@ -116,7 +115,7 @@ class Reinvestigation:
         )
         if clock < retry.next_at or self.desk.ctx.telemetry is None:
             return None
-        backend = self.desk.ctx.observe(incident_now(self.desk.ctx, incident))
+        backend = self.desk.ctx.observe(self.desk.ctx.incident_now(incident))
         retry.still = probe(backend, incident.telemetry_gaps)
         if retry.still:
             retry.attempts += 1

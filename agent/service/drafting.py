@@ -15,7 +15,6 @@ from agent.draft.models import Draft, DraftKind
 from agent.draft.write import write_draft
 from agent.incident.models import Incident
 from agent.incident.service import note
-from agent.nodes import draft_context
 from agent.routing.models import EscalationStep
 
 
@@ -23,7 +22,7 @@ def redraft(
     ctx: TriageContext, incident: Incident, kind: DraftKind, by: str, at: datetime
 ) -> tuple[Incident, Draft]:
     """`incident` with a new pending revision of its `kind` draft (or a first one)."""
-    fresh = write_draft(draft_context(ctx, incident, at), kind)
+    fresh = write_draft(ctx.draft_context(incident, at), kind)
     old = incident.draft(fresh.id)
     revision = old.revision + 1 if old is not None else 1
     fresh = fresh.model_copy(update={"revision": revision})
@@ -40,7 +39,7 @@ def escalation_page(
     if incident.routing is None:
         raise ValueError(f"{incident.id} has no routing to escalate")
     routing = incident.routing.model_copy(update={"paged": [step.to]})
-    context = draft_context(ctx, incident.model_copy(update={"routing": routing}), at)
+    context = ctx.draft_context(incident.model_copy(update={"routing": routing}), at)
     page = write_draft(context, "page")
     draft_id = f"{page.id}-escalation-{number}"
     payload = {**page.payload, "dedup_key": f"{incident.id}/escalation-{number}"}

@@ -1,4 +1,4 @@
-"""The alert inbox: every accepted alert on disk before the sender hears 202.
+"""The embedded alert inbox: every accepted alert on disk before the sender hears 202.
 
 One SQLite file (WAL) under the data directory. A row is one request's new
 alerts, triaged as one run; `inbox_keys` holds one key per alert (source,
@@ -13,7 +13,6 @@ alerts without any of them being answered before it is durable.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 import threading
@@ -23,13 +22,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import TypeAdapter
 
 from agent.alert.models import Alert
+from agent.inbox.models import ERROR_CHARS, Accepted, InboxItem, InboxState, alert_key
 from agent.sqlite import immediate, open_db
 
-InboxState = Literal["queued", "running", "done", "failed"]
-ERROR_CHARS = 2_000
 _ALERTS = TypeAdapter(list[Alert])
 
 SCHEMA = """
@@ -54,36 +52,6 @@ CREATE TABLE IF NOT EXISTS inbox_keys (
 """
 
 
-class InboxItem(BaseModel):
-    """One accepted request: its alerts and what became of their triage."""
-
-    id: int
-    source: str
-    received_at: datetime
-    body_sha256: str
-    alerts: list[Alert] = Field(default_factory=list)
-    state: InboxState
-    attempts: int = 0
-    incident_id: str | None = None
-    correlated: str | None = None
-    error: str | None = Field(None, description="The last triage failure, if any.")
-    updated_at: datetime
-
-    @property
-    def run_id(self) -> str:
-        """The graph thread for this row: stable, so a re-run resumes instead of repeating."""
-        return f"run-inbox-{self.id}"
-
-
-@dataclass(frozen=True)
-class Accepted:
-    """What `put` did: a new row, or the row that already holds these alerts."""
-
-    inbox_id: int
-    duplicate: bool
-    alerts: int
-
-
 @dataclass
 class _Pending:
     source: str
@@ -95,17 +63,9 @@ class _Pending:
     error: BaseException | None = None
 
 
-def alert_key(alert: Alert) -> str:
-    """The same condition, start and status is the same alert, however often it is sent."""
-    return f"{alert.source}|{alert.fingerprint}|{alert.starts_at.isoformat()}|{alert.status}"
-
-
-def body_digest(body: bytes) -> str:
-    return hashlib.sha256(body).hexdigest()
-
-
-class Inbox:
-    """Durable intake and the triage work queue."""
+class SqliteInbox:
+    """The embedded inbox (see agent.inbox.models.Inbox), and the rows the embedded queue
+    claims (agent.inbox.queue.InboxPolling)."""
 
     def __init__(self, path: Path, synchronous: Literal["full", "normal"] = "full") -> None:
         self.path = path
@@ -200,18 +160,23 @@ class Inbox:
         return count
 
     def claim(self, limit: int, at: datetime) -> list[InboxItem]:
-        """Up to `limit` queued rows, oldest first, now marked running."""
+        """Up to `limit` queued rows, oldest first, marked running (`start` counts attempts)."""
         with self._lock, immediate(self._db) as db:
             rows = db.execute(
                 "SELECT id FROM inbox WHERE state = 'queued' ORDER BY id LIMIT ?", (limit,)
             ).fetchall()
             ids = [int(r[0]) for r in rows]
             db.executemany(
-                "UPDATE inbox SET state = 'running', attempts = attempts + 1, updated_at = ?"
-                " WHERE id = ?",
+                "UPDATE inbox SET state = 'running', updated_at = ? WHERE id = ?",
                 [(at.isoformat(), i) for i in ids],
             )
         return [self.get(i) for i in ids]
+
+    def start(self, item_id: int, at: datetime) -> InboxItem | None:
+        where = "state IN ('queued', 'running')"
+        self._update(item_id, "state = 'running', attempts = attempts + 1", (), at, where=where)
+        item = self.get(item_id)
+        return item if item.state == "running" else None
 
     def finish(self, item_id: int, incident_id: str, correlated: str, at: datetime) -> None:
         self._update(

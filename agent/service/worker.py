@@ -1,24 +1,27 @@
-"""The triage worker: a thread pool draining the inbox, one graph run per row.
+"""The triage worker: a thread pool taking inbox rows from the alert queue, one graph
+run per row.
 
-Rows are claimed (queued -> running) before they are worked on and marked
-done or failed after, with the error kept on the row. A row left running by a
-killed server is queued again at start, and its run resumes from its last
-checkpoint (ServerRunner.triage), so every accepted alert is triaged and none
-twice. Runs hold the desk's lock, so dedup and correlation always see the
-incidents the previous run opened.
+The queue (agent/inbox/queue.py) hands a row over; it is marked running, triaged
+and marked done or failed (the error kept on the row), and only then is the
+delivery acknowledged. A row a killed worker left is delivered again (at the
+next start embedded, after the claim timeout on Redis) and its run resumes from
+its last checkpoint (DeskRunner), so every accepted alert is triaged and none
+twice. Runs take the desk's locks, so dedup and correlation always see the
+incidents other runs opened, in this process or any other.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
+from queue import Queue
 
-from agent.server.desk import Desk
-from agent.server.inbox import Inbox, InboxItem
+from agent.inbox.models import Inbox, InboxItem
+from agent.inbox.queue import AlertQueue, Delivery
+from agent.service.desk import Desk
 
 log = logging.getLogger(__name__)
 
@@ -37,17 +40,20 @@ class InboxWorker:
     def __init__(
         self,
         inbox: Inbox,
+        queue: AlertQueue,
         desk: Desk,
+        *,
         workers: int,
         clock_for: ClockFor,
         step_delay_s: float = 0.0,
     ) -> None:
         self.inbox = inbox
+        self.queue = queue
         self.desk = desk
         self.clock_for = clock_for
         self.step_delay_s = step_delay_s
         self._slots = threading.Semaphore(workers)
-        self._work: queue.Queue[InboxItem | None] = queue.Queue()
+        self._work: Queue[Delivery | None] = Queue()
         self._stop = threading.Event()
         self._threads = [
             threading.Thread(target=self._drain, name=f"triage-{n}", daemon=True)
@@ -56,7 +62,7 @@ class InboxWorker:
         self._claimer = threading.Thread(target=self._claim, name="inbox", daemon=True)
 
     def start(self) -> None:
-        recovered = self.inbox.recover(self.desk.ctx.clock())
+        recovered = self.queue.recover()
         if recovered:
             log.warning("resuming %d alert(s) a stopped server left mid-triage", recovered)
         for thread in self._threads:
@@ -66,7 +72,7 @@ class InboxWorker:
     def stop(self) -> None:
         """Stop claiming; rows being triaged finish or are resumed at the next start."""
         self._stop.set()
-        self.inbox.arrived.set()
+        self.queue.wake()
         self._claimer.join(timeout=STOP_WAIT_S)
         for _ in self._threads:
             self._work.put(None)
@@ -75,17 +81,20 @@ class InboxWorker:
             thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
     def _claim(self) -> None:
-        """Hand one queued row to each free thread, oldest first."""
+        """Hand one delivered row to each free thread, oldest first."""
         while not self._stop.is_set():
             if not self._slots.acquire(timeout=IDLE_WAIT_S):
                 continue
-            items = self.inbox.claim(1, self.desk.ctx.clock())
-            if items:
-                self._work.put(items[0])
+            try:
+                taken = self.queue.receive(1, IDLE_WAIT_S)
+            except Exception as error:  # the queue is away: wait and ask again, never exit
+                log.error("cannot take alerts from the queue (retrying): %s", error)
+                taken = []
+                self._stop.wait(IDLE_WAIT_S)
+            if taken:
+                self._work.put(taken[0])
                 continue
             self._slots.release()
-            self.inbox.arrived.wait(IDLE_WAIT_S)
-            self.inbox.arrived.clear()
 
     def _drain(self) -> None:
         while (item := self._work.get()) is not None:
@@ -94,12 +103,23 @@ class InboxWorker:
             finally:
                 self._slots.release()
 
-    def _process(self, item: InboxItem) -> None:
+    def _process(self, delivery: Delivery) -> None:
+        """Triage one row, record the outcome on it, then acknowledge the delivery. Nothing is
+        acknowledged before it is recorded: a failure to record leaves it to be delivered again."""
+        try:
+            item = self.inbox.start(delivery.inbox_id, self.desk.ctx.clock())
+            if item is not None:
+                self._triage(item)
+            self.queue.ack(delivery)
+        except Exception:
+            log.exception(
+                "inbox row %d not recorded; it will be delivered again", delivery.inbox_id
+            )
+
+    def _triage(self, item: InboxItem) -> None:
         """Triage one row; any failure is kept on the row, never lost."""
         try:
             outcome = self.desk.triage(item, self.clock_for(item), self._on_step)
-            clock = self.desk.ctx.clock()
-            self.inbox.finish(item.id, outcome.incident.id, outcome.correlated, clock)
         except Exception as error:
             reason = " ".join(f"{type(error).__name__}: {error}".split())
             log.error(
@@ -107,6 +127,9 @@ class InboxWorker:
             )
             log.debug("triage of inbox row %d failed", item.id, exc_info=True)
             self.inbox.fail(item.id, reason, self.desk.ctx.clock())
+            return
+        clock = self.desk.ctx.clock()
+        self.inbox.finish(item.id, outcome.incident.id, outcome.correlated, clock)
 
     def _on_step(self, step: str) -> None:
         if self.step_delay_s > 0:

@@ -1,0 +1,1 @@
+"""`triage bench`: measurements of a deployment on this machine (docs/scale.md)."""

@@ -1,0 +1,118 @@
+"""The connection pool every PostgreSQL-backed part of a process shares, and migrations."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from typing import Any
+from urllib.parse import urlsplit
+
+import psycopg
+from psycopg import Connection
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from agent.engines.errors import EngineUnavailable
+
+log = logging.getLogger(__name__)
+
+MIGRATION_LOCK = 0x7472696167650001  # one process migrates at a time
+CONNECT_TIMEOUT_S = 10.0
+MIGRATION_POLL_S = 0.2
+
+
+class DatabaseUnavailable(EngineUnavailable):
+    """PostgreSQL could not be reached or set up."""
+
+
+def where(url: str) -> str:
+    """host:port/db of a URL, without user or password (for messages)."""
+    parts = urlsplit(url)
+    return f"{parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path or ''}"
+
+
+class Database:
+    """A pool of autocommit connections returning rows as dicts (as the LangGraph
+    checkpointer needs); write transactions are explicit (`connection.transaction()`)."""
+
+    def __init__(self, url: str, size: int) -> None:
+        self.url = url
+        self.pool: ConnectionPool[Any] = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=size,
+            kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+            open=False,
+            name="triage",
+        )
+        try:
+            self.pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)
+        except (PoolTimeout, psycopg.Error) as error:
+            self.pool.close()
+            raise DatabaseUnavailable(
+                f"cannot connect to PostgreSQL at {where(url)} (TRIAGE_DATABASE_URL or"
+                f" engines.database_url): {str(error).strip() or type(error).__name__}"
+            ) from None
+
+    @contextmanager
+    def migrating(self) -> Iterator[Connection[Any]]:
+        """A connection holding the migration lock: one process sets up at a time.
+
+        The lock is polled, never waited for inside a statement: a waiting statement
+        would hold a snapshot, and the checkpointer's CREATE INDEX CONCURRENTLY in the
+        process that has the lock would wait for it in turn.
+        """
+        with self.pool.connection() as connection:
+            while not _locked(connection):
+                time.sleep(MIGRATION_POLL_S)
+            try:
+                yield connection
+            finally:
+                connection.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
+
+    def migrate(self) -> list[str]:
+        """Apply the migrations not yet applied, in order; the names applied now."""
+        applied: list[str] = []
+        with self.migrating() as connection, connection.transaction():
+            connection.execute(
+                "CREATE TABLE IF NOT EXISTS triage_migrations (version INTEGER PRIMARY KEY,"
+                " name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+            )
+            done = {
+                r["version"] for r in connection.execute("SELECT version FROM triage_migrations")
+            }
+            for version, name, sql in migrations():
+                if version in done:
+                    continue
+                connection.execute(sql, prepare=False)  # several statements
+                connection.execute(
+                    "INSERT INTO triage_migrations (version, name) VALUES (%s, %s)", (version, name)
+                )
+                applied.append(name)
+        if applied:
+            log.info("PostgreSQL %s: applied %s", where(self.url), ", ".join(applied))
+        return applied
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+def _locked(connection: Connection[Any]) -> bool:
+    row = connection.execute(
+        "SELECT pg_try_advisory_lock(%s) AS locked", (MIGRATION_LOCK,)
+    ).fetchone()
+    return bool(row and row["locked"])
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(version, name, sql) of every migration file, NNNN_name.sql, by version."""
+    folder = resources.files("agent.engines.postgres") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql"):
+            number, _, _ = entry.name.partition("_")
+            found.append((int(number), entry.name.removesuffix(".sql"), entry.read_text("utf-8")))
+    return sorted(found)
