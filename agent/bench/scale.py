@@ -17,6 +17,7 @@ triage (docs/scale.md has the model).
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -39,6 +40,8 @@ from agent.bench.pager import FakePagerDuty
 from agent.config import TriageConfig
 from agent.config.engines import CHROMA_ENV, DATABASE_ENV, QUEUE_ENV, EnginesConfig
 from agent.engines import Engines
+
+log = logging.getLogger(__name__)
 
 PD_KEY_ENV = "TRIAGE_BENCH_PD_KEY"
 ALERTS_PER_INCIDENT = 20
@@ -250,7 +253,15 @@ def approve_pages(url: str) -> int:
 
         def approve(incident_id: str) -> bool:
             path = f"/v1/incidents/{incident_id}/drafts/{incident_id}-page/approve"
-            return client.post(path, json={"by": "bench"}).status_code == 200
+            reply = client.post(path, json={"by": "bench"})
+            if reply.status_code != 200:
+                log.warning(
+                    "page of %s not approved: %s %s",
+                    incident_id,
+                    reply.status_code,
+                    reply.text[:300],
+                )
+            return reply.status_code == 200
 
         with ThreadPoolExecutor(8) as pool:
             return sum(pool.map(approve, ids))

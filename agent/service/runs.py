@@ -47,13 +47,16 @@ class DeskRunner(TriageRunner):
         """Run `run_id`'s first step (dedup and correlation), unless it already ran."""
         thread = _thread(run_id)
         snapshot = self.graph.get_state(thread)
-        resumed = bool(snapshot.values)
+        resumed = _incident_of(snapshot.values) is not None
         if not resumed:
             start = self._start(run_id, alerts, received_at)
             if start is not None:
-                self.graph.invoke(start, thread, context=self.ctx, interrupt_after=[OPENS])
+                # A process killed after saving the run's input but before its first step
+                # finished left that step pending: resume it rather than start over.
+                given = None if snapshot.next else start
+                self.graph.invoke(given, thread, context=self.ctx, interrupt_after=[OPENS])
             snapshot = self.graph.get_state(thread)
-        incident = TriageState.model_validate(snapshot.values).incident
+        incident = _incident_of(snapshot.values)
         if incident is None:
             raise RuntimeError(f"run {run_id} has no incident after its first step")
         return Opened(incident.id, resumed)
@@ -118,3 +121,8 @@ class DeskRunner(TriageRunner):
         values: dict[str, Any] = self.graph.get_state(_thread(incident.run_id)).values
         found = values.get("recollections") or []
         return [Recollection.model_validate(r) for r in found]
+
+
+def _incident_of(values: dict[str, Any]) -> Incident | None:
+    """The incident a run's saved state holds (None before its first step finished)."""
+    return TriageState.model_validate(values).incident if values else None

@@ -15,7 +15,9 @@ from agent.approval.models import Decision
 from agent.approval.service import ApprovalError
 from agent.config import TriageConfig, load_config
 from agent.context import build_context
-from agent.runner import TriageRunner
+from agent.runner import TriageRunner, _thread
+from agent.service.runs import OPENS, DeskRunner
+from agent.state import TriageState
 from tests.support.receiver import Receiver
 from tests.support.synthetic import SyntheticDataset
 from tools.telemetry.replay.backend import ReplayDataset
@@ -173,3 +175,23 @@ def test_approval_from_a_new_process_pages_exactly_once(
     again = subprocess.run(command, capture_output=True, text=True, env=os.environ, check=False)
     assert again.returncode == 2 and "error" in again.stderr
     assert len(pagerduty.requests) == 1
+
+
+def test_a_run_killed_before_its_first_step_finished_is_resumed_there(
+    home: Path, synthetic: SyntheticDataset, alerts: list[Alert], case: CaseRecord
+) -> None:
+    """A worker can die after the run's input is checkpointed but before correlation saved
+    anything: the row's next try must open the incident, not fail for want of one."""
+    ctx = build_context(TriageConfig(language="en"), home=home, telemetry=synthetic.open().at)
+    runner = DeskRunner(ctx)
+    start = TriageState(run_id="run-inbox-7", alerts=alerts, received_at=case.now)
+    thread = _thread("run-inbox-7")
+    runner.graph.invoke(start, thread, context=ctx, interrupt_before=[OPENS])
+    assert runner.graph.get_state(thread).next == (OPENS,)
+
+    opened = runner.open("run-inbox-7", alerts, case.now)
+    assert not opened.resumed
+    outcome = runner.triage("run-inbox-7", opened)
+    assert outcome.incident.id == opened.incident_id
+    assert [i.id for i in ctx.store.recent()] == [opened.incident_id]
+    assert {d.kind for d in outcome.incident.drafts} >= {"page"}
