@@ -39,8 +39,8 @@ CONTEXT = (
 # What a callee's failure or slowness passes up to its callers, as features:
 # `*_SYMPTOMS` say how badly a service shows it, `*_PASSED_UP` are what a
 # caller shows of it (discounted when a callee shows it at least as badly).
-ERROR_SYMPTOMS = ("m_errors", "t_errors")
-ERROR_PASSED_UP = ("m_errors", "t_errors", "l_error", "l_vanished")
+ERROR_SYMPTOMS = ("m_errors", "t_errors", "l_error")
+ERROR_PASSED_UP = ("m_errors", "t_errors", "l_error", "l_vanished", "t_dropped")
 LATENCY_SYMPTOMS = ("m_latency", "t_self", "t_edge")
 # A callee that fails explains its callers' failures; so does one that got much slower:
 # its callers time out and return errors (the callee, not the loudest caller, is the

@@ -74,3 +74,19 @@ def test_a_model_file_missing_a_parameter_weighs_it_zero() -> None:
     model = RankingModel(parameters=["m_latency"], weights=[2.0], priors=[2.0])
     assert model.vector()[PARAMETERS.index("m_latency")] == 2.0
     assert np.count_nonzero(model.vector()) == 1
+
+
+def test_a_callee_logging_errors_explains_the_errors_and_cut_paths_of_its_callers() -> None:
+    """A callee that returns errors shows it in its own error lines (often its only
+    signal); the caller logs the failure too, stops logging what came after, and makes
+    fewer onward calls. Those caller symptoms are passed up, not a second cause."""
+    features = {s: ServiceFeatures(s) for s in ("web", "api", "db", "cdn")}
+    features["api"].raise_to("l_error", 0.78, "ev-api-errors")
+    for name, value in (("l_error", 0.77), ("l_vanished", 0.57), ("t_dropped", 0.32)):
+        features["web"].raise_to(name, value, f"ev-web-{name}")
+    case = build_case(features, TOPOLOGY, {"web"})
+    index = {s: i for i, s in enumerate(case.services)}
+    assert case.errors_explained[index["web"]] == 1.0
+    assert not case.evidence[index["web"]].any()
+    assert case.evidence[index["api"]].max() == pytest.approx(0.78)
+    assert load_model().rank(case)[0][0] == "api"
