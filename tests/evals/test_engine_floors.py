@@ -35,11 +35,11 @@ AC1_FLOORS = {
     ("nezha-ob-dev", "300 s"): 0.87,  # 0.92
     ("nezha-tt-dev", "0 s"): 0.59,  # 0.64
     ("nezha-tt-dev", "300 s"): 0.34,  # 0.39
-    ("petshop-dev", "0 s"): 0.60,  # 0.65
-    ("petshop-dev", "300 s"): 0.63,  # 0.68
+    ("petshop-dev", "0 s"): 0.69,  # 0.74
+    ("petshop-dev", "300 s"): 0.69,  # 0.74
 }
 # Alert lag -> highest acceptable ECE of out-of-sample top-1 confidence, all dev cases.
-ECE_CEILINGS = {"0 s": 0.12, "300 s": 0.20}  # measured 0.07, 0.15
+ECE_CEILINGS = {"0 s": 0.12, "300 s": 0.18}  # measured 0.10, 0.13
 
 
 @pytest.mark.skipif(
