@@ -17,7 +17,7 @@ from typing import Any
 
 from agent.isolation.evidence import Evidence
 from agent.isolation.signals import logs, metrics, traces
-from agent.isolation.signals.security import security_evidence
+from agent.isolation.signals.security import security_evidence, siem_findings
 from agent.isolation.signals.surge import surge_evidence
 from agent.isolation.snapshot import Snapshot
 from tools.analysis.harm import HarmReading
@@ -62,6 +62,7 @@ def collect(
         jobs["logs"] = partial(logs.read, backend, snapshot.counts, split, snapshot.window)
     if snapshot.spans is not None:
         jobs["traces"] = partial(traces.read, snapshot.spans, split)
+    jobs["siem"] = partial(siem_findings, backend, split)
     notes = list(snapshot.notes)
     results: dict[str, Any] = {}
     with ThreadPoolExecutor(max_workers=max(len(jobs), 1)) as pool:
@@ -77,7 +78,7 @@ def collect(
         metrics=metric_shifts,
         logs=log_shifts,
         traces=results.get("traces", []),
-        security=security,
+        security=[*security, *results.get("siem", [])],
         notes=notes,
         health=health,
     )

@@ -344,6 +344,25 @@ def test_a_kind_that_fails_is_left_out_and_named(
     assert not [e for e in isolation.evidence if e.kind == "log"]
 
 
+def test_a_siem_that_cannot_be_read_is_a_note_and_the_logs_still_count(
+    own: FakeDatadog, synthetic: SyntheticDataset
+) -> None:
+    """The application key lacks security_monitoring_signals_read: the triage says the
+    SIEM was not read (a responder must not take silence for "no signals"), and the
+    log, metric and trace evidence is all there."""
+    own.scopes = {APP_KEY: frozenset({"timeseries_query", "metrics_read", "apm_read",
+                                      "events_read", "logs_read_data"})}  # fmt: skip
+    backend = backend_of(own, synthetic)
+    case = synthetic.open().cases()[0]
+    isolation = isolate(backend, parse_alert(case.alert.payload, case.alert.source))
+    assert [n for n in isolation.notes if n.startswith("siem unavailable: ")] == [
+        "siem unavailable: Datadog search_security_monitoring_signals: forbidden: the"
+        " application key lacks scope security_monitoring_signals_read (or is not valid)"
+    ]
+    assert isolation.hypotheses[0].service == "payment"
+    assert {e.kind for e in isolation.evidence} >= {"metric", "log"}
+
+
 # -- the site and keys ----------------------------------------------------------------
 
 

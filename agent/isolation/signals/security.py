@@ -10,7 +10,6 @@ unusual API use, the object store for bulk reads, the edge for web attacks.
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 
 import numpy as np
@@ -20,10 +19,9 @@ from tools.analysis import security
 from tools.analysis.security import Line, SecurityFinding
 from tools.analysis.split import Split
 from tools.redact import redact
-from tools.telemetry.backend import TelemetryBackend, TelemetryError
+from tools.telemetry.backend import TelemetryBackend
 from tools.telemetry.models import SEVERITIES, TemplateCounts, TimeWindow, from_epoch, to_epoch
 
-log = logging.getLogger(__name__)
 # Lines per search; a store that holds more keeps the newest (the reference shrinks).
 LIMIT = 20_000
 QUERIES = {
@@ -54,7 +52,6 @@ def security_findings(
         *security.audit_findings(lines, split),
         *security.exfiltration(lines, split),
         *security.web_attacks(lines, split, first_s=first),
-        *siem_findings(backend, split),
     ]
 
 
@@ -65,12 +62,9 @@ SIEM = "security_siem"
 
 def siem_findings(backend: TelemetryBackend, split: Split) -> list[SecurityFinding]:
     """Signals a SIEM raised on a service since shortly before the onset (older ones
-    are the estate's usual noise). A SIEM that cannot be read leaves the logs be."""
-    try:
-        signals = backend.security_signals(split.window)
-    except TelemetryError as error:
-        log.warning("SIEM signals unavailable: %s", error)
-        return []
+    are the estate's usual noise). Read apart from the logs, so a SIEM that cannot be
+    read is a note of its own (TelemetryError) and leaves the logs be."""
+    signals = backend.security_signals(split.window)
     since = security.reference_end(split)
     return [
         SecurityFinding(
