@@ -65,3 +65,27 @@ def test_one_slow_request_moves_p99_alone_and_is_capped() -> None:
 def test_series_without_a_baseline_are_skipped() -> None:
     young = np.where(SPLIT.onset_s - 60 <= TS, 50.0, np.nan)
     assert metric_shifts([series("cart", "cpu_usage_pct", young, "cart-0")], SPLIT, SERVICES) == []
+
+
+def test_a_share_of_few_requests_counts_as_its_failures_not_its_percentage() -> None:
+    """80 % available out of 5 requests a minute (one failed each minute) is a big move
+    of a share but, as counts, weak; 97.5 % out of 2,000 a minute (50 failed each
+    minute) is strong. Neither service ever failed before."""
+    quiet_share = np.where(AFTER, 80.0, 100.0)
+    busy_share = np.where(AFTER, 97.5, 100.0)
+    found = metric_shifts(
+        [
+            series("cart", "availability_pct", quiet_share, "cart-0"),
+            series("cart", "requests_per_s", np.full(len(TS), 5 / 60), "cart-0"),
+            series("checkout", "availability_pct", busy_share, "checkout-0"),
+            series("checkout", "requests_per_s", np.full(len(TS), 2000 / 60), "checkout-0"),
+        ],
+        SPLIT,
+        SERVICES,
+    )
+    assert z_of(found, "cart", "availability_pct") < 7
+    assert z_of(found, "checkout", "availability_pct") > 3
+    alone = metric_shifts(
+        [series("cart", "availability_pct", quiet_share, "cart-0")], SPLIT, SERVICES
+    )
+    assert z_of(alone, "cart", "availability_pct") > z_of(found, "cart", "availability_pct")

@@ -31,15 +31,15 @@ LATE = AlertLag.parse("300")
 # minutes, as they would for a real alert.
 # (dataset, alert lag) -> lowest acceptable out-of-sample AC@1.
 AC1_FLOORS = {
-    ("nezha-ob-dev", "0 s"): 0.87,  # measured 0.92
-    ("nezha-ob-dev", "300 s"): 0.87,  # 0.92
+    ("nezha-ob-dev", "0 s"): 0.83,  # measured 0.88
+    ("nezha-ob-dev", "300 s"): 0.83,  # 0.88
     ("nezha-tt-dev", "0 s"): 0.59,  # 0.64
     ("nezha-tt-dev", "300 s"): 0.34,  # 0.39
-    ("petshop-dev", "0 s"): 0.69,  # 0.74
-    ("petshop-dev", "300 s"): 0.69,  # 0.74
+    ("petshop-dev", "0 s"): 0.71,  # 0.76
+    ("petshop-dev", "300 s"): 0.71,  # 0.76
 }
 # Alert lag -> highest acceptable ECE of out-of-sample top-1 confidence, all dev cases.
-ECE_CEILINGS = {"0 s": 0.12, "300 s": 0.18}  # measured 0.10, 0.13
+ECE_CEILINGS = {"0 s": 0.12, "300 s": 0.16}  # measured 0.09, 0.11
 
 
 @pytest.mark.skipif(

@@ -21,6 +21,7 @@ from tools.analysis.robust import (
     Baseline,
     Baselines,
     deviations,
+    poisson_z,
     rolling_sustained,
     sustained,
     with_routine,
@@ -51,7 +52,7 @@ def metric_shifts(series: list[Series], split: Split, services: set[str]) -> lis
     shifts = [
         shift for members in by_clock.values() for shift in _group_shifts(members, split, services)
     ]
-    return _consistent_percentiles(shifts)
+    return _consistent_percentiles(_capped_by_failures(shifts, series, split))
 
 
 SHARE_FAMILIES = frozenset({"availability", "errors"})
@@ -73,9 +74,77 @@ def served_only(series: list[Series]) -> list[Series]:
         if requests is None or family_of(s.key.metric).name not in SHARE_FAMILIES:
             out.append(s)
             continue
-        idle_at = requests.ts[np.nan_to_num(requests.values, nan=np.inf) < IDLE]
+        counts = _per_sample(requests)
+        served = requests.values if counts is None else counts
+        idle_at = requests.ts[np.nan_to_num(served, nan=np.inf) < IDLE]
         out.append(Series(s.key, s.ts, np.where(np.isin(s.ts, idle_at), np.nan, s.values)))
     return out
+
+
+# A request series' unit: requests per second (times the sample spacing), or per period.
+PER_SECOND = re.compile(r"(_per_s|_per_sec|_per_second|_rps)$")
+PER_PERIOD = re.compile(r"_per_(\d+)(s|m|min|h)$")
+PERIOD_S = {"s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
+# Fewer expected failures than this are judged as this many (a never-failing service).
+MIN_EXPECTED_FAILURES = 0.5
+
+
+def _capped_by_failures(
+    shifts: list[MetricShift], series: list[Series], split: Split
+) -> list[MetricShift]:
+    """Cap a share-of-requests shift (availability, error rate) at what its failures
+    as counts can show: 3 failed of 5 requests is 40 % available, a huge move on a
+    share that always read 100 %, but as counts hardly more than chance; 30 failed
+    of 2,000 is a smaller share and far stronger evidence. Where the same instance
+    reports requests in a unit we can read, the shift's z is at most the Poisson z
+    of its failures now against its failure share before."""
+    requests = {
+        (s.key.service, s.key.instance): s
+        for s in series
+        if family_of(s.key.metric).name == "traffic" and _per_sample(s) is not None
+    }
+    by_key = {s.key: s for s in series}
+    out = []
+    for shift in shifts:
+        total = requests.get((shift.key.service, shift.key.instance))
+        share = by_key.get(shift.key)
+        if total is None or share is None or shift.family.name not in SHARE_FAMILIES:
+            out.append(shift)
+            continue
+        out.append(replace(shift, z=min(shift.z, _failure_z(share, total, split))))
+    return out
+
+
+def _per_sample(requests: Series) -> np.ndarray | None:
+    """Requests in each sample's interval, or None when the unit is not known."""
+    name = requests.key.metric
+    if PER_SECOND.search(name):
+        spacing = float(np.median(np.diff(requests.ts))) if len(requests.ts) > 1 else 0.0
+        return requests.values * spacing if spacing > 0 else None
+    period = PER_PERIOD.search(name)
+    if period is None or len(requests.ts) < 2:
+        return None
+    spacing = float(np.median(np.diff(requests.ts)))
+    return requests.values * spacing / (float(period.group(1)) * PERIOD_S[period.group(2)])
+
+
+def _failure_z(share: Series, requests: Series, split: Split) -> float:
+    """Poisson z of the failures since the onset against the failure share before it."""
+    counts = _per_sample(requests)
+    assert counts is not None
+    at = dict(zip(requests.ts.tolist(), counts.tolist(), strict=True))
+    n = np.array([at.get(t, np.nan) for t in share.ts.tolist()])
+    percent = share.key.metric.endswith(("_pct", "_percent"))
+    value = share.values / 100.0 if percent else share.values
+    failed = (1.0 - value) if family_of(share.key.metric).name == "availability" else value
+    failures = np.clip(failed, 0.0, 1.0) * n
+    ok = np.isfinite(failures) & np.isfinite(n)
+    before, now = ok & split.is_baseline(share.ts), ok & split.is_current(share.ts)
+    if not now.any() or not before.any() or n[before].sum() <= 0:
+        return float("inf")
+    rate = failures[before].sum() / n[before].sum()
+    expected = max(rate * n[now].sum(), MIN_EXPECTED_FAILURES)
+    return float(poisson_z(np.array([failures[now].sum()]), np.array([expected]))[0])
 
 
 PERCENTILE = re.compile(r"_p(50|75|90|95|99|999)(?=_|$)")
