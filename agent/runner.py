@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
-from langgraph.types import Command
+from langgraph.types import Command, Durability
 
 from agent.alert.models import Alert
 from agent.approval.models import Decision
@@ -21,6 +21,11 @@ from agent.graph import build_graph
 from agent.incident.models import Incident
 from agent.incident.standing import Standing
 from agent.state import TriageState
+
+# Each step's checkpoint is saved before the next step starts. With LangGraph's default
+# ("async") a step that sends a page can run while the approval before it is unsaved;
+# a process killed then leaves a send that nothing knows to carry through.
+DURABILITY: Durability = "sync"
 
 
 class TriageInProgress(RuntimeError):
@@ -85,7 +90,7 @@ class TriageRunner:
         thread = _thread(run_id)
         self.graph.update_state(thread, state.model_dump(), as_node="open_or_attach")
         try:
-            self.graph.invoke(None, thread, context=self.ctx)
+            self.graph.invoke(None, thread, context=self.ctx, durability=DURABILITY)
         finally:
             self.graph.checkpointer.delete_thread(run_id)  # type: ignore[union-attr]
         looked = self.ctx.store.get(incident.id)
@@ -100,7 +105,7 @@ class TriageRunner:
     ) -> RunOutcome:
         """Run the graph from `start` (None: from its last checkpoint) to the next stop."""
         for update in self.graph.stream(
-            start, _thread(run_id), context=self.ctx, stream_mode="updates"
+            start, _thread(run_id), context=self.ctx, stream_mode="updates", durability=DURABILITY
         ):
             if on_step is not None:
                 for step in update:
@@ -115,7 +120,10 @@ class TriageRunner:
             raise ApprovalError(f"{incident_id} is not waiting for an approval")
         self.sync(incident)
         self.graph.invoke(
-            Command(resume=decision.model_dump()), _thread(incident.run_id), context=self.ctx
+            Command(resume=decision.model_dump()),
+            _thread(incident.run_id),
+            context=self.ctx,
+            durability=DURABILITY,
         )
         return self._outcome(incident.run_id)
 
@@ -138,7 +146,7 @@ class TriageRunner:
         if snapshot.next and not snapshot.interrupts:
             raise TriageInProgress(f"{incident.id} is still being triaged; try again shortly")
         self.graph.update_state(thread, {"incident": incident}, as_node="draft")
-        self.graph.invoke(None, thread, context=self.ctx)
+        self.graph.invoke(None, thread, context=self.ctx, durability=DURABILITY)
 
     def _interrupts(self, run_id: str) -> list[dict[str, Any]]:
         snapshot = self.graph.get_state(_thread(run_id))

@@ -23,7 +23,7 @@ from typing import Any
 from agent.alert.models import Alert
 from agent.approval.models import Decision
 from agent.incident.models import Incident
-from agent.runner import RunOutcome, TriageRunner, _thread
+from agent.runner import DURABILITY, RunOutcome, TriageRunner, _thread
 from agent.state import TriageState
 from knowledge.memory import Recollection
 
@@ -54,7 +54,9 @@ class DeskRunner(TriageRunner):
                 # A process killed after saving the run's input but before its first step
                 # finished left that step pending: resume it rather than start over.
                 given = None if snapshot.next else start
-                self.graph.invoke(given, thread, context=self.ctx, interrupt_after=[OPENS])
+                self.graph.invoke(
+                    given, thread, context=self.ctx, interrupt_after=[OPENS], durability=DURABILITY
+                )
             snapshot = self.graph.get_state(thread)
         incident = _incident_of(snapshot.values)
         if incident is None:
@@ -86,7 +88,7 @@ class DeskRunner(TriageRunner):
         tasks = self.graph.get_state(thread).tasks
         if [t.name for t in tasks] != [SENDS]:
             return False
-        self.graph.invoke(None, thread, context=self.ctx)
+        self.graph.invoke(None, thread, context=self.ctx, durability=DURABILITY)
         return True
 
     def decide(self, incident_id: str, decision: Decision) -> RunOutcome:

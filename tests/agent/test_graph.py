@@ -5,19 +5,24 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from langgraph.checkpoint.sqlite import SqliteSaver
 
 from agent.alert.models import Alert
 from agent.approval.models import Decision
 from agent.approval.service import ApprovalError
+from agent.bench.pager import FakePagerDuty
 from agent.config import TriageConfig, load_config
 from agent.context import build_context
 from agent.runner import TriageRunner, _thread
-from agent.service.runs import OPENS, DeskRunner
+from agent.service.runs import OPENS, SENDS, DeskRunner
 from agent.state import TriageState
+from tests.agent.conftest import ROUTING_KEY_ENV
 from tests.support.receiver import Receiver
 from tests.support.synthetic import SyntheticDataset
 from tools.telemetry.replay.backend import ReplayDataset
@@ -195,3 +200,42 @@ def test_a_run_killed_before_its_first_step_finished_is_resumed_there(
     assert outcome.incident.id == opened.incident_id
     assert [i.id for i in ctx.store.recent()] == [opened.incident_id]
     assert {d.kind for d in outcome.incident.drafts} >= {"page"}
+
+
+def test_the_approval_is_saved_before_the_page_goes_out(
+    home: Path, synthetic: SyntheticDataset, alerts: list[Alert], case: CaseRecord,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """While PagerDuty holds the trigger, the run's saved state is already past the
+    approval, waiting on the send, even on a slow database: a process killed right then
+    leaves a send the next process carries through (DeskRunner.finish_cut_send)."""
+    monkeypatch.setenv(ROUTING_KEY_ENV, "test-routing-key")
+    seen: list[tuple[str, ...]] = []
+    with FakePagerDuty(on_trigger=lambda _: seen.append(saved_next())) as pager:
+        config = TriageConfig.model_validate(
+            {
+                "language": "en",
+                "dispatch": {
+                    "pagerduty": {"events_url": pager.url, "routing_key_env": ROUTING_KEY_ENV},
+                    "max_attempts": 1,
+                },
+            }
+        )
+        runner = TriageRunner(build_context(config, home=home, telemetry=synthetic.open().at))
+        incident = runner.run(alerts, case.now).incident
+        assert incident.run_id is not None
+        reader = TriageRunner(build_context(config, home=home))  # another process's view
+
+        def saved_next() -> tuple[str, ...]:
+            return tuple(reader.graph.get_state(_thread(str(incident.run_id))).next)
+
+        saving = SqliteSaver.put
+
+        def busy_database(self: SqliteSaver, *args: Any, **kwargs: Any) -> Any:
+            time.sleep(0.3)
+            return saving(self, *args, **kwargs)
+
+        monkeypatch.setattr(SqliteSaver, "put", busy_database)
+        page = Decision(draft_id=f"{incident.id}-page", action="approve", by="aki")
+        runner.decide(incident.id, page)
+    assert seen == [(SENDS,)]
