@@ -29,6 +29,7 @@ from agent.approval.service import ApprovalError
 from agent.config import ConfigError, TriageConfig, data_dir, load_config
 from agent.context import TriageContext, build_context
 from agent.engines.errors import EngineUnavailable
+from agent.incident.lifecycle import LifecycleError
 from agent.incident.store import IncidentNotFound
 from agent.isolation.degraded import gap_lines
 from agent.policy.errors import PolicyError
@@ -37,10 +38,12 @@ from tools.telemetry.backend import TelemetryError
 from tools.telemetry.composite import open_telemetry
 from tools.telemetry.config import TelemetryConfigError
 from tools.telemetry.replay.backend import ReplayDataset
-from tools.telemetry.replay.format import DatasetFormatError
+from tools.telemetry.replay.format import DatasetFormatError, FaultType
 
 if TYPE_CHECKING:
+    from agent.incident.models import Incident
     from agent.runner import RunOutcome, TriageRunner
+    from agent.service.desk import Desk
 
 app = typer.Typer(
     name="triage",
@@ -61,6 +64,7 @@ USER_ERRORS = (
     DatasetFormatError,
     EngineUnavailable,
     IncidentNotFound,
+    LifecycleError,
     PolicyError,
     FileNotFoundError,
     TelemetryConfigError,
@@ -248,9 +252,7 @@ def reject(
 
 
 def _decide(incident: str, decision: Decision, config: Path | None, home: Path | None) -> None:
-    from agent.service.desk import Desk  # through the desk: workers may hold the incident
-
-    outcome = Desk(_context(config, home)).decide(incident, decision)
+    outcome = _desk(config, home).decide(incident, decision)
     found = outcome.incident.draft(decision.draft_id)
     state = draft_state(outcome.incident, found) if found else "?"
     console.print(f"{decision.draft_id}: [bold]{escape(state)}[/]")
@@ -260,6 +262,76 @@ def _decide(incident: str, decision: Decision, config: Path | None, home: Path |
         )
     if outcome.pending:
         console.print(f"still pending: {', '.join(p['id'] for p in outcome.pending)}")
+
+
+def _desk(config: Path | None, home: Path | None) -> Desk:
+    from agent.service.desk import Desk  # through the desk: workers may hold the incident
+
+    return Desk(_context(config, home))
+
+
+def _stage(incident: Incident) -> None:
+    from agent.incident.lifecycle import lifecycle
+
+    life = lifecycle(incident)
+    console.print(f"{incident.id}: [bold]{life.stage}[/]")
+    for stage in life.stages:
+        console.print(f"  {stage.at:%Y-%m-%d %H:%M:%S} {stage.name:12} {stage.by}", markup=False)
+
+
+@app.command()
+def ack(
+    incident: Annotated[str, typer.Argument(help="Incident id.")],
+    by: ByOption = "",
+    config: ConfigOption = None,
+    home: HomeOption = None,
+) -> None:
+    """Acknowledge: someone has it in hand; escalation of unanswered pages stops."""
+    _stage(_desk(config, home).acknowledge(incident, by or _user()))
+
+
+@app.command()
+def mitigate(
+    incident: Annotated[str, typer.Argument(help="Incident id.")],
+    note: Annotated[str, typer.Option("--note", help="What stopped the harm.")] = "",
+    by: ByOption = "",
+    config: ConfigOption = None,
+    home: HomeOption = None,
+) -> None:
+    """Mitigated: the harm has stopped, the cause may still be open."""
+    _stage(_desk(config, home).mitigate(incident, by or _user(), note))
+
+
+@app.command()
+def resolve(
+    incident: Annotated[str, typer.Argument(help="Incident id.")],
+    *,
+    cause: Annotated[str, typer.Option("--cause", help="The service confirmed as the cause.")],
+    fault_type: Annotated[
+        FaultType, typer.Option("--fault-type", help="The confirmed kind of fault.")
+    ] = "unknown",
+    change: Annotated[
+        str | None, typer.Option("--change", help="The change that set it off (deploy id).")
+    ] = None,
+    note: Annotated[str, typer.Option("--note", help="What went wrong, in words.")] = "",
+    resolution: Annotated[str, typer.Option("--resolution", help="What fixed it.")] = "",
+    by: ByOption = "",
+    config: ConfigOption = None,
+    home: HomeOption = None,
+) -> None:
+    """Resolve with the confirmed cause (kept beside the engine's ranking); a postmortem
+    draft follows, shaped by the severity's retrospective policy."""
+    from agent.incident.models import RootCause
+
+    confirmed = RootCause(
+        service=cause, fault_type=fault_type, change_id=change, note=note, resolution=resolution
+    )
+    resolved = _desk(config, home).resolve(incident, by or _user(), confirmed)
+    _stage(resolved)
+    record = resolved.root_cause.engine if resolved.root_cause else None
+    if record is not None:
+        where = f"ranked it #{record.rank}" if record.rank else "did not rank it"
+        console.print(f"The engine {where} (its top: {', '.join(record.ranking[:3])}).")
 
 
 @app.command()

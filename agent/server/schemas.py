@@ -8,10 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agent.dispatch.models import DispatchResult
 from agent.draft.models import Draft
-from agent.incident.models import Incident, IncidentStatus
+from agent.incident.models import Incident, IncidentStatus, RootCause
 from agent.isolation.evidence import Evidence
 from agent.isolation.models import Hypothesis, Verdict
-from agent.service.desk import RootCause
 
 By = Field(None, max_length=200, description="Who decides; the SSO user header wins if set.")
 
@@ -104,6 +103,11 @@ class RejectBody(_Body):
 
 class AckBody(_Body):
     by: str | None = By
+
+
+class MitigateBody(_Body):
+    by: str | None = By
+    note: str = Field("", max_length=2_000, description="What stopped the harm.")
 
 
 class ResolveBody(RootCause):

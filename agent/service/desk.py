@@ -22,9 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
-
-from pydantic import BaseModel, Field
+from typing import Any, Literal
 
 from agent.approval.models import Decision
 from agent.context import TriageContext
@@ -32,8 +30,16 @@ from agent.draft.models import Draft, DraftKind
 from agent.engines.locks import Held, Locks, incident_lock, key_locks
 from agent.inbox.models import InboxItem
 from agent.incident.correlate import correlate, keys_for
+from agent.incident.lifecycle import advance
 from agent.incident.memory import ConfirmedRootCause, resolved_record
-from agent.incident.models import Incident, TimelineKind
+from agent.incident.models import (
+    ConfirmedCause,
+    Incident,
+    IncidentStatus,
+    RootCause,
+    TimelineKind,
+)
+from agent.incident.scorecard import engine_record
 from agent.incident.service import note
 from agent.incident.store import IncidentStore
 from agent.runner import RunOutcome, TriageInProgress
@@ -41,18 +47,8 @@ from agent.service.drafting import escalation_page, redraft, with_draft
 from agent.service.escalation import due_escalations, step_key
 from agent.service.runs import DeskRunner, Opened
 from knowledge.memory import LearnsResolved, Recollection
-from tools.telemetry.replay.format import FaultType
 
 log = logging.getLogger(__name__)
-
-
-class RootCause(BaseModel):
-    """What a responder confirmed when resolving: the memory learns from this."""
-
-    service: str = Field(min_length=1, max_length=256)
-    fault_type: FaultType = "unknown"
-    summary: str = Field(min_length=1, max_length=4000, description="What went wrong.")
-    resolution: str = Field(min_length=1, max_length=4000, description="What fixed it.")
 
 
 class Desk:
@@ -124,13 +120,14 @@ class Desk:
         """Look at an open incident again as of `at`; its pending drafts follow the findings."""
         with self.holding(incident_id):
             incident = self.store.get(incident_id)
-            if incident.status == "resolved":
+            if incident.status in ("resolved", "closed"):
                 return incident
             return self.runner.reinvestigate(incident, at, reason)
 
     def unresolved(self, limit: int = 200) -> list[Incident]:
-        """Open and acknowledged incidents, newest first."""
-        found = [*self.store.recent("open", limit), *self.store.recent("acknowledged", limit)]
+        """Open, acknowledged and mitigated incidents, newest first."""
+        states: tuple[IncidentStatus, ...] = ("open", "acknowledged", "mitigated")
+        found = [i for s in states for i in self.store.recent(s, limit)]
         return sorted(found, key=lambda i: i.updated_at, reverse=True)[:limit]
 
     def record(
@@ -146,23 +143,34 @@ class Desk:
 
     def acknowledge(self, incident_id: str, by: str) -> Incident:
         """Someone has the pages in hand: unacknowledged escalation stops."""
+        return self._advance(incident_id, "acknowledged", by, f"{by} acknowledged the incident.")
 
+    def mitigate(self, incident_id: str, by: str, note: str = "") -> Incident:
+        """The harm has stopped (a rollback, a failover); the cause may still be open."""
+        text = f"{by} mitigated the incident" + (f": {note}" if note else ".")
+        return self._advance(incident_id, "mitigated", by, text)
+
+    def _advance(
+        self, incident_id: str, to: Literal["acknowledged", "mitigated"], by: str, text: str
+    ) -> Incident:
         def apply(incident: Incident, at: datetime) -> Incident:
-            if incident.status != "open":
-                return incident
-            acked = incident.model_copy(update={"status": "acknowledged"})
-            return note(acked, "acknowledged", f"{by} acknowledged the incident.", by, at)
+            moved = advance(incident, to)
+            return incident if moved is None else note(moved, to, text, by, at)
 
         return self._change(incident_id, apply)
 
     def resolve(self, incident_id: str, by: str, cause: RootCause) -> Incident:
-        """Resolved with the confirmed root cause, which the incident memory learns."""
+        """Resolved with the confirmed root cause, recorded beside the engine's ranking;
+        the incident memory learns it."""
         resolved_at = self.ctx.clock()
 
         def apply(incident: Incident, at: datetime) -> Incident:
-            root = {**cause.model_dump(), "by": by, "at": at.isoformat()}
-            done = incident.model_copy(update={"status": "resolved", "root_cause": root})
-            text = f"{by} resolved it: {cause.service} ({cause.fault_type}): {cause.summary}"
+            moved = advance(incident, "resolved") or incident
+            record = engine_record(incident.isolation, cause)
+            root = ConfirmedCause(**cause.model_dump(), by=by, at=at, engine=record)
+            done = moved.model_copy(update={"root_cause": root})
+            text = f"{by} resolved it: {cause.service} ({cause.fault_type})"
+            text += f": {cause.summary}" if cause.summary else "."
             return note(done, "resolved", text, by, at, data={"resolution": cause.resolution})
 
         resolved = self._change(incident_id, apply, at=resolved_at)
@@ -240,6 +248,7 @@ class Desk:
             service=cause.service,
             fault_type=cause.fault_type,
             description=cause.summary,
+            change_id=cause.change_id,
             corrected=top is not None
             and (top.service, top.fault_type) != (cause.service, cause.fault_type),
         )

@@ -115,7 +115,7 @@ def test_acknowledge_and_resolve(client: TestClient, incident_id: str, server: S
     resolved = client.post(f"/v1/incidents/{incident_id}/resolve", json=cause).json()
     assert resolved["status"] == "resolved"
     incident = server.ctx.store.get(incident_id)
-    assert incident.root_cause is not None and incident.root_cause["service"] == "payment"
+    assert incident.root_cause is not None and incident.root_cause.service == "payment"
     assert [e.kind for e in incident.timeline][-2:] == ["acknowledged", "resolved"]
     (record,) = learned
     assert (record.id, record.resolution) == (incident_id, cause["resolution"])
@@ -172,3 +172,25 @@ def test_the_configured_incident_memory_learns_the_resolution(
     timeline = server.ctx.store.get(incident_id).timeline
     assert timeline[-1].kind == "resolved"
     assert not any("could not learn" in e.text for e in timeline)
+
+
+def test_the_lifecycle_records_who_and_when_and_the_engine_beside_the_cause(
+    client: TestClient, incident_id: str, server: Server
+) -> None:
+    base = f"/v1/incidents/{incident_id}"
+    assert client.post(f"{base}/acknowledge", json={"by": "aki"}).json()["status"] == "acknowledged"
+    mitigated = client.post(f"{base}/mitigate", json={"by": "ben", "note": "rolled back"})
+    assert mitigated.json()["status"] == "mitigated"
+    cause = {"by": "aki", "service": "payment", "fault_type": "bad-deploy", "change_id": "d-42"}
+    assert client.post(f"{base}/resolve", json=cause).json()["status"] == "resolved"
+    life = client.get(f"{base}/lifecycle").json()
+    assert [(s["name"], s["by"]) for s in life["stages"]] == [
+        ("triggered", "agent"), ("acknowledged", "aki"), ("mitigated", "ben"), ("resolved", "aki"),
+    ]  # fmt: skip
+    assert 0 <= life["time_to_acknowledge_s"] <= life["time_to_mitigate_s"]
+    assert life["time_to_mitigate_s"] <= life["time_to_resolve_s"]
+    root = server.ctx.store.get(incident_id).root_cause
+    assert root is not None and root.change_id == "d-42" and root.by == "aki"
+    assert root.engine is not None and root.engine.rank == 1 and root.engine.ranking[0] == "payment"
+    again = client.post(f"{base}/mitigate", json={"by": "ben"})
+    assert again.status_code == 409 and "resolved" in again.json()["detail"]

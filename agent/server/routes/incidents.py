@@ -11,7 +11,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from agent.approval.models import Decision
 from agent.approval.service import ApprovalError
 from agent.draft.models import Draft
-from agent.incident.models import Incident, IncidentStatus, TimelineEntry
+from agent.incident.lifecycle import Lifecycle, LifecycleError, lifecycle
+from agent.incident.models import Incident, IncidentStatus, RootCause, TimelineEntry
 from agent.incident.store import IncidentNotFound
 from agent.runner import TriageInProgress
 from agent.server.deps import actor, api_access, server_of
@@ -23,10 +24,10 @@ from agent.server.schemas import (
     EditBody,
     Hypotheses,
     IncidentSummary,
+    MitigateBody,
     RejectBody,
     ResolveBody,
 )
-from agent.service.desk import RootCause
 from knowledge.memory import Recollection
 
 router = APIRouter(dependencies=[Depends(api_access)])
@@ -46,6 +47,8 @@ def answers() -> Iterator[None]:
         raise not_found(str(error)) from None
     except ApprovalError as error:
         raise ApiError(409, "decision_refused", str(error)) from None
+    except LifecycleError as error:
+        raise ApiError(409, "stage_refused", str(error)) from None
     except TriageInProgress as error:
         raise ApiError(409, "triage_in_progress", str(error)) from None
 
@@ -200,11 +203,36 @@ def acknowledge(request: Request, incident_id: str, body: AckBody) -> IncidentSu
 
 
 @router.post(
+    "/v1/incidents/{incident_id}/mitigate",
+    tags=["incidents"],
+    response_model=IncidentSummary,
+    responses=ERRORS,
+    summary="Mitigated: the harm has stopped, the cause may still be open",
+)
+def mitigate(request: Request, incident_id: str, body: MitigateBody) -> IncidentSummary:
+    desk = server_of(request).desk
+    by = actor(request, body.by)
+    return IncidentSummary.of(_change(request, lambda: desk.mitigate(incident_id, by, body.note)))
+
+
+@router.get(
+    "/v1/incidents/{incident_id}/lifecycle",
+    tags=["incidents"],
+    response_model=Lifecycle,
+    responses=ERRORS,
+    summary="Stages reached (who, when) and the times to acknowledge, mitigate, resolve",
+)
+def stages(request: Request, incident_id: str) -> Lifecycle:
+    return lifecycle(_incident(request, incident_id))
+
+
+@router.post(
     "/v1/incidents/{incident_id}/resolve",
     tags=["incidents"],
     response_model=IncidentSummary,
     responses=ERRORS,
-    summary="Resolve with the confirmed root cause, which the incident memory learns",
+    summary="Resolve with the confirmed root cause: kept beside the engine's ranking, learned"
+    " by the incident memory, and a postmortem drafted",
 )
 def resolve(request: Request, incident_id: str, body: ResolveBody) -> IncidentSummary:
     desk = server_of(request).desk

@@ -80,6 +80,7 @@ function bodyFor(button) {
   const draft = button.closest("[data-draft]");
   const by = me();
   if (!by) return null;
+  if (!draft) return { by };  // a stage change: acknowledge, mitigate
   const select = draft.querySelector("select.role");
   const role = select ? select.value : null;
   if (action === "edit") return { by, role, body: draft.querySelector("textarea").value };
@@ -111,6 +112,7 @@ async function resolve(form) {
   const by = me();
   if (!by) return;
   const fields = Object.fromEntries(new FormData(form).entries());
+  if (!fields.change_id) delete fields.change_id;
   try {
     await post(form.dataset.url, { by, ...fields });
     say("resolved", false);
