@@ -28,11 +28,13 @@ from agent.approval.models import Decision
 from agent.approval.service import ApprovalError
 from agent.config import ConfigError, TriageConfig, data_dir, load_config
 from agent.context import TriageContext, build_context
+from agent.draft.models import Language
 from agent.engines.errors import EngineUnavailable
 from agent.incident.lifecycle import LifecycleError
 from agent.incident.store import IncidentNotFound
 from agent.isolation.degraded import gap_lines
 from agent.policy.errors import PolicyError
+from agent.retrospective.write import NotResolved
 from agent.views import draft_state, drafts_view, incident_json, incident_view
 from tools.telemetry.backend import TelemetryError
 from tools.telemetry.composite import open_telemetry
@@ -65,6 +67,7 @@ USER_ERRORS = (
     EngineUnavailable,
     IncidentNotFound,
     LifecycleError,
+    NotResolved,
     PolicyError,
     FileNotFoundError,
     TelemetryConfigError,
@@ -332,6 +335,56 @@ def resolve(
     if record is not None:
         where = f"ranked it #{record.rank}" if record.rank else "did not rank it"
         console.print(f"The engine {where} (its top: {', '.join(record.ranking[:3])}).")
+
+
+@app.command()
+def postmortem(
+    incident: Annotated[str, typer.Argument(help="Incident id.")],
+    *,
+    lang: Annotated[
+        Language | None, typer.Option("--lang", help="en | ja (default: the policy's language).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Also write the Markdown here.")] = None,
+    as_json: JsonOption = False,
+    by: ByOption = "",
+    config: ConfigOption = None,
+    home: HomeOption = None,
+) -> None:
+    """The resolved incident's postmortem draft (approve it like any draft); in another
+    language it is redrafted as a new pending revision."""
+    from agent.retrospective.document import PostmortemView
+
+    desk = _desk(config, home)
+    draft = desk.postmortem(incident, lang or desk.ctx.language, by or _user())
+    if out is not None:
+        out.write_text(draft.body, encoding="utf-8")
+    if as_json:
+        print(PostmortemView.of(draft).model_dump_json())
+        return
+    console.print(Panel(draft.body, title=f"{draft.id} ({draft.state})"), markup=False)
+
+
+@app.command()
+def stats(
+    since: Annotated[
+        datetime | None, typer.Option("--since", help="Only incidents opened since (UTC).")
+    ] = None,
+    as_json: JsonOption = False,
+    config: ConfigOption = None,
+    home: HomeOption = None,
+) -> None:
+    """Incidents by severity and team, time to acknowledge and resolve, and the engine's
+    record on confirmed causes (top-1/top-3 accuracy, calibration of its confidence)."""
+    from agent.incident.scorecard import SCORED, scorecard
+    from agent.views import scorecard_lines
+
+    store = _context(config, home).store
+    card = scorecard(store.recent(limit=SCORED), _utc(since))
+    if as_json:
+        print(card.model_dump_json())
+        return
+    for line in scorecard_lines(card):
+        console.print(line, markup=False)
 
 
 @app.command()

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from agent.incident.models import Incident, IncidentStatus, TimelineEntry
+from agent.incident.models import Incident, IncidentStatus
 
 StageName = Literal["triggered", "acknowledged", "mitigated", "resolved", "closed"]
 STAGES: tuple[StageName, ...] = ("triggered", "acknowledged", "mitigated", "resolved", "closed")
@@ -97,8 +97,3 @@ def advance(incident: Incident, to: StageName) -> Incident | None:
     if to in ("acknowledged", "mitigated") and stage_of(incident) not in ("resolved", "closed"):
         return None
     raise LifecycleError(f"{incident.id} is {stage_of(incident)}; it cannot be {to} again")
-
-
-def reached(incident: Incident, kind: str) -> list[tuple[str, TimelineEntry]]:
-    """The timeline entries of `kind`, with their ids."""
-    return [(entry_id(i), e) for i, e in enumerate(incident.timeline) if e.kind == kind]

@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent.dispatch.models import DispatchResult
-from agent.draft.models import Draft
+from agent.draft.models import Draft, Language
 from agent.incident.models import Incident, IncidentStatus, RootCause
 from agent.isolation.evidence import Evidence
 from agent.isolation.models import Hypothesis, Verdict
@@ -114,6 +114,11 @@ class ResolveBody(RootCause):
     model_config = ConfigDict(extra="forbid")
 
     by: str | None = By
+
+
+class PostmortemBody(_Body):
+    by: str | None = By
+    language: Language = "en"
 
 
 class DecisionResult(BaseModel):

@@ -22,16 +22,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Literal
 
 from agent.approval.models import Decision
 from agent.context import TriageContext
-from agent.draft.models import Draft, DraftKind
+from agent.draft.models import Draft, DraftKind, Language
 from agent.engines.locks import Held, Locks, incident_lock, key_locks
 from agent.inbox.models import InboxItem
 from agent.incident.correlate import correlate, keys_for
 from agent.incident.lifecycle import advance
-from agent.incident.memory import ConfirmedRootCause, resolved_record
+from agent.incident.memory import confirmed_record
 from agent.incident.models import (
     ConfirmedCause,
     Incident,
@@ -42,11 +43,20 @@ from agent.incident.models import (
 from agent.incident.scorecard import engine_record
 from agent.incident.service import note
 from agent.incident.store import IncidentStore
+from agent.retrospective.write import NotResolved
 from agent.runner import RunOutcome, TriageInProgress
 from agent.service.drafting import escalation_page, redraft, with_draft
 from agent.service.escalation import due_escalations, step_key
+from agent.service.retrospect import (
+    export,
+    is_approved_postmortem,
+    postmortem_of,
+    remembered,
+    with_postmortem,
+)
 from agent.service.runs import DeskRunner, Opened
 from knowledge.memory import LearnsResolved, Recollection
+from knowledge.records import PastIncident
 
 log = logging.getLogger(__name__)
 
@@ -112,9 +122,37 @@ class Desk:
             log.info("%s: its first triage was cut short; it resumes from the store", incident.id)
 
     def decide(self, incident_id: str, decision: Decision) -> RunOutcome:
-        """Approve or reject through the waiting run, so an approved draft is dispatched."""
+        """Approve or reject through the waiting run, so an approved draft is dispatched.
+        An approved postmortem is exported, remembered, and closes the incident."""
         with self.holding(incident_id):
-            return self.runner.decide(incident_id, decision)
+            outcome = self.runner.decide(incident_id, decision)
+        draft = outcome.incident.draft(decision.draft_id)
+        if draft is None or not is_approved_postmortem(draft):
+            return outcome
+        path = export(self.ctx.home, draft)
+        taught = self._teach(outcome.incident, remembered(outcome.incident, draft, path))
+        closed = self._change(taught.id, lambda i, at: self._closed(i, decision.by, path, at))
+        outcome.incident = closed
+        return outcome
+
+    def _closed(self, incident: Incident, by: str, path: Path, at: datetime) -> Incident:
+        moved = advance(incident, "closed")
+        text = f"{by} approved the postmortem ({path.name}); the incident is closed."
+        return note(moved or incident, "closed", text, by, at, data={"postmortem": str(path)})
+
+    def postmortem(self, incident_id: str, language: Language, by: str) -> Draft:
+        """The incident's postmortem in `language`: the draft as it is, or a new pending
+        revision in that language (or after a rejection)."""
+        found = postmortem_of(self.store.get(incident_id))
+        if found is not None and found.language == language and found.state != "rejected":
+            return found
+        incident = self._change(
+            incident_id, lambda i, at: with_postmortem(self.ctx, i, language, by, at)
+        )
+        made = postmortem_of(incident)
+        if made is None:
+            raise NotResolved(f"{incident_id} is not resolved; it has no postmortem yet")
+        return made
 
     def reinvestigate(self, incident_id: str, at: datetime, reason: str) -> Incident:
         """Look at an open incident again as of `at`; its pending drafts follow the findings."""
@@ -171,10 +209,11 @@ class Desk:
             done = moved.model_copy(update={"root_cause": root})
             text = f"{by} resolved it: {cause.service} ({cause.fault_type})"
             text += f": {cause.summary}" if cause.summary else "."
-            return note(done, "resolved", text, by, at, data={"resolution": cause.resolution})
+            done = note(done, "resolved", text, by, at, data={"resolution": cause.resolution})
+            return with_postmortem(self.ctx, done, self.ctx.language, "agent", at)
 
         resolved = self._change(incident_id, apply, at=resolved_at)
-        return self._teach(resolved, cause, resolved_at)
+        return self._teach(resolved, confirmed_record(resolved))
 
     def redraft(self, incident_id: str, kind: DraftKind, by: str) -> Draft:
         """A new pending revision of the `kind` draft from the incident as it is now."""
@@ -237,23 +276,14 @@ class Desk:
         self.runner.sync(incident)
         return incident
 
-    def _teach(self, incident: Incident, cause: RootCause, at: datetime) -> Incident:
+    def _teach(self, incident: Incident, record: PastIncident) -> Incident:
         """Hand the resolution to the memory, if it can learn; a failure is recorded, not raised."""
         memory = self.ctx.memory
         if not isinstance(memory, LearnsResolved):
             log.info("the incident memory cannot learn resolutions; %s not remembered", incident.id)
             return incident
-        top = incident.isolation.top() if incident.isolation else None
-        confirmed = ConfirmedRootCause(
-            service=cause.service,
-            fault_type=cause.fault_type,
-            description=cause.summary,
-            change_id=cause.change_id,
-            corrected=top is not None
-            and (top.service, top.fault_type) != (cause.service, cause.fault_type),
-        )
         try:
-            memory.remember_resolved(resolved_record(incident, confirmed, cause.resolution, at))
+            memory.remember_resolved(record)
         except Exception as error:
             text = f"The incident memory could not learn this resolution: {type(error).__name__}."
             return self.record(incident.id, "note", text, "system", {"error": str(error)[:300]})

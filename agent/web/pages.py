@@ -12,6 +12,7 @@ import asyncio
 import hmac
 import time
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
@@ -23,9 +24,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from agent.draft.text import percent
 from agent.incident.models import Incident
+from agent.incident.scorecard import SCORED, scorecard
 from agent.server.deps import TOKEN_COOKIE, api_access, server_of
 from agent.server.routes.incidents import answers
 from agent.server.schemas import IncidentSummary
+from agent.views import minutes_text, share_text
 from agent.web.facts import alert_views, draft_routes
 from agent.web.plots import evidence_plots
 from tools.telemetry.replay.format import FAULT_TYPES
@@ -38,6 +41,8 @@ TEMPLATES = Environment(
     autoescape=select_autoescape(default=True, default_for_string=True),
 )
 TEMPLATES.filters["percent"] = percent
+TEMPLATES.filters["share"] = share_text
+TEMPLATES.filters["minutes"] = minutes_text
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
     " object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
@@ -85,6 +90,14 @@ def _list_values(server: Server) -> dict[str, Any]:
         "example_policy": server.ctx.example_policy,
         "stamp": stamp,
     }
+
+
+@guarded.get("/overview", response_class=HTMLResponse, summary="How we did: the scorecard")
+def overview(request: Request, since: date | None = None) -> HTMLResponse:
+    """`triage stats` as a page: incidents, time to acknowledge and resolve, the engine's record."""
+    start = datetime.combine(since, datetime.min.time(), tzinfo=UTC) if since else None
+    card = scorecard(server_of(request).ctx.store.recent(limit=SCORED), start)
+    return render(request, "overview.html", card=card, since=since, degraded=[])
 
 
 @guarded.get("/incidents/{incident_id}", response_class=HTMLResponse, summary="An incident's page")

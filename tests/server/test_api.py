@@ -116,7 +116,7 @@ def test_acknowledge_and_resolve(client: TestClient, incident_id: str, server: S
     assert resolved["status"] == "resolved"
     incident = server.ctx.store.get(incident_id)
     assert incident.root_cause is not None and incident.root_cause.service == "payment"
-    assert [e.kind for e in incident.timeline][-2:] == ["acknowledged", "resolved"]
+    assert [e.kind for e in incident.timeline][-3:] == ["acknowledged", "resolved", "draft"]
     (record,) = learned
     assert (record.id, record.resolution) == (incident_id, cause["resolution"])
     assert record.services[0] == "payment" and record.root_cause == cause["summary"]
@@ -170,7 +170,7 @@ def test_the_configured_incident_memory_learns_the_resolution(
     }
     assert client.post(f"/v1/incidents/{incident_id}/resolve", json=cause).status_code == 200
     timeline = server.ctx.store.get(incident_id).timeline
-    assert timeline[-1].kind == "resolved"
+    assert [e.kind for e in timeline][-2:] == ["resolved", "draft"]  # the postmortem
     assert not any("could not learn" in e.text for e in timeline)
 
 

@@ -7,13 +7,17 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request
+from pydantic import AwareDatetime
 
 from agent.approval.models import Decision
 from agent.approval.service import ApprovalError
 from agent.draft.models import Draft
 from agent.incident.lifecycle import Lifecycle, LifecycleError, lifecycle
 from agent.incident.models import Incident, IncidentStatus, RootCause, TimelineEntry
+from agent.incident.scorecard import SCORED, Scorecard, scorecard
 from agent.incident.store import IncidentNotFound
+from agent.retrospective.document import PostmortemView
+from agent.retrospective.write import NotResolved
 from agent.runner import TriageInProgress
 from agent.server.deps import actor, api_access, server_of
 from agent.server.errors import ApiError, Problem, not_found
@@ -25,6 +29,7 @@ from agent.server.schemas import (
     Hypotheses,
     IncidentSummary,
     MitigateBody,
+    PostmortemBody,
     RejectBody,
     ResolveBody,
 )
@@ -72,6 +77,17 @@ def list_incidents(
 ) -> list[IncidentSummary]:
     store = server_of(request).ctx.store
     return [IncidentSummary.of(i) for i in store.recent(status=status, limit=limit)]
+
+
+@router.get(
+    "/v1/stats",
+    tags=["incidents"],
+    response_model=Scorecard,
+    summary="Incidents by severity and team, time to acknowledge/resolve, the engine's record",
+)
+def stats(request: Request, since: AwareDatetime | None = None) -> Scorecard:
+    """The engine's top-1/top-3 accuracy and calibration are on confirmed causes only."""
+    return scorecard(server_of(request).ctx.store.recent(limit=SCORED), since)
 
 
 @router.get(
@@ -239,6 +255,24 @@ def resolve(request: Request, incident_id: str, body: ResolveBody) -> IncidentSu
     by = actor(request, body.by)
     cause = RootCause.model_validate(body.model_dump(exclude={"by"}))
     return IncidentSummary.of(_change(request, lambda: desk.resolve(incident_id, by, cause)))
+
+
+@router.post(
+    "/v1/incidents/{incident_id}/postmortem",
+    tags=["drafts"],
+    response_model=PostmortemView,
+    responses={**ERRORS, 409: {"model": Problem, "description": "Not resolved, or final."}},
+    summary="The postmortem draft in a language (redrafted as a new pending revision if needed)",
+)
+def postmortem(request: Request, incident_id: str, body: PostmortemBody) -> PostmortemView:
+    """Approve, edit or reject it like any draft (its id is in the answer)."""
+    desk = server_of(request).desk
+    by = actor(request, body.by)
+    with answers():
+        try:
+            return PostmortemView.of(desk.postmortem(incident_id, body.language, by))
+        except NotResolved as error:
+            raise ApiError(409, "not_resolved", str(error)) from None
 
 
 @router.post(
