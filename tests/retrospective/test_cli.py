@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 from agent.config import TriageConfig
 from agent.context import build_context
 from agent.incident.lifecycle import entry_ids
-
-
-def triage(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "agent", *args],
-        capture_output=True,
-        text=True,
-        env=os.environ,
-        check=False,
-    )
+from tests.agent.test_cli import triage
 
 
 def test_demo_resolve_then_postmortem_json(tmp_path: Path) -> None:

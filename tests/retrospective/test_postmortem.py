@@ -19,7 +19,7 @@ from agent.retrospective.document import approved_items, drafted
 from agent.retrospective.due import business_days_after
 from agent.retrospective.write import write_postmortem
 from agent.server.app import Server
-from knowledge.records import PastIncident
+from tests.server.support import LearningMemory
 
 ACKER, RESOLVER = "Sato Ken", "Tanaka Hiro"
 FACTUAL = ("summary", "impact", "timeline", "root_cause", "action_items")
@@ -80,16 +80,8 @@ def test_the_japanese_postmortem_is_japanese_throughout(server: Server, incident
 def test_approval_exports_remembers_and_closes(
     client: TestClient, server: Server, incident_id: str
 ) -> None:
-    learned: list[PastIncident] = []
-
-    class Memory:
-        def recall(self, query: object) -> list[object]:
-            return []
-
-        def remember_resolved(self, record: PastIncident) -> None:
-            learned.append(record)
-
-    server.ctx.memory = Memory()  # type: ignore[assignment]
+    memory = LearningMemory()
+    server.ctx.memory = memory  # type: ignore[assignment]
     draft = next(d for d in resolved(server, incident_id).drafts if d.kind == "postmortem")
     base = f"/v1/incidents/{incident_id}/drafts/{draft.id}"
     assert client.post(f"{base}/reject", json={"by": "aki"}).status_code == 422  # needs a reason
@@ -101,7 +93,7 @@ def test_approval_exports_remembers_and_closes(
     assert incident.status == "closed" and lifecycle(incident).stages[-1].by == "aki"
     exported = Path(server.ctx.home) / "postmortems" / f"{incident_id}.md"
     assert exported.read_text(encoding="utf-8") == edited
-    final = learned[-1]
+    final = memory.learned[-1]
     assert final.id == incident_id and "postmortem" in final.tags
     assert final.action_items and str(exported) in final.links
     assert client.post(f"{base}/approve", json={"by": "aki"}).status_code == 409

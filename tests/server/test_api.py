@@ -10,8 +10,7 @@ from fastapi.testclient import TestClient
 
 from agent.config import TriageConfig
 from agent.server.app import Server, build_server, create_app
-from knowledge.records import PastIncident
-from tests.server.support import ENV, server_config
+from tests.server.support import ENV, LearningMemory, server_config
 from tests.support.receiver import Receiver
 from tests.support.synthetic import SyntheticDataset
 
@@ -93,16 +92,8 @@ def test_a_note_made_while_waiting_survives_the_next_decision(
 
 
 def test_acknowledge_and_resolve(client: TestClient, incident_id: str, server: Server) -> None:
-    learned: list[PastIncident] = []
-
-    class Memory:
-        def recall(self, query: object) -> list[object]:
-            return []
-
-        def remember_resolved(self, record: PastIncident) -> None:
-            learned.append(record)
-
-    server.ctx.memory = Memory()  # type: ignore[assignment]
+    memory = LearningMemory()
+    server.ctx.memory = memory  # type: ignore[assignment]
     acked = client.post(f"/v1/incidents/{incident_id}/acknowledge", json={"by": "aki"}).json()
     assert acked["status"] == "acknowledged"
     cause = {
@@ -117,7 +108,7 @@ def test_acknowledge_and_resolve(client: TestClient, incident_id: str, server: S
     incident = server.ctx.store.get(incident_id)
     assert incident.root_cause is not None and incident.root_cause.service == "payment"
     assert [e.kind for e in incident.timeline][-3:] == ["acknowledged", "resolved", "draft"]
-    (record,) = learned
+    (record,) = memory.learned
     assert (record.id, record.resolution) == (incident_id, cause["resolution"])
     assert record.services[0] == "payment" and record.root_cause == cause["summary"]
     assert "corrected" not in record.tags, "the agent's top suspect was right"
