@@ -466,6 +466,7 @@ def _show_sent(outbox: Path) -> None:
 def _next_steps(outcome: RunOutcome, home: Path) -> None:
     incident = outcome.incident.id
     pending = [p["id"] for p in outcome.pending]
+    top = outcome.incident.isolation.top() if outcome.incident.isolation else None
     console.rule("Try next")
     lines = [
         f"triage drafts {incident} --data-dir {home}",
@@ -475,6 +476,12 @@ def _next_steps(outcome: RunOutcome, home: Path) -> None:
         else "",
         f"triage show {incident} --data-dir {home}",
         f"triage chat {incident} --data-dir {home} -q 'what changed in the last hour?'",
+        f"triage resolve {incident} --cause {top.service} --fault-type {top.fault_type}"
+        f" --data-dir {home}"
+        if top
+        else "",
+        f"triage postmortem {incident} --lang en --data-dir {home}",
+        f"triage stats --data-dir {home}",
         f"triage replay {DEMO_DATASET} --json",
         f"triage eval {DEMO_DATASET} --out eval-report",
     ]
