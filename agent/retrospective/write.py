@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from agent.draft.from_incident import responder_note
@@ -96,12 +96,7 @@ def write_postmortem(
     tz = ZoneInfo(policy.organisation.timezone)
     words = WORDS[language]
     s = Setting(incident, cause, language, policy, words, tz)
-    due = business_days_after(
-        at.astimezone(tz).date(),
-        retro.due_business_days,
-        policy.rotations.duty.working_days,
-        policy.rotations.holidays,
-    )
+    due = _due(policy, retro, at.astimezone(tz).date())
     title = words.title.format(
         level=level, id=incident.id, fault=s.fault(cause.fault_type), service=cause.service
     )
@@ -119,6 +114,13 @@ def write_postmortem(
             for k in dict.fromkeys(retro.sections)
         ],
     )
+
+
+def _due(policy: Policy, retro: Retrospective, resolved_on: date) -> date:
+    """The review deadline: working days of the duty rota, skipping the policy's holidays."""
+    rotations = policy.rotations
+    days = retro.due_business_days
+    return business_days_after(resolved_on, days, rotations.duty.working_days, rotations.holidays)
 
 
 def header(postmortem: Postmortem) -> str:
