@@ -517,5 +517,13 @@ def main() -> None:
     try:
         app()
     except USER_ERRORS as error:
-        errors.print(f"error: {error}", markup=False)
+        errors.print(f"error: {error}{_hint(error)}", markup=False)
         raise SystemExit(2) from None
+
+
+def _hint(error: Exception) -> str:
+    """Where `triage demo` keeps its incidents, when one was not found elsewhere."""
+    demo = data_dir(None) / "demo"
+    if not isinstance(error, IncidentNotFound) or "--data-dir" in sys.argv or not demo.is_dir():
+        return ""
+    return f"; `triage demo` keeps its incidents in --data-dir {demo}"

@@ -6,6 +6,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from agent.config import TriageConfig
 from agent.context import build_context
 from agent.incident.lifecycle import entry_ids
@@ -45,3 +47,13 @@ def test_demo_resolve_then_postmortem_json(tmp_path: Path) -> None:
 
 def date_like(text: str) -> bool:
     return re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) is not None
+
+
+def test_an_incident_not_found_points_at_the_demos_data_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "demo").mkdir()
+    monkeypatch.setenv("TRIAGE_HOME", str(tmp_path))
+    done = triage("resolve", "INC-20260511-0001", "--cause", "payment")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert f"`triage demo` keeps its incidents in --data-dir {tmp_path / 'demo'}" in done.stderr
