@@ -23,6 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from agent.draft.text import percent
+from agent.incident.lifecycle import lifecycle
 from agent.incident.models import Incident
 from agent.incident.scorecard import SCORED, scorecard
 from agent.server.deps import TOKEN_COOKIE, api_access, server_of
@@ -107,6 +108,7 @@ def incident_page(request: Request, incident_id: str, partial: bool = False) -> 
         incident = server.ctx.store.get(incident_id)
     values: dict[str, Any] = {
         "incident": incident,
+        "lifecycle": lifecycle(incident),
         "alerts": alert_views(incident),
         "routes": draft_routes(incident, server.ctx.dispatch),
         "plots": evidence_plots(server.ctx, incident),
