@@ -171,16 +171,15 @@ def test_the_postmortem_draft_is_rejected_then_edited_and_approved_by_clicks(
         draft.locator("button.reject").click()
         expect(draft.locator(".badge")).to_have_text("rejected", timeout=30_000)
 
-        again = httpx.post(f"{live.url}/v1/incidents/{incident}/postmortem", json={"by": "aki"})
-        assert again.status_code == 200 and again.json()["state"] == "pending"
-        page.reload()
-        draft = page.locator("article.draft", has=page.locator("strong", has_text="postmortem"))
+        page.locator("button[data-language=ja]").click()  # a new revision, in Japanese
+        expect(draft.locator(".badge")).to_have_text("pending", timeout=30_000)
         body = draft.locator("textarea.draft-body")
-        body.fill(body.input_value() + "\n- A customer reported it first. [TL-1]\n")
+        expect(body).to_contain_text("## 根本原因ときっかけ")
+        body.fill(body.input_value() + "\n- お客様からの報告が最初でした。 [TL-1]\n")
         page.screenshot(path=str(ARTIFACTS / "war-room-postmortem.png"), full_page=True)
         draft.locator("button.edit").click()
         expect(draft.locator(".badge")).to_contain_text("outbox", timeout=30_000)
-        expect(draft.locator("pre.draft-body")).to_contain_text("A customer reported it first")
+        expect(draft.locator("pre.draft-body")).to_contain_text("お客様からの報告が最初でした")
         expect(page.locator(".badge.status-closed")).to_be_visible()
         page.goto(f"{live.url}/overview")
         expect(page.locator(".top1")).to_have_text("100%")

@@ -80,6 +80,8 @@ function bodyFor(button) {
   const draft = button.closest("[data-draft]");
   const by = me();
   if (!by) return null;
+  const language = button.dataset.language;
+  if (language) return { by, language };  // a postmortem in this language
   if (!draft) return { by };  // a stage change: acknowledge, mitigate
   const select = draft.querySelector("select.role");
   const role = select ? select.value : null;
@@ -99,6 +101,7 @@ async function act(button) {
   try {
     const result = await post(button.dataset.url, body);
     const state = result.draft ? `${result.draft.id}: ${result.draft.state}`
+      : result.markdown ? `${result.id}: ${result.state}`
       : result.state ? `inbox #${result.id}: ${result.state}` : "done";
     say(state, false);
     await refresh();
