@@ -28,7 +28,8 @@ FACTUAL = ("summary", "impact", "timeline", "root_cause", "action_items")
 def resolved(server: Server, incident_id: str) -> Incident:
     desk = server.desk
     desk.acknowledge(incident_id, ACKER)
-    desk.record(incident_id, "note", "more DB connections", ACKER, {"note_kind": "need"})
+    need = "more DB connections, ask sato.ken@example.com"
+    desk.record(incident_id, "note", need, ACKER, {"note_kind": "need"})
     desk.mitigate(incident_id, ACKER, "rolled back payment")
     cause = RootCause(service="payment", fault_type="bad-deploy", change_id="chg-7")
     return desk.resolve(incident_id, RESOLVER, cause)
@@ -54,6 +55,7 @@ def test_resolving_drafts_a_pending_cited_blameless_postmortem(
         if section.key in FACTUAL:
             assert all(line.cites for line in section.lines), section.key
     assert ACKER not in draft.body and RESOLVER not in draft.body, "blameless: no names"
+    assert "sato.ken@example.com" not in draft.body, "personal data is masked"
     assert "chg-7" in draft.body and "more DB connections" in draft.body
     items = approved_items(draft)
     assert any("more DB connections" in i for i in items) and all("Owner:" in i for i in items)
