@@ -260,9 +260,7 @@ def _decide(incident: str, decision: Decision, config: Path | None, home: Path |
     state = draft_state(outcome.incident, found) if found else "?"
     console.print(f"{decision.draft_id}: [bold]{escape(state)}[/]")
     for entry in outcome.incident.timeline[-2:]:
-        console.print(
-            f"  [dim]{entry.at:%Y-%m-%d %H:%M:%S}[/] {entry.kind}: {entry.text}", markup=False
-        )
+        console.print(f"  {entry.at:%Y-%m-%d %H:%M:%S} {entry.kind}: {entry.text}", markup=False)
     if outcome.pending:
         console.print(f"still pending: {', '.join(p['id'] for p in outcome.pending)}")
 
