@@ -28,19 +28,24 @@ from agent.approval.models import Decision
 from agent.approval.service import ApprovalError
 from agent.config import ConfigError, TriageConfig, data_dir, load_config
 from agent.context import TriageContext, build_context
+from agent.draft.models import Language
 from agent.engines.errors import EngineUnavailable
+from agent.incident.lifecycle import LifecycleError
 from agent.incident.store import IncidentNotFound
 from agent.isolation.degraded import gap_lines
 from agent.policy.errors import PolicyError
+from agent.retrospective.write import NotResolved
 from agent.views import draft_state, drafts_view, incident_json, incident_view
 from tools.telemetry.backend import TelemetryError
 from tools.telemetry.composite import open_telemetry
 from tools.telemetry.config import TelemetryConfigError
 from tools.telemetry.replay.backend import ReplayDataset
-from tools.telemetry.replay.format import DatasetFormatError
+from tools.telemetry.replay.format import DatasetFormatError, FaultType
 
 if TYPE_CHECKING:
+    from agent.incident.models import Incident
     from agent.runner import RunOutcome, TriageRunner
+    from agent.service.desk import Desk
 
 app = typer.Typer(
     name="triage",
@@ -61,6 +66,8 @@ USER_ERRORS = (
     DatasetFormatError,
     EngineUnavailable,
     IncidentNotFound,
+    LifecycleError,
+    NotResolved,
     PolicyError,
     FileNotFoundError,
     TelemetryConfigError,
@@ -248,18 +255,134 @@ def reject(
 
 
 def _decide(incident: str, decision: Decision, config: Path | None, home: Path | None) -> None:
-    from agent.service.desk import Desk  # through the desk: workers may hold the incident
-
-    outcome = Desk(_context(config, home)).decide(incident, decision)
+    outcome = _desk(config, home).decide(incident, decision)
     found = outcome.incident.draft(decision.draft_id)
     state = draft_state(outcome.incident, found) if found else "?"
     console.print(f"{decision.draft_id}: [bold]{escape(state)}[/]")
     for entry in outcome.incident.timeline[-2:]:
-        console.print(
-            f"  [dim]{entry.at:%Y-%m-%d %H:%M:%S}[/] {entry.kind}: {entry.text}", markup=False
-        )
+        console.print(f"  {entry.at:%Y-%m-%d %H:%M:%S} {entry.kind}: {entry.text}", markup=False)
     if outcome.pending:
         console.print(f"still pending: {', '.join(p['id'] for p in outcome.pending)}")
+
+
+def _desk(config: Path | None, home: Path | None) -> Desk:
+    from agent.service.desk import Desk  # through the desk: workers may hold the incident
+
+    return Desk(_context(config, home))
+
+
+def _stage(incident: Incident) -> None:
+    from agent.incident.lifecycle import lifecycle
+
+    life = lifecycle(incident)
+    console.print(f"{incident.id}: [bold]{life.stage}[/]")
+    for stage in life.stages:
+        console.print(f"  {stage.at:%Y-%m-%d %H:%M:%S} {stage.name:12} {stage.by}", markup=False)
+
+
+@app.command()
+def ack(
+    incident: Annotated[str, typer.Argument(help="Incident id.")],
+    by: ByOption = "",
+    config: ConfigOption = None,
+    home: HomeOption = None,
+) -> None:
+    """Acknowledge: someone has it in hand; escalation of unanswered pages stops."""
+    _stage(_desk(config, home).acknowledge(incident, by or _user()))
+
+
+@app.command()
+def mitigate(
+    incident: Annotated[str, typer.Argument(help="Incident id.")],
+    note: Annotated[str, typer.Option("--note", help="What stopped the harm.")] = "",
+    by: ByOption = "",
+    config: ConfigOption = None,
+    home: HomeOption = None,
+) -> None:
+    """Mitigated: the harm has stopped, the cause may still be open."""
+    _stage(_desk(config, home).mitigate(incident, by or _user(), note))
+
+
+@app.command()
+def resolve(
+    incident: Annotated[str, typer.Argument(help="Incident id.")],
+    *,
+    cause: Annotated[str, typer.Option("--cause", help="The service confirmed as the cause.")],
+    fault_type: Annotated[
+        FaultType, typer.Option("--fault-type", help="The confirmed kind of fault.")
+    ] = "unknown",
+    change: Annotated[
+        str | None, typer.Option("--change", help="The change that set it off (deploy id).")
+    ] = None,
+    note: Annotated[str, typer.Option("--note", help="What went wrong, in words.")] = "",
+    resolution: Annotated[str, typer.Option("--resolution", help="What fixed it.")] = "",
+    by: ByOption = "",
+    config: ConfigOption = None,
+    home: HomeOption = None,
+) -> None:
+    """Resolve with the confirmed cause (kept beside the engine's ranking); a postmortem
+    draft follows, shaped by the severity's retrospective policy."""
+    from agent.incident.models import RootCause
+
+    confirmed = RootCause(
+        service=cause, fault_type=fault_type, change_id=change, note=note, resolution=resolution
+    )
+    resolved = _desk(config, home).resolve(incident, by or _user(), confirmed)
+    _stage(resolved)
+    record = resolved.root_cause.engine if resolved.root_cause else None
+    if record is not None:
+        where = f"ranked it #{record.rank}" if record.rank else "did not rank it"
+        console.print(f"The engine {where} (its top: {', '.join(record.ranking[:3])}).")
+
+
+@app.command()
+def postmortem(
+    incident: Annotated[str, typer.Argument(help="Incident id.")],
+    *,
+    lang: Annotated[
+        Language | None, typer.Option("--lang", help="en | ja (default: the policy's language).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Also write the Markdown here.")] = None,
+    as_json: JsonOption = False,
+    by: ByOption = "",
+    config: ConfigOption = None,
+    home: HomeOption = None,
+) -> None:
+    """The resolved incident's postmortem draft (approve it like any draft); in another
+    language it is redrafted as a new pending revision."""
+    from agent.retrospective.document import PostmortemView
+
+    desk = _desk(config, home)
+    draft = desk.postmortem(incident, lang or desk.ctx.language, by or _user())
+    if out is not None:
+        out.write_text(draft.body, encoding="utf-8")
+    if as_json:
+        print(PostmortemView.of(draft).model_dump_json())
+        return
+    console.print(Panel(draft.body, title=f"{draft.id} ({draft.state})"), markup=False)
+
+
+@app.command()
+def stats(
+    since: Annotated[
+        datetime | None, typer.Option("--since", help="Only incidents opened since (UTC).")
+    ] = None,
+    as_json: JsonOption = False,
+    config: ConfigOption = None,
+    home: HomeOption = None,
+) -> None:
+    """Incidents by severity and team, time to acknowledge and resolve, and the engine's
+    record on confirmed causes (top-1/top-3 accuracy, calibration of its confidence)."""
+    from agent.incident.scorecard import SCORED, scorecard
+    from agent.views import scorecard_lines
+
+    store = _context(config, home).store
+    card = scorecard(store.recent(limit=SCORED), _utc(since))
+    if as_json:
+        print(card.model_dump_json())
+        return
+    for line in scorecard_lines(card):
+        console.print(line, markup=False)
 
 
 @app.command()
@@ -341,6 +464,7 @@ def _show_sent(outbox: Path) -> None:
 def _next_steps(outcome: RunOutcome, home: Path) -> None:
     incident = outcome.incident.id
     pending = [p["id"] for p in outcome.pending]
+    top = outcome.incident.isolation.top() if outcome.incident.isolation else None
     console.rule("Try next")
     lines = [
         f"triage drafts {incident} --data-dir {home}",
@@ -350,6 +474,12 @@ def _next_steps(outcome: RunOutcome, home: Path) -> None:
         else "",
         f"triage show {incident} --data-dir {home}",
         f"triage chat {incident} --data-dir {home} -q 'what changed in the last hour?'",
+        f"triage resolve {incident} --cause {top.service} --fault-type {top.fault_type}"
+        f" --data-dir {home}"
+        if top
+        else "",
+        f"triage postmortem {incident} --lang en --data-dir {home}",
+        f"triage stats --data-dir {home}",
         f"triage replay {DEMO_DATASET} --json",
         f"triage eval {DEMO_DATASET} --out eval-report",
     ]
@@ -385,5 +515,13 @@ def main() -> None:
     try:
         app()
     except USER_ERRORS as error:
-        errors.print(f"error: {error}", markup=False)
+        errors.print(f"error: {error}{_hint(error)}", markup=False)
         raise SystemExit(2) from None
+
+
+def _hint(error: Exception) -> str:
+    """Where `triage demo` keeps its incidents, when one was not found elsewhere."""
+    demo = data_dir(None) / "demo"
+    if not isinstance(error, IncidentNotFound) or "--data-dir" in sys.argv or not demo.is_dir():
+        return ""
+    return f"; `triage demo` keeps its incidents in --data-dir {demo}"

@@ -19,6 +19,7 @@ from agent.dispatch.service import outcome_text
 from agent.draft.models import Draft
 from agent.draft.text import percent
 from agent.incident.models import Incident
+from agent.incident.scorecard import Durations, Scorecard
 
 TOP_SUSPECTS = 5
 EVIDENCE_SHOWN = 3
@@ -137,3 +138,52 @@ def drafts_view(incident: Incident, with_bodies: bool = True) -> list[Renderable
             content.extend([Text(""), Text(d.body)])
         out.append(Panel(Group(*content), title=escape(header), expand=True))
     return out
+
+
+def scorecard_lines(card: Scorecard) -> list[str]:
+    """`triage stats` in words: counts, durations, the engine's record."""
+    engine = card.engine
+    since = f" since {card.since:%Y-%m-%d %H:%M} UTC" if card.since else ""
+    lines = [
+        f"{card.incidents} incidents{since}",
+        f"  by severity: {_counts(card.by_severity)}",
+        f"  by team:     {_counts(card.by_team)}",
+        f"  by stage:    {_counts(card.by_stage)}",
+        f"time to acknowledge: {_timing(card.time_to_acknowledge)}",
+        f"time to mitigate:    {_timing(card.time_to_mitigate)}",
+        f"time to resolve:     {_timing(card.time_to_resolve)}",
+        f"engine on {engine.confirmed} confirmed causes: top-1 {share_text(engine.top1)},"
+        f" top-3 {share_text(engine.top3)}, fault type {share_text(engine.fault_type_top1)},"
+        f" Brier {_number(engine.brier)}, calibration error {_number(engine.calibration_error)}",
+    ]
+    lines += [
+        f"  confidence {b.low:.1f}-{b.high:.1f}: {b.count} incidents, said"
+        f" {b.mean_confidence:.0%}, right {b.accuracy:.0%}"
+        for b in engine.calibration
+    ]
+    return lines
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in counts.items()) or "-"
+
+
+def _timing(durations: Durations) -> str:
+    if not durations.count:
+        return "-"
+    return (
+        f"median {minutes_text(durations.median_s)}, p90 {minutes_text(durations.p90_s)}"
+        f" ({durations.count} incidents)"
+    )
+
+
+def minutes_text(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds / 60:.1f} min"
+
+
+def share_text(share: float | None) -> str:
+    return "-" if share is None else f"{share:.0%}"
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"

@@ -56,6 +56,9 @@ class Recollection(BaseModel):
     reason: str = ""
     links: list[str] = Field(default_factory=list)
     summary: str = ""
+    action_items: list[str] = Field(
+        default_factory=list, description="A past incident's postmortem action items."
+    )
     signals: dict[str, float] = Field(
         default_factory=dict, description="The score's parts (text, service, fault, logs, alerts)."
     )

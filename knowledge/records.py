@@ -58,6 +58,9 @@ class PastIncident(BaseModel):
     links: list[str] = Field(default_factory=list)
     alert_names: Names = Field(default_factory=list)
     log_templates: list[str] = Field(default_factory=list)
+    action_items: list[str] = Field(
+        default_factory=list, description="What its approved postmortem says to do."
+    )
     language: str = "en"
     source: str = Field("", description="Where it came from: a file, or 'agent'.")
 

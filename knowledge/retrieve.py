@@ -176,6 +176,7 @@ def _recollection(
         reason=reason,
         links=record.links,
         summary=record.summary,
+        action_items=incident.action_items if incident else [],
         signals={k: round(v, 4) for k, v in signals.items()},
     )
 

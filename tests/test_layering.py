@@ -38,7 +38,7 @@ AGENT_LAYERS: list[set[str]] = [
     {"context", "engines"},
     {
         "__init__", "alert", "approval", "config", "dispatch", "draft", "incident", "inbox",
-        "isolation", "llm", "policy", "routing", "severity", "sqlite", "demo",
+        "isolation", "llm", "policy", "retrospective", "routing", "severity", "sqlite", "demo",
     },
 ]  # fmt: skip
 

@@ -7,7 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-DraftKind = Literal["page", "responder_update", "status_update", "exec_summary", "pr_statement"]
+DraftKind = Literal[
+    "page", "responder_update", "status_update", "exec_summary", "pr_statement", "postmortem"
+]
 DraftState = Literal["pending", "approved", "edited", "rejected", "sent"]
 Audience = Literal["on-call", "responders", "stakeholders", "customers", "executives", "media"]
 Channel = Literal["pagerduty", "slack", "statuspage", "email", "outbox"]

@@ -40,6 +40,24 @@ class ConfirmedRootCause(BaseModel):
     corrected: bool = Field(False, description="True when it differs from the agent's top guess.")
 
 
+def confirmed_record(incident: Incident) -> PastIncident:
+    """The record of a resolved incident in the terms of its confirmed root cause,
+    `corrected` when that differs from the agent's top suspect."""
+    cause = incident.root_cause
+    if cause is None:
+        raise ValueError(f"{incident.id} has no confirmed root cause")
+    top = incident.isolation.top() if incident.isolation else None
+    confirmed = ConfirmedRootCause(
+        service=cause.service,
+        fault_type=cause.fault_type,
+        description=cause.summary or cause.note,
+        change_id=cause.change_id,
+        corrected=top is not None
+        and (top.service, top.fault_type) != (cause.service, cause.fault_type),
+    )
+    return resolved_record(incident, confirmed, cause.resolution, cause.at)
+
+
 def log_templates(evidence: Sequence[Evidence], limit: int = TEMPLATES) -> list[str]:
     """The log templates that moved, strongest first: an incident's log signature."""
     logs = sorted(

@@ -14,8 +14,10 @@ from agent.draft.models import Draft
 from agent.isolation.models import Isolation
 from agent.routing.models import Routing
 from agent.severity.models import SeverityAssessment
+from tools.telemetry.replay.format import FaultType
 
-IncidentStatus = Literal["open", "acknowledged", "resolved"]
+# "open" is the triggered stage (agent/incident/lifecycle.py names the stages).
+IncidentStatus = Literal["open", "acknowledged", "mitigated", "resolved", "closed"]
 TimelineKind = Literal[
     "alert",
     "opened",
@@ -31,7 +33,9 @@ TimelineKind = Literal[
     "chat",
     "note",
     "acknowledged",
+    "mitigated",
     "resolved",
+    "closed",
     "fallback",
 ]
 
@@ -44,6 +48,35 @@ class TimelineEntry(BaseModel):
     actor: str = Field(description="'agent', 'system' or a person's name.")
     text: str
     data: dict[str, Any] = Field(default_factory=dict)
+
+
+class RootCause(BaseModel):
+    """What a responder confirmed when resolving: the memory and the engine's record learn it."""
+
+    service: str = Field(min_length=1, max_length=256)
+    fault_type: FaultType = "unknown"
+    change_id: str | None = Field(None, max_length=256, description="The change that set it off.")
+    summary: str = Field("", max_length=4000, description="What went wrong.")
+    resolution: str = Field("", max_length=4000, description="What fixed it.")
+    note: str = Field("", max_length=4000, description="Anything else the resolver adds.")
+
+
+class EngineRecord(BaseModel):
+    """Where the engine had the confirmed cause when the incident was resolved."""
+
+    engine: str = "deterministic"
+    ranking: list[str] = Field(default_factory=list, description="Suspected services, in order.")
+    top_confidence: float | None = Field(None, description="The top suspect's confidence.")
+    rank: int | None = Field(None, description="The confirmed service at 1 = top; None: unranked.")
+    fault_type_match: bool = Field(False, description="The top suspect's fault type was confirmed.")
+
+
+class ConfirmedCause(RootCause):
+    """The root cause as confirmed, by whom and when, beside the engine's ranking at the time."""
+
+    by: str
+    at: datetime
+    engine: EngineRecord | None = None
 
 
 class TelemetrySource(BaseModel):
@@ -82,7 +115,7 @@ class Incident(BaseModel):
     approvals: list[Approval] = Field(default_factory=list)
     dispatches: list[DispatchResult] = Field(default_factory=list)
     timeline: list[TimelineEntry] = Field(default_factory=list)
-    root_cause: dict[str, Any] | None = Field(None, description="Confirmed by a responder.")
+    root_cause: ConfirmedCause | None = Field(None, description="Confirmed by a responder.")
     telemetry: TelemetrySource | None = Field(None, description="Where its telemetry came from.")
 
     def draft(self, draft_id: str) -> Draft | None:

@@ -157,7 +157,8 @@ class SqliteIncidentStore:
         marks = ", ".join("?" for _ in keys)
         rows = self._db.execute(
             "SELECT DISTINCT i.document FROM incidents i JOIN incident_keys k"
-            f" ON k.incident_id = i.id WHERE k.key IN ({marks}) AND i.status != 'resolved'"
+            f" ON k.incident_id = i.id WHERE k.key IN ({marks})"
+            " AND i.status NOT IN ('resolved', 'closed')"
             " AND i.updated_at >= ? ORDER BY i.updated_at DESC",
             (*sorted(keys), since.isoformat()),
         )

@@ -15,6 +15,7 @@ from agent.policy.errors import Loc, render_path
 from agent.policy.models import (
     ENGAGE_ROLES,
     RELATIVE_TARGETS,
+    REVIEWER_ROLES,
     TEAM_ROTATION_PREFIX,
     LocalText,
     Member,
@@ -159,11 +160,16 @@ def _severity(policy: Policy) -> Found:
                 )
             )
     vocabulary = [*ENGAGE_ROLES, *(t.name for t in policy.teams)]
+    reviewers = [*REVIEWER_ROLES, *(t.name for t in policy.teams)]
     for level, settings in sev.levels.items():
         for j, who in enumerate(settings.engage):
             if who not in vocabulary:
                 loc: Loc = ("severity", "levels", level, "engage", j)
                 found.append((loc, unknown("role or team", who, vocabulary)))
+        for j, who in enumerate(settings.retrospective.reviewers):
+            if who not in reviewers:
+                loc = ("severity", "levels", level, "retrospective", "reviewers", j)
+                found.append((loc, unknown("reviewer role or team", who, reviewers)))
     return found
 
 

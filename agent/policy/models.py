@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -33,6 +33,23 @@ FIXED_ROTATIONS: tuple[str, ...] = ("duty", "cover", "senior_ic", "csirt")
 TEAM_ROTATION_PREFIX = "teams."
 # Words a severity level's `engage` list may use besides team names.
 ENGAGE_ROLES: tuple[str, ...] = ("duty", "leader", "senior_ic", "csirt")
+# The sections a postmortem may have, in the order they are written.
+PostmortemSection = Literal[
+    "summary",
+    "impact",
+    "detection",
+    "timeline",
+    "root_cause",
+    "contributing_factors",
+    "went_well",
+    "went_badly",
+    "action_items",
+]
+POSTMORTEM_SECTIONS: tuple[PostmortemSection, ...] = get_args(PostmortemSection)
+LIGHT_SECTIONS: tuple[PostmortemSection, ...] = ("summary", "root_cause", "action_items")
+RetrospectiveTemplate = Literal["full", "light"]
+# Reviewers besides team names: the owning team and the rota roles.
+REVIEWER_ROLES: tuple[str, ...] = ("owner", "duty", "leader", "senior_ic", "csirt")
 # Escalation targets relative to the responder whose page went unanswered.
 RELATIVE_TARGETS: tuple[str, ...] = ("secondary", "leader")
 
@@ -158,13 +175,41 @@ class Service(Strict):
 # -- severity -------------------------------------------------------------------
 
 
+class Retrospective(Strict):
+    """What follows a resolved incident at this level: the postmortem's shape and review."""
+
+    template: RetrospectiveTemplate = Field(
+        "full", description="full: every section written out; light: a short write-up."
+    )
+    description: str = ""
+    sections: list[PostmortemSection] = Field(
+        default_factory=lambda: list(POSTMORTEM_SECTIONS), min_length=1
+    )
+    due_business_days: int = Field(5, ge=1, le=60, description="From resolution to review.")
+    reviewers: list[str] = Field(
+        default_factory=lambda: ["owner"],
+        min_length=1,
+        description="Who reviews: 'owner' (the owning team), a role (duty, leader,"
+        " senior_ic, csirt) or a team name.",
+    )
+    review_meeting: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _described(cls, value: Any) -> Any:
+        """A bare sentence is the description of a light write-up (older policy files)."""
+        if isinstance(value, str):
+            return {"template": "light", "description": value, "sections": LIGHT_SECTIONS}
+        return value
+
+
 class SeverityLevel(Strict):
     description: str = ""
     engage: list[str] = Field(default_factory=list)
     status_every_min: int = Field(ge=0, description="0 = no scheduled status updates.")
     exec_summary: bool = False
     pr_statement: bool = False
-    retrospective: str = ""
+    retrospective: Retrospective = Field(default_factory=Retrospective)
 
 
 class RuleConditions(Strict):

@@ -7,11 +7,10 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent.dispatch.models import DispatchResult
-from agent.draft.models import Draft
-from agent.incident.models import Incident, IncidentStatus
+from agent.draft.models import Draft, Language
+from agent.incident.models import Incident, IncidentStatus, RootCause
 from agent.isolation.evidence import Evidence
 from agent.isolation.models import Hypothesis, Verdict
-from agent.service.desk import RootCause
 
 By = Field(None, max_length=200, description="Who decides; the SSO user header wins if set.")
 
@@ -106,10 +105,20 @@ class AckBody(_Body):
     by: str | None = By
 
 
+class MitigateBody(_Body):
+    by: str | None = By
+    note: str = Field("", max_length=2_000, description="What stopped the harm.")
+
+
 class ResolveBody(RootCause):
     model_config = ConfigDict(extra="forbid")
 
     by: str | None = By
+
+
+class PostmortemBody(_Body):
+    by: str | None = By
+    language: Language = "en"
 
 
 class DecisionResult(BaseModel):

@@ -16,10 +16,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
+from pydantic import ValidationError
+
 from agent.approval.models import Decision
 from agent.approval.service import ApprovalError
 from agent.chat.service import ChatReply
-from agent.incident.models import Incident
+from agent.incident.lifecycle import LifecycleError
+from agent.incident.models import Incident, RootCause
 from agent.incident.store import IncidentNotFound
 from agent.runner import TriageInProgress
 from agent.server.auth import Unauthorized, check_fresh
@@ -29,10 +32,18 @@ Reply = dict[str, Any]
 USAGE = (
     "Usage: `/triage status [INCIDENT]`, `/triage approve INCIDENT DRAFT`,"
     " `/triage reject INCIDENT DRAFT REASON`, `/triage ack INCIDENT`,"
+    " `/triage mitigate INCIDENT [NOTE]`, `/triage resolve INCIDENT SERVICE [FAULT_TYPE]`,"
     " `/triage ask INCIDENT QUESTION`"
 )
 BODY_CHARS = 2_500
-REFUSALS = (ApprovalError, IncidentNotFound, TriageInProgress, LookupError)
+REFUSALS = (
+    ApprovalError,
+    IncidentNotFound,
+    LifecycleError,
+    TriageInProgress,
+    LookupError,
+    ValidationError,
+)
 
 
 def slack_signature(secret: bytes, timestamp: str, body: bytes) -> str:
@@ -96,9 +107,8 @@ class SlackDesk:
         if verb == "reject" and len(args) >= 3:
             decision = Decision(draft_id=args[1], action="reject", by=by, reason=" ".join(args[2:]))
             return self._decided(args[0], decision)
-        if verb in {"ack", "acknowledge"} and len(args) == 1:
-            incident = self.desk.acknowledge(args[0], by)
-            return ephemeral(f"{incident.id} is {incident.status}.", in_channel=True)
+        if moved := self._moved(verb, args, by):
+            return ephemeral(f"{moved.id} is {moved.status}.", in_channel=True)
         if verb == "ask" and len(args) >= 2:
             reply = self.ask(args[0], " ".join(args[1:]), by)
             cited = ", ".join(reply.citations[:8])
@@ -141,6 +151,17 @@ class SlackDesk:
                 f"{draft_id} changed since this button was posted (now revision"
                 f" {draft.revision}); run `/triage status {incident_id}` again"
             )
+
+    def _moved(self, verb: str, args: list[str], by: str) -> Incident | None:
+        """The incident after `ack`, `mitigate` or `resolve`; None for any other verb."""
+        if verb in {"ack", "acknowledge"} and len(args) == 1:
+            return self.desk.acknowledge(args[0], by)
+        if verb == "mitigate" and args:
+            return self.desk.mitigate(args[0], by, " ".join(args[1:]))
+        if verb == "resolve" and len(args) in {2, 3}:
+            fields = dict(zip(("service", "fault_type"), args[1:], strict=False))
+            return self.desk.resolve(args[0], by, RootCause.model_validate(fields))
+        return None
 
     def _decided(self, incident_id: str, decision: Decision) -> Reply:
         outcome = self.desk.decide(incident_id, decision)

@@ -22,37 +22,43 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
-
-from pydantic import BaseModel, Field
+from pathlib import Path
+from typing import Any, Literal
 
 from agent.approval.models import Decision
 from agent.context import TriageContext
-from agent.draft.models import Draft, DraftKind
+from agent.draft.models import Draft, DraftKind, Language
 from agent.engines.locks import Held, Locks, incident_lock, key_locks
 from agent.inbox.models import InboxItem
 from agent.incident.correlate import correlate, keys_for
-from agent.incident.memory import ConfirmedRootCause, resolved_record
-from agent.incident.models import Incident, TimelineKind
+from agent.incident.lifecycle import advance
+from agent.incident.memory import confirmed_record
+from agent.incident.models import (
+    ConfirmedCause,
+    Incident,
+    IncidentStatus,
+    RootCause,
+    TimelineKind,
+)
+from agent.incident.scorecard import engine_record
 from agent.incident.service import note
 from agent.incident.store import IncidentStore
+from agent.retrospective.write import NotResolved
 from agent.runner import RunOutcome, TriageInProgress
 from agent.service.drafting import escalation_page, redraft, with_draft
 from agent.service.escalation import due_escalations, step_key
+from agent.service.retrospect import (
+    export,
+    is_approved_postmortem,
+    postmortem_of,
+    remembered,
+    with_postmortem,
+)
 from agent.service.runs import DeskRunner, Opened
 from knowledge.memory import LearnsResolved, Recollection
-from tools.telemetry.replay.format import FaultType
+from knowledge.records import PastIncident
 
 log = logging.getLogger(__name__)
-
-
-class RootCause(BaseModel):
-    """What a responder confirmed when resolving: the memory learns from this."""
-
-    service: str = Field(min_length=1, max_length=256)
-    fault_type: FaultType = "unknown"
-    summary: str = Field(min_length=1, max_length=4000, description="What went wrong.")
-    resolution: str = Field(min_length=1, max_length=4000, description="What fixed it.")
 
 
 class Desk:
@@ -116,21 +122,50 @@ class Desk:
             log.info("%s: its first triage was cut short; it resumes from the store", incident.id)
 
     def decide(self, incident_id: str, decision: Decision) -> RunOutcome:
-        """Approve or reject through the waiting run, so an approved draft is dispatched."""
+        """Approve or reject through the waiting run, so an approved draft is dispatched.
+        An approved postmortem is exported, remembered, and closes the incident."""
         with self.holding(incident_id):
-            return self.runner.decide(incident_id, decision)
+            outcome = self.runner.decide(incident_id, decision)
+        draft = outcome.incident.draft(decision.draft_id)
+        if draft is None or not is_approved_postmortem(draft):
+            return outcome
+        path = export(self.ctx.home, draft)
+        taught = self._teach(outcome.incident, remembered(outcome.incident, draft, path))
+        closed = self._change(taught.id, lambda i, at: self._closed(i, decision.by, path, at))
+        outcome.incident = closed
+        return outcome
+
+    def _closed(self, incident: Incident, by: str, path: Path, at: datetime) -> Incident:
+        moved = advance(incident, "closed")
+        text = f"{by} approved the postmortem ({path.name}); the incident is closed."
+        return note(moved or incident, "closed", text, by, at, data={"postmortem": str(path)})
+
+    def postmortem(self, incident_id: str, language: Language, by: str) -> Draft:
+        """The incident's postmortem in `language`: the draft as it is, or a new pending
+        revision in that language (or after a rejection)."""
+        found = postmortem_of(self.store.get(incident_id))
+        if found is not None and found.language == language and found.state != "rejected":
+            return found
+        incident = self._change(
+            incident_id, lambda i, at: with_postmortem(self.ctx, i, language, by, at)
+        )
+        made = postmortem_of(incident)
+        if made is None:
+            raise NotResolved(f"{incident_id} is not resolved; it has no postmortem yet")
+        return made
 
     def reinvestigate(self, incident_id: str, at: datetime, reason: str) -> Incident:
         """Look at an open incident again as of `at`; its pending drafts follow the findings."""
         with self.holding(incident_id):
             incident = self.store.get(incident_id)
-            if incident.status == "resolved":
+            if incident.status in ("resolved", "closed"):
                 return incident
             return self.runner.reinvestigate(incident, at, reason)
 
     def unresolved(self, limit: int = 200) -> list[Incident]:
-        """Open and acknowledged incidents, newest first."""
-        found = [*self.store.recent("open", limit), *self.store.recent("acknowledged", limit)]
+        """Open, acknowledged and mitigated incidents, newest first."""
+        states: tuple[IncidentStatus, ...] = ("open", "acknowledged", "mitigated")
+        found = [i for s in states for i in self.store.recent(s, limit)]
         return sorted(found, key=lambda i: i.updated_at, reverse=True)[:limit]
 
     def record(
@@ -146,27 +181,39 @@ class Desk:
 
     def acknowledge(self, incident_id: str, by: str) -> Incident:
         """Someone has the pages in hand: unacknowledged escalation stops."""
+        return self._advance(incident_id, "acknowledged", by, f"{by} acknowledged the incident.")
 
+    def mitigate(self, incident_id: str, by: str, note: str = "") -> Incident:
+        """The harm has stopped (a rollback, a failover); the cause may still be open."""
+        text = f"{by} mitigated the incident" + (f": {note}" if note else ".")
+        return self._advance(incident_id, "mitigated", by, text)
+
+    def _advance(
+        self, incident_id: str, to: Literal["acknowledged", "mitigated"], by: str, text: str
+    ) -> Incident:
         def apply(incident: Incident, at: datetime) -> Incident:
-            if incident.status != "open":
-                return incident
-            acked = incident.model_copy(update={"status": "acknowledged"})
-            return note(acked, "acknowledged", f"{by} acknowledged the incident.", by, at)
+            moved = advance(incident, to)
+            return incident if moved is None else note(moved, to, text, by, at)
 
         return self._change(incident_id, apply)
 
     def resolve(self, incident_id: str, by: str, cause: RootCause) -> Incident:
-        """Resolved with the confirmed root cause, which the incident memory learns."""
+        """Resolved with the confirmed root cause, recorded beside the engine's ranking;
+        the incident memory learns it."""
         resolved_at = self.ctx.clock()
 
         def apply(incident: Incident, at: datetime) -> Incident:
-            root = {**cause.model_dump(), "by": by, "at": at.isoformat()}
-            done = incident.model_copy(update={"status": "resolved", "root_cause": root})
-            text = f"{by} resolved it: {cause.service} ({cause.fault_type}): {cause.summary}"
-            return note(done, "resolved", text, by, at, data={"resolution": cause.resolution})
+            moved = advance(incident, "resolved") or incident
+            record = engine_record(incident.isolation, cause)
+            root = ConfirmedCause(**cause.model_dump(), by=by, at=at, engine=record)
+            done = moved.model_copy(update={"root_cause": root})
+            text = f"{by} resolved it: {cause.service} ({cause.fault_type})"
+            text += f": {cause.summary}" if cause.summary else "."
+            done = note(done, "resolved", text, by, at, data={"resolution": cause.resolution})
+            return with_postmortem(self.ctx, done, self.ctx.language, "agent", at)
 
         resolved = self._change(incident_id, apply, at=resolved_at)
-        return self._teach(resolved, cause, resolved_at)
+        return self._teach(resolved, confirmed_record(resolved))
 
     def redraft(self, incident_id: str, kind: DraftKind, by: str) -> Draft:
         """A new pending revision of the `kind` draft from the incident as it is now."""
@@ -229,22 +276,14 @@ class Desk:
         self.runner.sync(incident)
         return incident
 
-    def _teach(self, incident: Incident, cause: RootCause, at: datetime) -> Incident:
+    def _teach(self, incident: Incident, record: PastIncident) -> Incident:
         """Hand the resolution to the memory, if it can learn; a failure is recorded, not raised."""
         memory = self.ctx.memory
         if not isinstance(memory, LearnsResolved):
             log.info("the incident memory cannot learn resolutions; %s not remembered", incident.id)
             return incident
-        top = incident.isolation.top() if incident.isolation else None
-        confirmed = ConfirmedRootCause(
-            service=cause.service,
-            fault_type=cause.fault_type,
-            description=cause.summary,
-            corrected=top is not None
-            and (top.service, top.fault_type) != (cause.service, cause.fault_type),
-        )
         try:
-            memory.remember_resolved(resolved_record(incident, confirmed, cause.resolution, at))
+            memory.remember_resolved(record)
         except Exception as error:
             text = f"The incident memory could not learn this resolution: {type(error).__name__}."
             return self.record(incident.id, "note", text, "system", {"error": str(error)[:300]})

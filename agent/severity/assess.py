@@ -35,7 +35,7 @@ def assess(policy: Policy, inputs: SeverityInputs) -> SeverityAssessment:
         status_every_min=settings.status_every_min,
         exec_summary=settings.exec_summary,
         pr_statement=settings.pr_statement,
-        retrospective=settings.retrospective,
+        retrospective=settings.retrospective.description,
         engage=list(settings.engage),
     )
 

@@ -12,6 +12,7 @@ import asyncio
 import hmac
 import time
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
@@ -22,10 +23,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from agent.draft.text import percent
+from agent.incident.lifecycle import lifecycle
 from agent.incident.models import Incident
+from agent.incident.scorecard import SCORED, scorecard
 from agent.server.deps import TOKEN_COOKIE, api_access, server_of
 from agent.server.routes.incidents import answers
 from agent.server.schemas import IncidentSummary
+from agent.views import minutes_text, share_text
 from agent.web.facts import alert_views, draft_routes
 from agent.web.plots import evidence_plots
 from tools.telemetry.replay.format import FAULT_TYPES
@@ -38,6 +42,8 @@ TEMPLATES = Environment(
     autoescape=select_autoescape(default=True, default_for_string=True),
 )
 TEMPLATES.filters["percent"] = percent
+TEMPLATES.filters["share"] = share_text
+TEMPLATES.filters["minutes"] = minutes_text
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
     " object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
@@ -87,6 +93,14 @@ def _list_values(server: Server) -> dict[str, Any]:
     }
 
 
+@guarded.get("/overview", response_class=HTMLResponse, summary="How we did: the scorecard")
+def overview(request: Request, since: date | None = None) -> HTMLResponse:
+    """`triage stats` as a page: incidents, time to acknowledge and resolve, the engine's record."""
+    start = datetime.combine(since, datetime.min.time(), tzinfo=UTC) if since else None
+    card = scorecard(server_of(request).ctx.store.recent(limit=SCORED), start)
+    return render(request, "overview.html", card=card, since=since, degraded=[])
+
+
 @guarded.get("/incidents/{incident_id}", response_class=HTMLResponse, summary="An incident's page")
 def incident_page(request: Request, incident_id: str, partial: bool = False) -> HTMLResponse:
     server = server_of(request)
@@ -94,6 +108,7 @@ def incident_page(request: Request, incident_id: str, partial: bool = False) -> 
         incident = server.ctx.store.get(incident_id)
     values: dict[str, Any] = {
         "incident": incident,
+        "lifecycle": lifecycle(incident),
         "alerts": alert_views(incident),
         "routes": draft_routes(incident, server.ctx.dispatch),
         "plots": evidence_plots(server.ctx, incident),

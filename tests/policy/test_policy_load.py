@@ -159,6 +159,26 @@ PAYMENT_TEAM = (
             "unknown role or team 'senior-ic'",
         ),
         (
+            [("reviewers: [senior_ic, owner]", "reviewers: [senior_ic, ownr]")],
+            "severity.levels.SEV2.retrospective.reviewers[1]",
+            "unknown reviewer role or team 'ownr'",
+        ),
+        (
+            [
+                (
+                    "due_business_days: 10\n        reviewers: [senior_ic",
+                    "due_business_days: 0\n        reviewers: [senior_ic",
+                )
+            ],
+            "severity.levels.SEV2.retrospective.due_business_days",
+            "greater than or equal to 1",
+        ),
+        (
+            [("sections: [summary, impact, timeline", "sections: [summary, impakt, timeline")],
+            "severity.levels.SEV3.retrospective.sections[1]",
+            "'impakt'",
+        ),
+        (
             [("      when: { user_facing: true }", "      when: {}")],
             "severity.rules[5].when",
             "can never match",

@@ -15,6 +15,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from agent.config import TriageConfig
+from knowledge.records import PastIncident
 from tests.support.synthetic import SyntheticDataset
 
 T = TypeVar("T")
@@ -103,3 +104,16 @@ class LiveServer:
     ) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=30)
+
+
+class LearningMemory:
+    """A memory that only learns: what the desk teaches it, in order."""
+
+    def __init__(self) -> None:
+        self.learned: list[PastIncident] = []
+
+    def recall(self, query: object) -> list[object]:
+        return []
+
+    def remember_resolved(self, record: PastIncident) -> None:
+        self.learned.append(record)

@@ -10,8 +10,7 @@ from fastapi.testclient import TestClient
 
 from agent.config import TriageConfig
 from agent.server.app import Server, build_server, create_app
-from knowledge.records import PastIncident
-from tests.server.support import ENV, server_config
+from tests.server.support import ENV, LearningMemory, server_config
 from tests.support.receiver import Receiver
 from tests.support.synthetic import SyntheticDataset
 
@@ -93,16 +92,8 @@ def test_a_note_made_while_waiting_survives_the_next_decision(
 
 
 def test_acknowledge_and_resolve(client: TestClient, incident_id: str, server: Server) -> None:
-    learned: list[PastIncident] = []
-
-    class Memory:
-        def recall(self, query: object) -> list[object]:
-            return []
-
-        def remember_resolved(self, record: PastIncident) -> None:
-            learned.append(record)
-
-    server.ctx.memory = Memory()  # type: ignore[assignment]
+    memory = LearningMemory()
+    server.ctx.memory = memory  # type: ignore[assignment]
     acked = client.post(f"/v1/incidents/{incident_id}/acknowledge", json={"by": "aki"}).json()
     assert acked["status"] == "acknowledged"
     cause = {
@@ -115,9 +106,9 @@ def test_acknowledge_and_resolve(client: TestClient, incident_id: str, server: S
     resolved = client.post(f"/v1/incidents/{incident_id}/resolve", json=cause).json()
     assert resolved["status"] == "resolved"
     incident = server.ctx.store.get(incident_id)
-    assert incident.root_cause is not None and incident.root_cause["service"] == "payment"
-    assert [e.kind for e in incident.timeline][-2:] == ["acknowledged", "resolved"]
-    (record,) = learned
+    assert incident.root_cause is not None and incident.root_cause.service == "payment"
+    assert [e.kind for e in incident.timeline][-3:] == ["acknowledged", "resolved", "draft"]
+    (record,) = memory.learned
     assert (record.id, record.resolution) == (incident_id, cause["resolution"])
     assert record.services[0] == "payment" and record.root_cause == cause["summary"]
     assert "corrected" not in record.tags, "the agent's top suspect was right"
@@ -170,5 +161,27 @@ def test_the_configured_incident_memory_learns_the_resolution(
     }
     assert client.post(f"/v1/incidents/{incident_id}/resolve", json=cause).status_code == 200
     timeline = server.ctx.store.get(incident_id).timeline
-    assert timeline[-1].kind == "resolved"
+    assert [e.kind for e in timeline][-2:] == ["resolved", "draft"]  # the postmortem
     assert not any("could not learn" in e.text for e in timeline)
+
+
+def test_the_lifecycle_records_who_and_when_and_the_engine_beside_the_cause(
+    client: TestClient, incident_id: str, server: Server
+) -> None:
+    base = f"/v1/incidents/{incident_id}"
+    assert client.post(f"{base}/acknowledge", json={"by": "aki"}).json()["status"] == "acknowledged"
+    mitigated = client.post(f"{base}/mitigate", json={"by": "ben", "note": "rolled back"})
+    assert mitigated.json()["status"] == "mitigated"
+    cause = {"by": "aki", "service": "payment", "fault_type": "bad-deploy", "change_id": "d-42"}
+    assert client.post(f"{base}/resolve", json=cause).json()["status"] == "resolved"
+    life = client.get(f"{base}/lifecycle").json()
+    assert [(s["name"], s["by"]) for s in life["stages"]] == [
+        ("triggered", "agent"), ("acknowledged", "aki"), ("mitigated", "ben"), ("resolved", "aki"),
+    ]  # fmt: skip
+    assert 0 <= life["time_to_acknowledge_s"] <= life["time_to_mitigate_s"]
+    assert life["time_to_mitigate_s"] <= life["time_to_resolve_s"]
+    root = server.ctx.store.get(incident_id).root_cause
+    assert root is not None and root.change_id == "d-42" and root.by == "aki"
+    assert root.engine is not None and root.engine.rank == 1 and root.engine.ranking[0] == "payment"
+    again = client.post(f"{base}/mitigate", json={"by": "ben"})
+    assert again.status_code == 409 and "resolved" in again.json()["detail"]

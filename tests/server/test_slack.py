@@ -143,3 +143,16 @@ def test_commands_approve_reject_ack_and_ask(
     unknown = post(client, "/v1/slack/commands", command("approve INC-19990101-0001 x"))
     assert "Refused" in str(unknown["text"])
     assert "Usage" in str(post(client, "/v1/slack/commands", command("dance"))["text"])
+
+
+def test_mitigate_and_resolve_from_slack(client: TestClient, incident_id: str) -> None:
+    reply = post(client, "/v1/slack/commands", command(f"mitigate {incident_id} rolled back"))
+    assert reply["text"] == f"{incident_id} is mitigated."
+    wrong = post(client, "/v1/slack/commands", command(f"resolve {incident_id} payment bogus"))
+    assert str(wrong["text"]).startswith("Refused:")
+    done = post(client, "/v1/slack/commands", command(f"resolve {incident_id} payment bad-deploy"))
+    assert done["text"] == f"{incident_id} is resolved."
+    again = post(client, "/v1/slack/commands", command(f"mitigate {incident_id}"))
+    assert "cannot be mitigated" in str(again["text"])
+    incident = client.get(f"/v1/incidents/{incident_id}").json()
+    assert incident["root_cause"]["by"].endswith("(Slack U2147483697)")

@@ -142,3 +142,51 @@ def test_sign_in_with_the_token_read_japanese_and_sign_out(guarded_live: LiveSer
         page.goto(f"{guarded_live.url}/")
         expect(page).to_have_url(re.compile(r"/login\?next=/$"))
         browser.close()
+
+
+def test_the_postmortem_draft_is_rejected_then_edited_and_approved_by_clicks(
+    live: LiveServer, synthetic: SyntheticDataset
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    posted = httpx.post(
+        f"{live.url}/v1/alerts/alertmanager", content=case_body(synthetic), headers=BEARER
+    )
+    row = posted.json()["inbox_id"]
+    done = wait_until(lambda: _triaged(live.url, row))
+    incident = done["incident_id"]
+    cause = {"by": "aki", "service": "payment", "fault_type": "bad-deploy", "change_id": "chg-9"}
+    assert httpx.post(f"{live.url}/v1/incidents/{incident}/resolve", json=cause).status_code == 200
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 2400})
+        page.goto(f"{live.url}/incidents/{incident}")
+        page.fill("#me", "aki")
+        draft = page.locator("article.draft", has=page.locator("strong", has_text="postmortem"))
+        expect(draft.locator("textarea.draft-body")).to_contain_text("## Root cause and trigger")
+        expect(draft.locator("textarea.draft-body")).to_contain_text("chg-9")
+        draft.locator("input.reason").fill("the timeline needs the customer report")
+        draft.locator("button.reject").click()
+        expect(draft.locator(".badge")).to_have_text("rejected", timeout=30_000)
+
+        page.locator("button[data-language=ja]").click()  # a new revision, in Japanese
+        expect(draft.locator(".badge")).to_have_text("pending", timeout=30_000)
+        body = draft.locator("textarea.draft-body")
+        expect(body).to_contain_text("## 根本原因ときっかけ")
+        body.fill(body.input_value() + "\n- お客様からの報告が最初でした。 [TL-1]\n")
+        page.screenshot(path=str(ARTIFACTS / "war-room-postmortem.png"), full_page=True)
+        draft.locator("button.edit").click()
+        expect(draft.locator(".badge")).to_contain_text("outbox", timeout=30_000)
+        expect(draft.locator("pre.draft-body")).to_contain_text("お客様からの報告が最初でした")
+        expect(page.locator(".badge.status-closed")).to_be_visible()
+        page.goto(f"{live.url}/overview")
+        expect(page.locator(".top1")).to_have_text("100%")
+        page.screenshot(path=str(ARTIFACTS / "war-room-overview.png"), full_page=True)
+        browser.close()
+
+
+def _triaged(url: str, row: int) -> dict[str, object] | None:
+    item: dict[str, object] = httpx.get(f"{url}/v1/inbox/{row}").json()
+    return item if item["state"] == "done" else None

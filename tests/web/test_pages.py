@@ -184,3 +184,17 @@ def test_opening_a_page_without_signing_in_leads_to_the_sign_in_page(
         out = client.post("/logout", follow_redirects=False)
         assert out.status_code == 303 and out.headers["location"] == "/login"
         assert client.get("/", headers=HTML, follow_redirects=False).status_code == 303
+
+
+def test_the_incident_page_shows_its_stages_and_the_engine_beside_the_cause(
+    client: TestClient, incident_id: str
+) -> None:
+    base = f"/v1/incidents/{incident_id}"
+    client.post(f"{base}/acknowledge", json={"by": "aki"})
+    cause = {"by": "ben", "service": "payment", "fault_type": "bad-deploy", "change_id": "chg-3"}
+    client.post(f"{base}/resolve", json=cause)
+    page = client.get(f"/incidents/{incident_id}").text
+    assert re.search(r"acknowledged \d\d:\d\d:\d\d by aki", page)
+    assert re.search(r"resolved \d\d:\d\d:\d\d by ben", page) and "resolved after" in page
+    assert "change chg-3" in page and "The engine ranked it #1." in page
+    assert "Mitigated</button>" not in page and "Resolve…" not in page

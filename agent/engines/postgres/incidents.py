@@ -80,7 +80,8 @@ class PostgresIncidentStore:
         return self._documents(
             "SELECT document::text AS doc FROM incidents WHERE id IN"
             " (SELECT incident_id FROM incident_keys WHERE key = ANY(%s))"
-            " AND status <> 'resolved' AND updated_at >= %s ORDER BY updated_at DESC",
+            " AND status NOT IN ('resolved', 'closed') AND updated_at >= %s"
+            " ORDER BY updated_at DESC",
             (sorted(keys), since),
         )
 

@@ -7,12 +7,17 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request
+from pydantic import AwareDatetime
 
 from agent.approval.models import Decision
 from agent.approval.service import ApprovalError
 from agent.draft.models import Draft
-from agent.incident.models import Incident, IncidentStatus, TimelineEntry
+from agent.incident.lifecycle import Lifecycle, LifecycleError, lifecycle
+from agent.incident.models import Incident, IncidentStatus, RootCause, TimelineEntry
+from agent.incident.scorecard import SCORED, Scorecard, scorecard
 from agent.incident.store import IncidentNotFound
+from agent.retrospective.document import PostmortemView
+from agent.retrospective.write import NotResolved
 from agent.runner import TriageInProgress
 from agent.server.deps import actor, api_access, server_of
 from agent.server.errors import ApiError, Problem, not_found
@@ -23,10 +28,11 @@ from agent.server.schemas import (
     EditBody,
     Hypotheses,
     IncidentSummary,
+    MitigateBody,
+    PostmortemBody,
     RejectBody,
     ResolveBody,
 )
-from agent.service.desk import RootCause
 from knowledge.memory import Recollection
 
 router = APIRouter(dependencies=[Depends(api_access)])
@@ -46,6 +52,8 @@ def answers() -> Iterator[None]:
         raise not_found(str(error)) from None
     except ApprovalError as error:
         raise ApiError(409, "decision_refused", str(error)) from None
+    except LifecycleError as error:
+        raise ApiError(409, "stage_refused", str(error)) from None
     except TriageInProgress as error:
         raise ApiError(409, "triage_in_progress", str(error)) from None
 
@@ -69,6 +77,17 @@ def list_incidents(
 ) -> list[IncidentSummary]:
     store = server_of(request).ctx.store
     return [IncidentSummary.of(i) for i in store.recent(status=status, limit=limit)]
+
+
+@router.get(
+    "/v1/stats",
+    tags=["incidents"],
+    response_model=Scorecard,
+    summary="Incidents by severity and team, time to acknowledge/resolve, the engine's record",
+)
+def stats(request: Request, since: AwareDatetime | None = None) -> Scorecard:
+    """The engine's top-1/top-3 accuracy and calibration are on confirmed causes only."""
+    return scorecard(server_of(request).ctx.store.recent(limit=SCORED), since)
 
 
 @router.get(
@@ -200,17 +219,60 @@ def acknowledge(request: Request, incident_id: str, body: AckBody) -> IncidentSu
 
 
 @router.post(
+    "/v1/incidents/{incident_id}/mitigate",
+    tags=["incidents"],
+    response_model=IncidentSummary,
+    responses=ERRORS,
+    summary="Mitigated: the harm has stopped, the cause may still be open",
+)
+def mitigate(request: Request, incident_id: str, body: MitigateBody) -> IncidentSummary:
+    desk = server_of(request).desk
+    by = actor(request, body.by)
+    return IncidentSummary.of(_change(request, lambda: desk.mitigate(incident_id, by, body.note)))
+
+
+@router.get(
+    "/v1/incidents/{incident_id}/lifecycle",
+    tags=["incidents"],
+    response_model=Lifecycle,
+    responses=ERRORS,
+    summary="Stages reached (who, when) and the times to acknowledge, mitigate, resolve",
+)
+def stages(request: Request, incident_id: str) -> Lifecycle:
+    return lifecycle(_incident(request, incident_id))
+
+
+@router.post(
     "/v1/incidents/{incident_id}/resolve",
     tags=["incidents"],
     response_model=IncidentSummary,
     responses=ERRORS,
-    summary="Resolve with the confirmed root cause, which the incident memory learns",
+    summary="Resolve with the confirmed root cause: kept beside the engine's ranking, learned"
+    " by the incident memory, and a postmortem drafted",
 )
 def resolve(request: Request, incident_id: str, body: ResolveBody) -> IncidentSummary:
     desk = server_of(request).desk
     by = actor(request, body.by)
     cause = RootCause.model_validate(body.model_dump(exclude={"by"}))
     return IncidentSummary.of(_change(request, lambda: desk.resolve(incident_id, by, cause)))
+
+
+@router.post(
+    "/v1/incidents/{incident_id}/postmortem",
+    tags=["drafts"],
+    response_model=PostmortemView,
+    responses={**ERRORS, 409: {"model": Problem, "description": "Not resolved, or final."}},
+    summary="The postmortem draft in a language (redrafted as a new pending revision if needed)",
+)
+def postmortem(request: Request, incident_id: str, body: PostmortemBody) -> PostmortemView:
+    """Approve, edit or reject it like any draft (its id is in the answer)."""
+    desk = server_of(request).desk
+    by = actor(request, body.by)
+    with answers():
+        try:
+            return PostmortemView.of(desk.postmortem(incident_id, body.language, by))
+        except NotResolved as error:
+            raise ApiError(409, "not_resolved", str(error)) from None
 
 
 @router.post(

@@ -80,6 +80,9 @@ function bodyFor(button) {
   const draft = button.closest("[data-draft]");
   const by = me();
   if (!by) return null;
+  const language = button.dataset.language;
+  if (language) return { by, language };  // a postmortem in this language
+  if (!draft) return { by };  // a stage change: acknowledge, mitigate
   const select = draft.querySelector("select.role");
   const role = select ? select.value : null;
   if (action === "edit") return { by, role, body: draft.querySelector("textarea").value };
@@ -98,6 +101,7 @@ async function act(button) {
   try {
     const result = await post(button.dataset.url, body);
     const state = result.draft ? `${result.draft.id}: ${result.draft.state}`
+      : result.markdown ? `${result.id}: ${result.state}`
       : result.state ? `inbox #${result.id}: ${result.state}` : "done";
     say(state, false);
     await refresh();
@@ -111,6 +115,7 @@ async function resolve(form) {
   const by = me();
   if (!by) return;
   const fields = Object.fromEntries(new FormData(form).entries());
+  if (!fields.change_id) delete fields.change_id;
   try {
     await post(form.dataset.url, { by, ...fields });
     say("resolved", false);
