@@ -26,6 +26,7 @@ from agent.state import TriageState
 # ("async") a step that sends a page can run while the approval before it is unsaved;
 # a process killed then leaves a send that nothing knows to carry through.
 DURABILITY: Durability = "sync"
+APPROVAL = "await_approval"
 
 
 class TriageInProgress(RuntimeError):
@@ -116,7 +117,7 @@ class TriageRunner:
         """Resume the incident's run with a person's decision on one draft."""
         incident = self.ctx.store.get(incident_id)
         self._check(incident, decision)
-        if incident.run_id is None or not self._interrupts(incident.run_id):
+        if incident.run_id is None or not self._waiting(incident.run_id):
             raise ApprovalError(f"{incident_id} is not waiting for an approval")
         self.sync(incident)
         self.graph.invoke(
@@ -143,10 +144,16 @@ class TriageRunner:
         snapshot = self.graph.get_state(thread)
         if not snapshot.values:
             return
-        if snapshot.next and not snapshot.interrupts:
+        if snapshot.next and not snapshot.interrupts and snapshot.next != (APPROVAL,):
             raise TriageInProgress(f"{incident.id} is still being triaged; try again shortly")
         self.graph.update_state(thread, {"incident": incident}, as_node="draft")
         self.graph.invoke(None, thread, context=self.ctx, durability=DURABILITY)
+
+    def _waiting(self, run_id: str) -> bool:
+        """Waiting at the approval step, or cut short on its way back there (a process
+        killed inside `sync`, between re-entering the step and reaching it)."""
+        snapshot = self.graph.get_state(_thread(run_id))
+        return bool(snapshot.interrupts) or snapshot.next == (APPROVAL,)
 
     def _interrupts(self, run_id: str) -> list[dict[str, Any]]:
         snapshot = self.graph.get_state(_thread(run_id))

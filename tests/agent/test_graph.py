@@ -19,7 +19,7 @@ from agent.approval.service import ApprovalError
 from agent.bench.pager import FakePagerDuty
 from agent.config import TriageConfig, load_config
 from agent.context import build_context
-from agent.runner import TriageRunner, _thread
+from agent.runner import APPROVAL, TriageRunner, _thread
 from agent.service.runs import OPENS, SENDS, DeskRunner
 from agent.state import TriageState
 from tests.agent.conftest import ROUTING_KEY_ENV
@@ -239,3 +239,22 @@ def test_the_approval_is_saved_before_the_page_goes_out(
         page = Decision(draft_id=f"{incident.id}-page", action="approve", by="aki")
         runner.decide(incident.id, page)
     assert seen == [(SENDS,)]
+
+
+def test_a_run_cut_short_on_its_way_back_to_approval_still_takes_the_decision(
+    runner: TriageRunner, alerts: list[Alert], case: CaseRecord
+) -> None:
+    """A process killed inside `sync` (the run re-entered the approval step but never got
+    there) must not leave an incident nobody can approve or attach to."""
+    incident = runner.run(alerts, case.now).incident
+    assert incident.run_id is not None
+    thread = _thread(incident.run_id)
+    runner.graph.update_state(thread, {"incident": incident}, as_node="draft")  # then killed
+    cut = runner.graph.get_state(thread)
+    assert cut.next == (APPROVAL,) and not cut.interrupts
+
+    runner.sync(runner.ctx.store.get(incident.id))  # an attached alert: no TriageInProgress
+    runner.graph.update_state(thread, {"incident": incident}, as_node="draft")  # cut again
+    page = Decision(draft_id=f"{incident.id}-page", action="approve", by="aki")
+    outcome = runner.decide(incident.id, page)
+    assert outcome.incident.draft(page.draft_id).state in ("sent", "approved")  # type: ignore[union-attr]
