@@ -46,41 +46,18 @@ class MetricShift:
 
 def metric_shifts(series: list[Series], split: Split, services: set[str]) -> list[MetricShift]:
     """Score every series; series without a usable baseline or current are skipped."""
+    requests = _requests(series)
     by_clock: dict[bytes, list[Series]] = defaultdict(list)
-    for s in served_only(series):
+    for s in served_only(series, requests):
         by_clock[s.ts.tobytes()].append(s)
     shifts = [
         shift for members in by_clock.values() for shift in _group_shifts(members, split, services)
     ]
-    return _consistent_percentiles(_capped_by_failures(shifts, series, split))
+    return _consistent_percentiles(_capped_by_failures(shifts, series, requests, split))
 
 
 SHARE_FAMILIES = frozenset({"availability", "errors"})
 IDLE = 0.5
-
-
-def served_only(series: list[Series]) -> list[Series]:
-    """Series with their share-of-requests samples (availability, error rate) blanked
-    where the same instance served no requests at that time: 0 % available out of 0
-    requests is no outage (a quiet function reports exactly that)."""
-    traffic = {
-        (s.key.service, s.key.instance): s
-        for s in series
-        if family_of(s.key.metric).name == "traffic" and "request" in s.key.metric
-    }
-    out = []
-    for s in series:
-        requests = traffic.get((s.key.service, s.key.instance))
-        if requests is None or family_of(s.key.metric).name not in SHARE_FAMILIES:
-            out.append(s)
-            continue
-        counts = _per_sample(requests)
-        served = requests.values if counts is None else counts
-        idle_at = requests.ts[np.nan_to_num(served, nan=np.inf) < IDLE]
-        out.append(Series(s.key, s.ts, np.where(np.isin(s.ts, idle_at), np.nan, s.values)))
-    return out
-
-
 # A request series' unit: requests per second (times the sample spacing), or per period.
 PER_SECOND = re.compile(r"(_per_s|_per_sec|_per_second|_rps)$")
 PER_PERIOD = re.compile(r"_per_(\d+)(s|m|min|h)$")
@@ -89,8 +66,57 @@ PERIOD_S = {"s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
 MIN_EXPECTED_FAILURES = 0.5
 
 
+@dataclass(frozen=True, slots=True)
+class _Requests:
+    """An instance's request series and, where its unit is known, requests per sample."""
+
+    series: Series
+    per_sample: np.ndarray | None
+
+
+def _requests(series: list[Series]) -> dict[tuple[str, str], _Requests]:
+    """Each instance's request series, read once for both uses below."""
+    return {
+        (s.key.service, s.key.instance): _Requests(s, _per_sample(s))
+        for s in series
+        if family_of(s.key.metric).name == "traffic" and "request" in s.key.metric
+    }
+
+
+def _per_sample(requests: Series) -> np.ndarray | None:
+    """Requests in each sample's interval, or None when the unit is not known."""
+    if len(requests.ts) < 2:
+        return None
+    spacing = float(np.median(np.diff(requests.ts)))
+    name = requests.key.metric
+    period = PER_PERIOD.search(name)
+    if spacing <= 0 or (period is None and not PER_SECOND.search(name)):
+        return None
+    per_s = 1.0 if period is None else float(period.group(1)) * PERIOD_S[period.group(2)]
+    return requests.values * spacing / per_s
+
+
+def served_only(series: list[Series], requests: dict[tuple[str, str], _Requests]) -> list[Series]:
+    """Series with their share-of-requests samples (availability, error rate) blanked
+    where the same instance served no requests at that time: 0 % available out of 0
+    requests is no outage (a quiet function reports exactly that)."""
+    out = []
+    for s in series:
+        found = requests.get((s.key.service, s.key.instance))
+        if found is None or family_of(s.key.metric).name not in SHARE_FAMILIES:
+            out.append(s)
+            continue
+        served = found.series.values if found.per_sample is None else found.per_sample
+        idle_at = found.series.ts[np.nan_to_num(served, nan=np.inf) < IDLE]
+        out.append(Series(s.key, s.ts, np.where(np.isin(s.ts, idle_at), np.nan, s.values)))
+    return out
+
+
 def _capped_by_failures(
-    shifts: list[MetricShift], series: list[Series], split: Split
+    shifts: list[MetricShift],
+    series: list[Series],
+    requests: dict[tuple[str, str], _Requests],
+    split: Split,
 ) -> list[MetricShift]:
     """Cap a share-of-requests shift (availability, error rate) at what its failures
     as counts can show: 3 failed of 5 requests is 40 % available, a huge move on a
@@ -98,41 +124,27 @@ def _capped_by_failures(
     of 2,000 is a smaller share and far stronger evidence. Where the same instance
     reports requests in a unit we can read, the shift's z is at most the Poisson z
     of its failures now against its failure share before."""
-    requests = {
-        (s.key.service, s.key.instance): s
-        for s in series
-        if family_of(s.key.metric).name == "traffic" and _per_sample(s) is not None
-    }
     by_key = {s.key: s for s in series}
     out = []
     for shift in shifts:
-        total = requests.get((shift.key.service, shift.key.instance))
+        found = requests.get((shift.key.service, shift.key.instance))
         share = by_key.get(shift.key)
-        if total is None or share is None or shift.family.name not in SHARE_FAMILIES:
+        if (
+            found is None
+            or found.per_sample is None
+            or share is None
+            or shift.family.name not in SHARE_FAMILIES
+        ):
             out.append(shift)
             continue
-        out.append(replace(shift, z=min(shift.z, _failure_z(share, total, split))))
+        z = _failure_z(share, found.series.ts, found.per_sample, split)
+        out.append(replace(shift, z=min(shift.z, z)))
     return out
 
 
-def _per_sample(requests: Series) -> np.ndarray | None:
-    """Requests in each sample's interval, or None when the unit is not known."""
-    name = requests.key.metric
-    if PER_SECOND.search(name):
-        spacing = float(np.median(np.diff(requests.ts))) if len(requests.ts) > 1 else 0.0
-        return requests.values * spacing if spacing > 0 else None
-    period = PER_PERIOD.search(name)
-    if period is None or len(requests.ts) < 2:
-        return None
-    spacing = float(np.median(np.diff(requests.ts)))
-    return requests.values * spacing / (float(period.group(1)) * PERIOD_S[period.group(2)])
-
-
-def _failure_z(share: Series, requests: Series, split: Split) -> float:
+def _failure_z(share: Series, ts: np.ndarray, per_sample: np.ndarray, split: Split) -> float:
     """Poisson z of the failures since the onset against the failure share before it."""
-    counts = _per_sample(requests)
-    assert counts is not None
-    at = dict(zip(requests.ts.tolist(), counts.tolist(), strict=True))
+    at = dict(zip(ts.tolist(), per_sample.tolist(), strict=True))
     n = np.array([at.get(t, np.nan) for t in share.ts.tolist()])
     percent = share.key.metric.endswith(("_pct", "_percent"))
     value = share.values / 100.0 if percent else share.values
