@@ -373,11 +373,10 @@ def stats(
 ) -> None:
     """Incidents by severity and team, time to acknowledge and resolve, and the engine's
     record on confirmed causes (top-1/top-3 accuracy, calibration of its confidence)."""
-    from agent.incident.scorecard import SCORED, scorecard
+    from agent.incident.scorecard import stored_scorecard
     from agent.views import scorecard_lines
 
-    store = _context(config, home).store
-    card = scorecard(store.recent(limit=SCORED), _utc(since))
+    card = stored_scorecard(_context(config, home).store, _utc(since))
     if as_json:
         print(card.model_dump_json())
         return

@@ -42,18 +42,16 @@ class ConfirmedRootCause(BaseModel):
 
 def confirmed_record(incident: Incident) -> PastIncident:
     """The record of a resolved incident in the terms of its confirmed root cause,
-    `corrected` when that differs from the agent's top suspect."""
+    `corrected` when the engine's top suspect (recorded at resolution) was not it."""
     cause = incident.root_cause
     if cause is None:
         raise ValueError(f"{incident.id} has no confirmed root cause")
-    top = incident.isolation.top() if incident.isolation else None
     confirmed = ConfirmedRootCause(
         service=cause.service,
         fault_type=cause.fault_type,
         description=cause.summary or cause.note,
         change_id=cause.change_id,
-        corrected=top is not None
-        and (top.service, top.fault_type) != (cause.service, cause.fault_type),
+        corrected=cause.engine is not None and not cause.engine.fault_type_match,
     )
     return resolved_record(incident, confirmed, cause.resolution, cause.at)
 

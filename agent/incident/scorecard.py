@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from agent.incident.lifecycle import lifecycle
 from agent.incident.models import EngineRecord, Incident, RootCause
+from agent.incident.store import IncidentStore
 from agent.isolation.models import Isolation
 
 RANKING = 5
@@ -83,6 +84,12 @@ class Scorecard(BaseModel):
     time_to_mitigate: Durations
     time_to_resolve: Durations
     engine: EngineScore
+
+
+def stored_scorecard(store: IncidentStore, since: datetime | None = None) -> Scorecard:
+    """The scorecard of the most recent `SCORED` stored incidents opened since `since`:
+    what `triage stats`, /v1/stats and the overview page show."""
+    return scorecard(store.recent(limit=SCORED), since)
 
 
 def scorecard(incidents: Sequence[Incident], since: datetime | None = None) -> Scorecard:

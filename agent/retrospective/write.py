@@ -19,7 +19,7 @@ from agent.draft.from_incident import responder_note
 from agent.draft.models import Language
 from agent.draft.phrases import phrases
 from agent.draft.text import MAX_NAME, format_time, untrusted
-from agent.incident.lifecycle import entry_id, lifecycle
+from agent.incident.lifecycle import Lifecycle, entry_id, lifecycle
 from agent.incident.models import ConfirmedCause, Incident, TimelineEntry
 from agent.isolation.evidence import Evidence
 from agent.policy.models import Policy, PostmortemSection, Retrospective
@@ -47,6 +47,7 @@ class Setting:
     policy: Policy
     words: Words
     tz: ZoneInfo
+    life: Lifecycle
 
     def when(self, at: datetime) -> str:
         return format_time(at, self.language, self.tz)
@@ -95,7 +96,7 @@ def write_postmortem(
     retro = retro or Retrospective()
     tz = ZoneInfo(policy.organisation.timezone)
     words = WORDS[language]
-    s = Setting(incident, cause, language, policy, words, tz)
+    s = Setting(incident, cause, language, policy, words, tz, lifecycle(incident))
     due = _due(policy, retro, at.astimezone(tz).date())
     title = words.title.format(
         level=level, id=incident.id, fault=s.fault(cause.fault_type), service=cause.service
@@ -153,7 +154,6 @@ def _duration(s: Setting, seconds: float) -> str:
 
 def _summary(s: Setting, _due: str) -> list[Line]:
     w, incident, cause = s.words, s.incident, s.cause
-    life = lifecycle(incident)
     services = list(dict.fromkeys([cause.service, *incident.services]))
     change = w.change.format(change=untrusted(cause.change_id, MAX_NAME)) if cause.change_id else ""
     opened, resolved = s.first("opened"), s.first("resolved")
@@ -165,7 +165,7 @@ def _summary(s: Setting, _due: str) -> list[Line]:
                 services=s.names(services),
                 start=s.when(incident.opened_at),
                 end=s.when(cause.at),
-                duration=_duration(s, life.time_to_resolve_s or 0.0),
+                duration=_duration(s, s.life.time_to_resolve_s or 0.0),
             ),
             cites=opened + resolved,
         ),
@@ -184,7 +184,8 @@ def _impact(s: Setting, _due: str) -> list[Line]:
     isolation = incident.isolation
     start = isolation.onset if isolation and isolation.onset else incident.opened_at
     stage = "mitigated" if s.entries("mitigated") else "resolved"
-    end = s.entries(stage)[0][1].at if s.entries(stage) else s.cause.at
+    ended = s.entries(stage)
+    end = ended[0][1].at if ended else s.cause.at
     lines = [
         Line(
             text=w.impact_duration.format(
@@ -377,8 +378,7 @@ def _misranked(s: Setting) -> list[Line]:
 
 
 def _went_well(s: Setting, _due: str) -> list[Line]:
-    w, record = s.words, s.cause.engine
-    life = lifecycle(s.incident)
+    w, record, life = s.words, s.cause.engine, s.life
     lines = []
     if record is not None and record.rank == 1:
         service = untrusted(s.cause.service, MAX_NAME)

@@ -200,7 +200,6 @@ class Desk:
     def resolve(self, incident_id: str, by: str, cause: RootCause) -> Incident:
         """Resolved with the confirmed root cause, recorded beside the engine's ranking;
         the incident memory learns it."""
-        resolved_at = self.ctx.clock()
 
         def apply(incident: Incident, at: datetime) -> Incident:
             moved = advance(incident, "resolved") or incident
@@ -212,7 +211,7 @@ class Desk:
             done = note(done, "resolved", text, by, at, data={"resolution": cause.resolution})
             return with_postmortem(self.ctx, done, self.ctx.language, "agent", at)
 
-        resolved = self._change(incident_id, apply, at=resolved_at)
+        resolved = self._change(incident_id, apply)
         return self._teach(resolved, confirmed_record(resolved))
 
     def redraft(self, incident_id: str, kind: DraftKind, by: str) -> Draft:
@@ -262,13 +261,10 @@ class Desk:
         return self.runner.recollections(incident)
 
     def _change(
-        self,
-        incident_id: str,
-        apply: Callable[[Incident, datetime], Incident],
-        at: datetime | None = None,
+        self, incident_id: str, apply: Callable[[Incident, datetime], Incident]
     ) -> Incident:
         with self.holding(incident_id):
-            incident = apply(self.store.get(incident_id), at or self.ctx.clock())
+            incident = apply(self.store.get(incident_id), self.ctx.clock())
             return self._save(incident)
 
     def _save(self, incident: Incident) -> Incident:

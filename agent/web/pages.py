@@ -25,7 +25,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from agent.draft.text import percent
 from agent.incident.lifecycle import lifecycle
 from agent.incident.models import Incident
-from agent.incident.scorecard import SCORED, scorecard
+from agent.incident.scorecard import stored_scorecard
 from agent.server.deps import TOKEN_COOKIE, api_access, server_of
 from agent.server.routes.incidents import answers
 from agent.server.schemas import IncidentSummary
@@ -97,7 +97,7 @@ def _list_values(server: Server) -> dict[str, Any]:
 def overview(request: Request, since: date | None = None) -> HTMLResponse:
     """`triage stats` as a page: incidents, time to acknowledge and resolve, the engine's record."""
     start = datetime.combine(since, datetime.min.time(), tzinfo=UTC) if since else None
-    card = scorecard(server_of(request).ctx.store.recent(limit=SCORED), start)
+    card = stored_scorecard(server_of(request).ctx.store, start)
     return render(request, "overview.html", card=card, since=since, degraded=[])
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AwareDatetime
@@ -14,7 +13,7 @@ from agent.approval.service import ApprovalError
 from agent.draft.models import Draft
 from agent.incident.lifecycle import Lifecycle, LifecycleError, lifecycle
 from agent.incident.models import Incident, IncidentStatus, RootCause, TimelineEntry
-from agent.incident.scorecard import SCORED, Scorecard, scorecard
+from agent.incident.scorecard import Scorecard, stored_scorecard
 from agent.incident.store import IncidentNotFound
 from agent.retrospective.document import PostmortemView
 from agent.retrospective.write import NotResolved
@@ -36,7 +35,6 @@ from agent.server.schemas import (
 from knowledge.memory import Recollection
 
 router = APIRouter(dependencies=[Depends(api_access)])
-T = TypeVar("T")
 ERRORS: dict[int | str, dict[str, object]] = {
     404: {"model": Problem, "description": "No such incident or draft."},
     409: {"model": Problem, "description": "The decision cannot be recorded (says why)."},
@@ -87,7 +85,7 @@ def list_incidents(
 )
 def stats(request: Request, since: AwareDatetime | None = None) -> Scorecard:
     """The engine's top-1/top-3 accuracy and calibration are on confirmed causes only."""
-    return scorecard(server_of(request).ctx.store.recent(limit=SCORED), since)
+    return stored_scorecard(server_of(request).ctx.store, since)
 
 
 @router.get(
@@ -200,9 +198,10 @@ def reject(request: Request, incident_id: str, draft_id: str, body: RejectBody) 
     return _decide(request, incident_id, decision)
 
 
-def _change(request: Request, change: Callable[[], T]) -> T:
+def _summary(change: Callable[[], Incident]) -> IncidentSummary:
+    """The changed incident's summary, with the desk's refusals as problem answers."""
     with answers():
-        return change()
+        return IncidentSummary.of(change())
 
 
 @router.post(
@@ -215,7 +214,7 @@ def _change(request: Request, change: Callable[[], T]) -> T:
 def acknowledge(request: Request, incident_id: str, body: AckBody) -> IncidentSummary:
     desk = server_of(request).desk
     by = actor(request, body.by)
-    return IncidentSummary.of(_change(request, lambda: desk.acknowledge(incident_id, by)))
+    return _summary(lambda: desk.acknowledge(incident_id, by))
 
 
 @router.post(
@@ -228,7 +227,7 @@ def acknowledge(request: Request, incident_id: str, body: AckBody) -> IncidentSu
 def mitigate(request: Request, incident_id: str, body: MitigateBody) -> IncidentSummary:
     desk = server_of(request).desk
     by = actor(request, body.by)
-    return IncidentSummary.of(_change(request, lambda: desk.mitigate(incident_id, by, body.note)))
+    return _summary(lambda: desk.mitigate(incident_id, by, body.note))
 
 
 @router.get(
@@ -254,7 +253,7 @@ def resolve(request: Request, incident_id: str, body: ResolveBody) -> IncidentSu
     desk = server_of(request).desk
     by = actor(request, body.by)
     cause = RootCause.model_validate(body.model_dump(exclude={"by"}))
-    return IncidentSummary.of(_change(request, lambda: desk.resolve(incident_id, by, cause)))
+    return _summary(lambda: desk.resolve(incident_id, by, cause))
 
 
 @router.post(
