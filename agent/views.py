@@ -172,13 +172,22 @@ def _timing(durations: Durations) -> str:
     if not durations.count:
         return "-"
     return (
-        f"median {minutes_text(durations.median_s)}, p90 {minutes_text(durations.p90_s)}"
+        f"median {duration_text(durations.median_s)}, p90 {duration_text(durations.p90_s)}"
         f" ({durations.count} incidents)"
     )
 
 
-def minutes_text(seconds: float | None) -> str:
-    return "-" if seconds is None else f"{seconds / 60:.1f} min"
+# (unit, seconds in it, shown below this many seconds)
+DURATION_UNITS = (("s", 1, 120), ("min", 60, 7200), ("h", 3600, 172800), ("d", 86400, float("inf")))
+
+
+def duration_text(seconds: float | None) -> str:
+    """A duration in the unit a reader takes in at a glance (a replayed incident
+    resolved today is months, not a million minutes)."""
+    if seconds is None:
+        return "-"
+    unit, size = next(u for u in DURATION_UNITS if seconds < u[2])[:2]
+    return f"{seconds / size:.{0 if size == 1 else 1}f} {unit}"
 
 
 def share_text(share: float | None) -> str:
