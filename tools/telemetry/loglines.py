@@ -8,6 +8,7 @@ has the same template and count whichever store it came from.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -90,6 +91,10 @@ class TemplateCounter:
             self._counts[key] = [n, line.message[:EXAMPLE_CHARS]]
         else:
             entry[0] += n
+
+    def add_line(self, line: Line) -> None:
+        """One raw line, counted in the bucket its timestamp falls in."""
+        self.add(math.floor(line.ts_s / self.bucket_s) * self.bucket_s, line, 1)
 
     def frame(self) -> TemplateCounts:
         keys = sorted(self._counts, key=lambda k: k[0])

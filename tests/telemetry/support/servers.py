@@ -1,5 +1,6 @@
-"""Real servers on 127.0.0.1 for the telemetry tests: moto, Prometheus, and a
-counting proxy that proves which requests reached a server.
+"""Real servers on 127.0.0.1 for the telemetry tests: moto, Prometheus, a counting
+proxy that proves which requests reached a server, and the in-process HTTP server the
+proxy and the fakes are served from.
 
 Each is started on a free port by a fixture and stopped (by its own process id)
 when the fixture ends.
@@ -154,12 +155,19 @@ def counting_proxy(upstream: str) -> Iterator[Witness]:
         def log_message(self, format: str, *args: object) -> None:
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Forward)
-    witness.url = f"http://127.0.0.1:{server.server_address[1]}"
+    with http_server(Forward) as url:
+        witness.url = url
+        yield witness
+
+
+@contextmanager
+def http_server(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """`handler` served from a thread on a free port of 127.0.0.1; yields its URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield witness
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()

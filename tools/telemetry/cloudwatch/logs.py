@@ -290,7 +290,7 @@ class CloudWatchLogs:
                 stream = event.get("logStreamName", "")
                 line = self.parser.parse(group, stream, event["message"], event["timestamp"] / 1000)
                 if line is not None and keep.keep(line):
-                    counts.add(math.floor(line.ts_s / bucket_s) * bucket_s, line, 1)
+                    counts.add_line(line)
         return counts.frame()
 
     def _count_insights(

@@ -18,23 +18,23 @@ from typing import Any
 
 import numpy as np
 from datadog_api_client.v2.api.spans_api import SpansApi
-from datadog_api_client.v2.models import (
-    SpansAggregateData,
-    SpansAggregateRequest,
+from datadog_api_client.v2.model.spans_aggregate_data import SpansAggregateData
+from datadog_api_client.v2.model.spans_aggregate_request import SpansAggregateRequest
+from datadog_api_client.v2.model.spans_aggregate_request_attributes import (
     SpansAggregateRequestAttributes,
-    SpansAggregateRequestType,
-    SpansAggregationFunction,
-    SpansCompute,
-    SpansComputeType,
-    SpansGroupBy,
-    SpansListRequest,
-    SpansListRequestAttributes,
-    SpansListRequestData,
-    SpansListRequestPage,
-    SpansListRequestType,
-    SpansQueryFilter,
-    SpansSort,
 )
+from datadog_api_client.v2.model.spans_aggregate_request_type import SpansAggregateRequestType
+from datadog_api_client.v2.model.spans_aggregation_function import SpansAggregationFunction
+from datadog_api_client.v2.model.spans_compute import SpansCompute
+from datadog_api_client.v2.model.spans_compute_type import SpansComputeType
+from datadog_api_client.v2.model.spans_group_by import SpansGroupBy
+from datadog_api_client.v2.model.spans_list_request import SpansListRequest
+from datadog_api_client.v2.model.spans_list_request_attributes import SpansListRequestAttributes
+from datadog_api_client.v2.model.spans_list_request_data import SpansListRequestData
+from datadog_api_client.v2.model.spans_list_request_page import SpansListRequestPage
+from datadog_api_client.v2.model.spans_list_request_type import SpansListRequestType
+from datadog_api_client.v2.model.spans_query_filter import SpansQueryFilter
+from datadog_api_client.v2.model.spans_sort import SpansSort
 
 from tools.telemetry.backend import sum_spans
 from tools.telemetry.config import DatadogApmConfig, DatadogConfig

@@ -14,12 +14,10 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from datadog_api_client.v2.api.events_api import EventsApi
-from datadog_api_client.v2.models import (
-    EventsListRequest,
-    EventsQueryFilter,
-    EventsRequestPage,
-    EventsSort,
-)
+from datadog_api_client.v2.model.events_list_request import EventsListRequest
+from datadog_api_client.v2.model.events_query_filter import EventsQueryFilter
+from datadog_api_client.v2.model.events_request_page import EventsRequestPage
+from datadog_api_client.v2.model.events_sort import EventsSort
 
 from tools.telemetry.config import DatadogChangesConfig, DatadogConfig
 from tools.telemetry.datadog.client import DatadogClients

@@ -19,16 +19,14 @@ from datetime import datetime
 from typing import Any
 
 from datadog_api_client.v2.api.logs_api import LogsApi
-from datadog_api_client.v2.models import (
-    LogsAggregateRequest,
-    LogsAggregationFunction,
-    LogsCompute,
-    LogsComputeType,
-    LogsListRequest,
-    LogsListRequestPage,
-    LogsQueryFilter,
-    LogsSort,
-)
+from datadog_api_client.v2.model.logs_aggregate_request import LogsAggregateRequest
+from datadog_api_client.v2.model.logs_aggregation_function import LogsAggregationFunction
+from datadog_api_client.v2.model.logs_compute import LogsCompute
+from datadog_api_client.v2.model.logs_compute_type import LogsComputeType
+from datadog_api_client.v2.model.logs_list_request import LogsListRequest
+from datadog_api_client.v2.model.logs_list_request_page import LogsListRequestPage
+from datadog_api_client.v2.model.logs_query_filter import LogsQueryFilter
+from datadog_api_client.v2.model.logs_sort import LogsSort
 
 from tools.telemetry.config import DatadogConfig, DatadogLogsConfig
 from tools.telemetry.datadog.client import DatadogClients, DatadogError
@@ -209,5 +207,5 @@ class WindowLines:
         counts = TemplateCounter(bucket_s)
         for line in self.all(window):
             if keep.keep(line):
-                counts.add(math.floor(line.ts_s / bucket_s) * bucket_s, line, 1)
+                counts.add_line(line)
         return counts.frame()

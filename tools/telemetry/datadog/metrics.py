@@ -24,16 +24,20 @@ from typing import Any
 from datadog_api_client.model_utils import ModelSimple
 from datadog_api_client.v1.api.metrics_api import MetricsApi as MetricsApiV1
 from datadog_api_client.v2.api.metrics_api import MetricsApi
-from datadog_api_client.v2.models import (
-    MetricsDataSource,
-    MetricsTimeseriesQuery,
-    QueryFormula,
+from datadog_api_client.v2.model.metrics_data_source import MetricsDataSource
+from datadog_api_client.v2.model.metrics_timeseries_query import MetricsTimeseriesQuery
+from datadog_api_client.v2.model.query_formula import QueryFormula
+from datadog_api_client.v2.model.timeseries_formula_query_request import (
     TimeseriesFormulaQueryRequest,
-    TimeseriesFormulaRequest,
-    TimeseriesFormulaRequestAttributes,
-    TimeseriesFormulaRequestQueries,
-    TimeseriesFormulaRequestType,
 )
+from datadog_api_client.v2.model.timeseries_formula_request import TimeseriesFormulaRequest
+from datadog_api_client.v2.model.timeseries_formula_request_attributes import (
+    TimeseriesFormulaRequestAttributes,
+)
+from datadog_api_client.v2.model.timeseries_formula_request_queries import (
+    TimeseriesFormulaRequestQueries,
+)
+from datadog_api_client.v2.model.timeseries_formula_request_type import TimeseriesFormulaRequestType
 
 from tools.telemetry.config import DatadogConfig, DatadogMetricRule
 from tools.telemetry.datadog.client import DatadogClients

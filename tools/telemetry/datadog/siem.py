@@ -12,10 +12,16 @@ from __future__ import annotations
 from typing import Any
 
 from datadog_api_client.v2.api.security_monitoring_api import SecurityMonitoringApi
-from datadog_api_client.v2.models import (
+from datadog_api_client.v2.model.security_monitoring_signal_list_request import (
     SecurityMonitoringSignalListRequest,
+)
+from datadog_api_client.v2.model.security_monitoring_signal_list_request_filter import (
     SecurityMonitoringSignalListRequestFilter,
+)
+from datadog_api_client.v2.model.security_monitoring_signal_list_request_page import (
     SecurityMonitoringSignalListRequestPage,
+)
+from datadog_api_client.v2.model.security_monitoring_signals_sort import (
     SecurityMonitoringSignalsSort,
 )
 
