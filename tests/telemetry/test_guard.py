@@ -9,8 +9,8 @@ from datetime import datetime
 from tests.support.synthetic import SyntheticDataset
 from tools.telemetry.backend import TelemetryBackend, TelemetryError, TelemetryKind
 from tools.telemetry.composite import CompositeBackend
-from tools.telemetry.guard import guard, probe
-from tools.telemetry.models import Series, TimeWindow
+from tools.telemetry.guard import GuardedBackend, guard, probe
+from tools.telemetry.models import SecuritySignal, Series, TimeWindow, to_epoch
 
 WHY = "Prometheus at http://127.0.0.1:9 unreachable: [Errno 111] Connection refused"
 
@@ -60,3 +60,44 @@ def test_a_dead_store_is_a_gap_asked_once_and_the_others_still_answer(
     assert probe(again, ["metrics", "logs"]) == {"metrics": WHY}
     routes["metrics"] = replay
     assert probe(guard(CompositeBackend(case.now, routes)), ["metrics"]) == {}  # type: ignore[arg-type]
+
+
+class Siem(TelemetryBackend):
+    """A store that only holds SIEM signals."""
+
+    def kinds(self) -> set[TelemetryKind]:
+        return {"metrics"}
+
+    def services(self) -> list[str]:
+        return ["auth"]
+
+    def _security_signals(self, window: TimeWindow) -> list[SecuritySignal]:
+        return [SecuritySignal(id="s1", ts=self.now, service="auth", severity="high", rule="r")]
+
+
+def test_siem_signals_pass_through_the_guard_alone_and_in_a_composite(
+    synthetic: SyntheticDataset,
+) -> None:
+    """The triage reads every store through `guard`: a signal the store holds reaches
+    the engine, whether the store stands alone or is one of several."""
+    now = synthetic.open().cases()[0].now
+    window = TimeWindow.of(to_epoch(now) - 600, to_epoch(now))
+    alone = guard(Siem(now))
+    routes = {"metrics": Siem(now), "logs": synthetic.backend(now)}
+    composed = guard(CompositeBackend(now, routes))  # type: ignore[arg-type]
+    for backend in (alone, composed):
+        assert [s.id for s in backend.security_signals(window)] == ["s1"]
+
+
+def test_every_wrapper_forwards_every_hook_of_a_backend() -> None:
+    """A hook a wrapper does not override falls back to the base's empty answer, and the
+    data silently disappears (as SIEM signals once did through the guard)."""
+    hooks = {
+        name
+        for name, member in vars(TelemetryBackend).items()
+        if name.startswith("_") and not name.startswith("__") and callable(member)
+    } - {"_clamp"}
+    for wrapper in (GuardedBackend, CompositeBackend):
+        assert hooks <= set(vars(wrapper)), (
+            f"{wrapper.__name__} misses {hooks - set(vars(wrapper))}"
+        )
