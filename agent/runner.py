@@ -155,16 +155,12 @@ class TriageRunner:
         snapshot = self.graph.get_state(_thread(run_id))
         return bool(snapshot.interrupts) or snapshot.next == (APPROVAL,)
 
-    def _interrupts(self, run_id: str) -> list[dict[str, Any]]:
-        snapshot = self.graph.get_state(_thread(run_id))
-        return [dict(i.value) for i in snapshot.interrupts]
-
     def _outcome(self, run_id: str) -> RunOutcome:
         snapshot = self.graph.get_state(_thread(run_id))
         state = TriageState.model_validate(snapshot.values)
         if state.incident is None:
             raise RuntimeError(f"run {run_id} ended without an incident")
-        interrupts = self._interrupts(run_id)
+        interrupts = [dict(i.value) for i in snapshot.interrupts]
         pending = interrupts[0]["pending"] if interrupts else []
         incident = self.ctx.store.get(state.incident.id)
         return RunOutcome(incident=incident, correlated=state.correlated, pending=pending)

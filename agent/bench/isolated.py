@@ -13,7 +13,7 @@ import redis
 
 from agent.config.engines import EnginesConfig
 from agent.engines.postgres.db import DatabaseUnavailable, where
-from agent.engines.redis_queue import QueueUnavailable
+from agent.engines.redis_queue import QueueUnavailable, redis_where
 
 
 def in_schema(url: str, schema: str) -> str:
@@ -42,7 +42,8 @@ def isolated(database_url: str, queue_url: str | None, label: str) -> Iterator[E
             queue.ping()
     except redis.RedisError as error:
         admin.close()
-        raise QueueUnavailable(f"cannot connect to Redis at {queue_url}: {error}") from None
+        at = redis_where(queue_url or "")
+        raise QueueUnavailable(f"cannot connect to Redis at {at}: {error}") from None
     try:
         admin.execute(f'CREATE SCHEMA "{name}"')
         yield EnginesConfig(

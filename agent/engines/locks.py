@@ -25,19 +25,27 @@ if TYPE_CHECKING:
     from psycopg_pool import ConnectionPool
 
 
-class Held(Protocol):
-    """Locks taken; released by `release()` or at the end of a `with` block."""
+class Held:
+    """Locks taken; released by `release()` (idempotent) or at the end of a `with` block."""
 
-    def release(self) -> None: ...
+    def __init__(self, release: Callable[[], None]) -> None:
+        self._release: Callable[[], None] | None = release
 
-    def __enter__(self) -> Held: ...
+    def release(self) -> None:
+        if self._release is not None:
+            done, self._release = self._release, None
+            done()
+
+    def __enter__(self) -> Held:
+        return self
 
     def __exit__(
         self,
         kind: type[BaseException] | None,
         error: BaseException | None,
         trace: TracebackType | None,
-    ) -> None: ...
+    ) -> None:
+        self.release()
 
 
 class Locks(Protocol):
@@ -54,29 +62,6 @@ def key_locks(keys: Iterable[str]) -> list[str]:
     return [f"key:{k}" for k in keys]
 
 
-class _Releasing:
-    """Held locks with an idempotent release."""
-
-    def __init__(self, release: Callable[[], None]) -> None:
-        self._release: Callable[[], None] | None = release
-
-    def release(self) -> None:
-        if self._release is not None:
-            done, self._release = self._release, None
-            done()
-
-    def __enter__(self) -> _Releasing:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.release()
-
-
 class ProcessLocks:
     """Embedded: one reentrant lock for every name, so writes take turns as they always did."""
 
@@ -85,7 +70,7 @@ class ProcessLocks:
 
     def acquire(self, names: Iterable[str]) -> Held:
         self._lock.acquire()
-        return _Releasing(self._lock.release)
+        return Held(self._lock.release)
 
 
 class AdvisoryLocks:
@@ -103,7 +88,7 @@ class AdvisoryLocks:
         except BaseException:
             self._let_go(connection)
             raise
-        return _Releasing(lambda: self._let_go(connection))
+        return Held(lambda: self._let_go(connection))
 
     def _let_go(self, connection: Connection[Any]) -> None:
         try:

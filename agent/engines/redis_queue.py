@@ -25,6 +25,7 @@ import redis
 
 from agent.config.engines import EnginesConfig
 from agent.engines.errors import EngineUnavailable
+from agent.engines.postgres.db import where
 from agent.engines.postgres.inbox import PostgresInbox
 from agent.inbox.queue import Delivery
 
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 FIELD = "inbox"
 PUBLISH_GRACE_S = 5.0  # a row younger than this may still be being published by its API
 STALE_CLAIMS = 10  # a row queued this many claim timeouts after its publish: the stream lost it
+REDIS_PORT = 6379
 
 
 class QueueUnavailable(EngineUnavailable):
@@ -70,7 +72,7 @@ class RedisStreamQueue:
                 raise
         except redis.ConnectionError as error:
             raise QueueUnavailable(
-                f"cannot connect to Redis at {_where(self.url)} (TRIAGE_QUEUE_URL or"
+                f"cannot connect to Redis at {redis_where(self.url)} (TRIAGE_QUEUE_URL or"
                 f" engines.queue_url): {error}"
             ) from None
 
@@ -156,5 +158,6 @@ class RedisStreamQueue:
         return [(entry_id, fields) for entry_id, fields in claimed if fields]
 
 
-def _where(url: str) -> str:
-    return url.rsplit("@", maxsplit=1)[-1]
+def redis_where(url: str) -> str:
+    """host:port/db of a Redis URL, without its password (for messages)."""
+    return where(url, REDIS_PORT)

@@ -28,10 +28,10 @@ class DatabaseUnavailable(EngineUnavailable):
     """PostgreSQL could not be reached or set up."""
 
 
-def where(url: str) -> str:
+def where(url: str, default_port: int = 5432) -> str:
     """host:port/db of a URL, without user or password (for messages)."""
     parts = urlsplit(url)
-    return f"{parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path or ''}"
+    return f"{parts.hostname or 'localhost'}:{parts.port or default_port}{parts.path or ''}"
 
 
 class Database:
