@@ -65,11 +65,11 @@ class InboxPolling:
             self.inbox.arrived.set()
 
     def receive(self, limit: int, wait_s: float) -> list[Delivery]:
-        items = self.inbox.claim(limit, self.clock())
-        if not items and self.inbox.arrived.wait(wait_s):
+        ids = self.inbox.claim(limit, self.clock())
+        if not ids and self.inbox.arrived.wait(wait_s):
             self.inbox.arrived.clear()
-            items = self.inbox.claim(limit, self.clock())
-        return [Delivery(i.id) for i in items]
+            ids = self.inbox.claim(limit, self.clock())
+        return [Delivery(i) for i in ids]
 
     def ack(self, delivery: Delivery) -> None:
         """The row's state already says it is finished."""

@@ -159,8 +159,9 @@ class SqliteInbox:
             self.arrived.set()
         return count
 
-    def claim(self, limit: int, at: datetime) -> list[InboxItem]:
-        """Up to `limit` queued rows, oldest first, marked running (`start` counts attempts)."""
+    def claim(self, limit: int, at: datetime) -> list[int]:
+        """Ids of up to `limit` queued rows, oldest first, marked running (`start` counts
+        attempts and reads the row)."""
         with self._lock, immediate(self._db) as db:
             rows = db.execute(
                 "SELECT id FROM inbox WHERE state = 'queued' ORDER BY id LIMIT ?", (limit,)
@@ -170,7 +171,7 @@ class SqliteInbox:
                 "UPDATE inbox SET state = 'running', updated_at = ? WHERE id = ?",
                 [(at.isoformat(), i) for i in ids],
             )
-        return [self.get(i) for i in ids]
+        return ids
 
     def start(self, item_id: int, at: datetime) -> InboxItem | None:
         where = "state IN ('queued', 'running')"
