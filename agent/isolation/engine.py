@@ -1,8 +1,9 @@
 """The deterministic isolation engine: from alerts and telemetry to ranked hypotheses.
 
-    alerts -> split (baseline | since onset)
-           -> evidence (metrics, logs, traces in parallel; changes)
-           -> per-service features -> ranking (fitted weights, softmax, calibration)
+    alerts -> plausible fault windows (baseline | since each onset), weighed
+           -> per window: evidence (metrics, logs, traces in parallel; changes),
+              per-service features, ranking (fitted weights, softmax, calibration)
+           -> confidences averaged over the windows (averaging.py)
            -> hypotheses with fault type, evidence ids and a verdict
 
 No step reads anything after the backend's clock, and nothing here knows a
@@ -14,15 +15,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agent.alert.models import Alert
+from agent.isolation.averaging import averaged
 from agent.isolation.collect import collect
 from agent.isolation.evidence import Evidence
 from agent.isolation.fault_type import classify
 from agent.isolation.features import ServiceFeatures, evidence_features
-from agent.isolation.models import Hypothesis, Isolation, Verdict
+from agent.isolation.models import Hypothesis, Isolation, Verdict, WindowRanking
 from agent.isolation.ranking import CaseMatrix, RankingModel, build_case, load_model
 from agent.isolation.signals.changes import change_evidence
-from agent.isolation.snapshot import fetch
-from agent.isolation.window import FaultWindow, fault_window, snapshot_window
+from agent.isolation.snapshot import Snapshot, fetch
+from agent.isolation.window import (
+    FaultWindow,
+    fault_window,
+    plausible_windows,
+    snapshot_window,
+)
 from tools.analysis.harm import HarmReading, harmed_services
 from tools.analysis.split import Split
 from tools.telemetry.backend import TelemetryBackend, TelemetryError
@@ -59,20 +66,27 @@ def isolate(
     backend: TelemetryBackend, alerts: list[Alert], model: RankingModel | None = None
 ) -> Isolation:
     """Rank suspects for the fault behind `alerts`, as of the backend's clock, with the
-    shipped ranking model unless another is given (the eval's held-out models)."""
-    investigation = investigate(backend, alerts)
-    ranked = (model or load_model()).rank(investigation.case)
-    by_service = _evidence_by_service(investigation.evidence, investigation.features)
+    shipped ranking model unless another is given (the eval's held-out models). When
+    several onsets could explain the alert, confidences are averaged over them and each
+    suspect cites the evidence of the window that indicts it most."""
+    model = model or load_model()
+    weighed = investigate_onsets(backend, alerts)
+    windows = [_window_ranking(i, weight, model) for i, weight in weighed]
+    ranked = averaged(model, windows)
+    investigations = [i for i, _ in weighed]
+    primary = investigations[ranked[0].window if ranked else 0]
+    cited = [_evidence_by_service(i.evidence, i.features) for i in investigations]
     hypotheses = [
-        _hypothesis(service, score, confidence, by_service.get(service, []), backend)
-        for service, score, confidence in ranked
+        _hypothesis(s.service, s.score, s.confidence, cited[s.window].get(s.service, []), backend)
+        for s in ranked
     ]
-    verdict, reason = judge(hypotheses, investigation.evidence)
+    evidence = _shown_evidence(primary.evidence, hypotheses, investigations)
+    verdict, reason = judge(hypotheses, evidence)
     hypotheses = honest(hypotheses, verdict)
-    split, window = investigation.split, investigation.window
+    split, window = primary.split, primary.window
     return Isolation(
         hypotheses=hypotheses,
-        evidence=investigation.evidence,
+        evidence=evidence,
         verdict=verdict,
         verdict_reason=reason,
         onset=from_epoch(split.onset_s),
@@ -80,17 +94,50 @@ def isolate(
         onset_from_data=window.onset.found,
         service_onsets={s: from_epoch(t) for s, t in window.onset.per_service.items()},
         baseline_start=from_epoch(split.start_s),
+        windows=windows,
         now=backend.now,
-        notes=investigation.notes,
-        harmed=harmed_services(investigation.health) if investigation.health is not None else None,
+        notes=[*primary.notes, *_onsets_note(weighed, primary)],
+        harmed=harmed_services(primary.health) if primary.health is not None else None,
+    )
+
+
+def _window_ranking(
+    investigation: Investigation, weight: float, model: RankingModel
+) -> WindowRanking:
+    scored, backed = model.scored(investigation.case)
+    return WindowRanking(
+        onset=from_epoch(investigation.split.onset_s),
+        weight=weight,
+        onset_from_data=investigation.window.onset.found,
+        scores=scored,
+        backed=backed,
     )
 
 
 def investigate(backend: TelemetryBackend, alerts: list[Alert]) -> Investigation:
-    """Everything up to (not including) the ranking; the fitting code reuses it."""
+    """Everything up to (not including) the ranking, in the most recent clear fault
+    window; the fitting code reuses it."""
     alert_s = alert_time(alerts, backend.now_s)
     snapshot = fetch(backend, snapshot_window(alert_s, backend.now_s))
-    window = fault_window(snapshot, alert_s, backend.now_s)
+    return _investigate(backend, alerts, snapshot, fault_window(snapshot, alert_s, backend.now_s))
+
+
+def investigate_onsets(
+    backend: TelemetryBackend, alerts: list[Alert]
+) -> list[tuple[Investigation, float]]:
+    """An investigation of every plausible fault window, with its weight (one fetch)."""
+    alert_s = alert_time(alerts, backend.now_s)
+    snapshot = fetch(backend, snapshot_window(alert_s, backend.now_s))
+    return [
+        (_investigate(backend, alerts, snapshot, window), weight)
+        for window, weight in plausible_windows(snapshot, alert_s, backend.now_s)
+    ]
+
+
+def _investigate(
+    backend: TelemetryBackend, alerts: list[Alert], snapshot: Snapshot, window: FaultWindow
+) -> Investigation:
+    """Evidence and the ranking's matrix for one fault window of the fetched snapshot."""
     split = window.split
     topology = backend.topology()
     findings = collect(backend, snapshot, split, topology)
@@ -113,6 +160,39 @@ def investigate(backend: TelemetryBackend, alerts: list[Alert]) -> Investigation
         window=window,
         health=findings.health,
     )
+
+
+def _shown_evidence(
+    primary: list[Evidence], hypotheses: list[Hypothesis], windows: list[Investigation]
+) -> list[Evidence]:
+    """The top suspect's window's evidence, plus what suspects read in other windows cite."""
+    shown = {e.id: e for e in primary}
+    wanted = {i for h in hypotheses for i in h.evidence_ids} - shown.keys()
+    for investigation in windows:
+        for item in investigation.evidence:
+            if item.id in wanted and item.id not in shown:
+                shown[item.id] = item
+    return list(shown.values())
+
+
+def _onsets_note(weighed: list[tuple[Investigation, float]], primary: Investigation) -> list[str]:
+    """Says which onsets the confidences were averaged over (none when only one)."""
+    if len(weighed) < 2:
+        return []
+    onsets = ", ".join(
+        f"{from_epoch(i.split.onset_s):%H:%M} UTC ({weight:.0%})"
+        for i, weight in sorted(weighed, key=lambda pair: pair[0].split.onset_s)
+    )
+    shown = f"{from_epoch(primary.split.onset_s):%H:%M} UTC"
+    if not primary.window.onset.found:
+        return [
+            f"No onset stands out in the data: the fault may have begun at {onsets};"
+            f" confidences are averaged over them, and the window shown starts at {shown}."
+        ]
+    return [
+        f"Several onsets could explain the alert: {onsets}; confidences are averaged over"
+        f" them, and the window is the top suspect's (from {shown})."
+    ]
 
 
 def alert_time(alerts: list[Alert], now_s: float) -> float:

@@ -31,6 +31,18 @@ class Hypothesis(BaseModel):
 Verdict = Literal["conclusive", "inconclusive", "no-signal"]
 
 
+class WindowRanking(BaseModel):
+    """How the services scored in one plausible fault window; the engine averages the
+    windows' confidences by `weight` (agent.isolation.averaging), and a later bonus
+    (incident memory) is applied per window the same way."""
+
+    onset: datetime | None
+    weight: float = Field(ge=0.0, le=1.0)
+    onset_from_data: bool
+    scores: dict[str, float] = Field(description="The ranking's raw score of every service.")
+    backed: list[str] = Field(description="Services with evidence against them here.")
+
+
 class Isolation(BaseModel):
     """What the isolation engine concluded for one incident."""
 
@@ -51,6 +63,9 @@ class Isolation(BaseModel):
         default_factory=dict, description="When each service that moved with the fault began to."
     )
     baseline_start: datetime | None = None
+    windows: list[WindowRanking] = Field(
+        default_factory=list, description="Every fault window ranked; confidences average them."
+    )
     now: datetime | None = None
     notes: list[str] = Field(default_factory=list)
     engine: str = "deterministic"

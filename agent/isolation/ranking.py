@@ -281,6 +281,17 @@ class RankingModel(BaseModel):
         named = dict(zip(self.parameters, self.weights, strict=True))
         return np.array([named.get(p, 0.0) for p in PARAMETERS])
 
+    def scored(self, case: CaseMatrix) -> tuple[dict[str, float], list[str]]:
+        """Every service's raw score, and the services with evidence against them."""
+        if not case.services:
+            return {}, []
+        raw = scores(self.vector(), case)
+        shows = np.flatnonzero(np.asarray(case.observed.any(axis=1)))
+        return (
+            dict(zip(case.services, map(float, raw), strict=True)),
+            [case.services[k] for k in shows],
+        )
+
     def rank(self, case: CaseMatrix) -> list[tuple[str, float, float]]:
         """(service, score, calibrated confidence) of every service of the case, best first."""
         if not case.services:

@@ -7,8 +7,9 @@ first by that suspect so the drafts show it.
 
 The lift is a bounded bonus, not a re-run of the ranking: a suspect's score
 gains the ranking's "memory" weight (a hand-set prior, ranking_weights.json)
-times its best match strength, and confidences are recomputed the ranking's
-way (softmax, calibrated top). Feeding memory evidence through the ranking's
+times its best match strength, inside every fault window the engine ranked
+(`Isolation.windows`), and the confidences are averaged again as the engine
+averages them (softmax, calibrated top, per window). Feeding memory evidence through the ranking's
 call-graph features was measured to push a service's callers down whenever
 the callee had a past incident (nezha-ob-dev: two cases fell from #3 to #5 and
 #9), which is not what a past incident says. The bonus is said in
@@ -24,14 +25,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import numpy as np
-
 from agent.alert.models import Alert
 from agent.incident.memory import log_templates
 from agent.incident.models import Incident, TimelineKind
+from agent.isolation.averaging import averaged
 from agent.isolation.engine import honest, judge
 from agent.isolation.evidence import Evidence, EvidenceQuery
-from agent.isolation.models import Hypothesis, Isolation
+from agent.isolation.models import Hypothesis, Isolation, WindowRanking
 from agent.isolation.ranking import RankingModel, load_model
 from knowledge.memory import IncidentMemory, RecallQuery, Recollection
 from tools.redact import redact
@@ -147,22 +147,21 @@ def memory_evidence(matches: Sequence[Recollection], services: set[str]) -> list
 def lift_scores(
     isolation: Isolation, added: list[Evidence], model: RankingModel | None = None
 ) -> Isolation:
-    """Each suspect's score plus the ranking's memory weight times its best memory strength,
-    then order and confidences as the ranking gives them."""
+    """Each suspect's score plus the ranking's memory weight times its best memory
+    strength, in every fault window the engine ranked, then averaged as the engine does."""
     model = model or load_model()
     weight = model.weight("memory")
     best: dict[str, float] = defaultdict(float)
     for item in added:
         best[item.service] = max(best[item.service], item.strength)
+    bonus = {service: weight * strength for service, strength in best.items() if strength > 0}
     by_service = {h.service: h for h in isolation.hypotheses}
-    raw = np.array([h.score + weight * best[h.service] for h in isolation.hypotheses])
-    backed = np.array([bool(h.evidence_ids) or best[h.service] > 0 for h in isolation.hypotheses])
-    ranked = model.order(list(by_service), raw, backed)
     hypotheses = [
-        by_service[service].model_copy(
-            update={"score": round(score, 4), "confidence": round(confidence, 4)}
+        by_service[s.service].model_copy(
+            update={"score": round(s.score, 4), "confidence": round(s.confidence, 4)}
         )
-        for service, score, confidence in ranked
+        for s in averaged(model, isolation.windows or [_one_window(isolation)], bonus)
+        if s.service in by_service
     ]
     verdict, reason = judge(hypotheses, [*isolation.evidence, *added])
     return isolation.model_copy(
@@ -171,6 +170,17 @@ def lift_scores(
             "verdict": verdict,
             "verdict_reason": reason,
         }
+    )
+
+
+def _one_window(isolation: Isolation) -> WindowRanking:
+    """An isolation stored without its windows, read as one window of its scores."""
+    return WindowRanking(
+        onset=isolation.onset,
+        weight=1.0,
+        onset_from_data=isolation.onset_from_data,
+        scores={h.service: h.score for h in isolation.hypotheses},
+        backed=[h.service for h in isolation.hypotheses if h.evidence_ids],
     )
 
 

@@ -5,10 +5,13 @@ SEARCH_S before the alert plus an hour of reference; onset detection
 (tools.analysis.onset) reads every signal's activity over it. When it finds an
 onset, the split runs from there to where the fault went quiet (or now); when
 nothing stands out, the split falls back to a lead before the alert and says so.
+When several onsets could explain the alert (or none stands out and the fault
+may have begun anywhere in the search range), `plausible_windows` weighs each.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from agent.isolation.snapshot import FINEST_BUCKET_S, Snapshot
@@ -19,7 +22,7 @@ from tools.analysis.activity import (
     metric_activity,
     trace_activity,
 )
-from tools.analysis.onset import SEARCH_S, Onset, detect_onset
+from tools.analysis.onset import SEARCH_S, Onset, candidate_onsets, detect_onset
 from tools.analysis.split import Split, on_bucket
 from tools.telemetry.models import TimeWindow
 
@@ -32,6 +35,11 @@ EARLY_BUCKETS = 1
 LATE_BUCKETS = 4
 # The fault window runs on a bucket past the last abnormal one.
 END_MARGIN_BUCKETS = 1
+# A late alert, or faults in quick succession, leave several onsets that could explain
+# the alert; the ranking is averaged over the heaviest few (agent.isolation.averaging).
+MAX_ONSETS = 4
+# With no clear onset, the fault is assumed to have begun this long before the alert.
+ASSUMED_LEADS_S = (120.0, 420.0, 720.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,12 +57,52 @@ def snapshot_window(alert_s: float, now_s: float) -> TimeWindow:
 def fault_window(snapshot: Snapshot, alert_s: float, now_s: float) -> FaultWindow:
     """The split for this incident: the data's onset and end, or the alert's lead."""
     alert_s = min(alert_s, now_s)
+    onset = detect_onset(_activity(snapshot, alert_s, now_s, snapshot.bucket_s), alert_s, now_s)
+    return window_at(onset, snapshot, alert_s, now_s)
+
+
+def plausible_windows(
+    snapshot: Snapshot, alert_s: float, now_s: float
+) -> list[tuple[FaultWindow, float]]:
+    """The windows the fault may lie in, heaviest first, with weights summing to 1:
+    the MAX_ONSETS clear onsets weighed by their mass, discounted by 1/e per SEARCH_S
+    before the alert; assumed onsets across the search range when none stands out."""
+    alert_s = min(alert_s, now_s)
+    activity = _activity(snapshot, alert_s, now_s, snapshot.bucket_s)
+    onsets = candidate_onsets(activity, alert_s, now_s)
+    if not onsets:
+        return _assumed_windows(snapshot, alert_s, now_s)
+    weighed = sorted(
+        ((o, o.mass * math.exp(-(alert_s - o.onset_s) / SEARCH_S)) for o in onsets),
+        key=lambda pair: -pair[1],
+    )[:MAX_ONSETS]
+    total = sum(weight for _, weight in weighed)
+    return [(window_at(o, snapshot, alert_s, now_s), weight / total) for o, weight in weighed]
+
+
+def _assumed_windows(
+    snapshot: Snapshot, alert_s: float, now_s: float
+) -> list[tuple[FaultWindow, float]]:
+    """With no onset in the data, the fault began at an unknown time in the search range:
+    windows at ASSUMED_LEADS_S before the alert, weighed as onsets are (by how long before)."""
+    onset = Onset(onset_s=alert_s, end_s=None, found=False, reason="no onset stands out")
+    weights = [math.exp(-lead / SEARCH_S) for lead in ASSUMED_LEADS_S]
+    total = sum(weights)
+    return [
+        (window_at(onset, snapshot, alert_s, now_s, lead_s=lead), weight / total)
+        for lead, weight in zip(ASSUMED_LEADS_S, weights, strict=True)
+    ]
+
+
+def window_at(
+    onset: Onset, snapshot: Snapshot, alert_s: float, now_s: float, lead_s: float = 120.0
+) -> FaultWindow:
+    """The split around one onset (the alert's lead when the data showed none)."""
     bucket = snapshot.bucket_s
     start = snapshot.metrics_start_s
     lookback = alert_s - start if snapshot.long_lookback and start is not None else REFERENCE_S
-    onset = detect_onset(_activity(snapshot, alert_s, now_s, bucket), alert_s, now_s)
     if not onset.found:
-        return FaultWindow(Split.around(alert_s, now_s, lookback_s=lookback), onset)
+        return FaultWindow(Split.around(alert_s, now_s, lookback_s=lookback, lead_s=lead_s), onset)
     end = None if onset.end_s is None else onset.end_s + END_MARGIN_BUCKETS * bucket
     early = EARLY_BUCKETS * bucket if bucket <= FINEST_BUCKET_S else 0.0
     split = Split.at_onset(

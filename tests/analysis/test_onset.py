@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tools.analysis.activity import Activity, Grid, log_activity, metric_activity
-from tools.analysis.onset import SEARCH_S, detect_onset
+from tools.analysis.onset import SEARCH_S, candidate_onsets, detect_onset
 from tools.telemetry.models import Series, SeriesKey, TemplateCounts
 
 MINUTE = 60.0
@@ -59,6 +59,13 @@ def test_of_two_faults_before_the_alert_the_latest_is_the_incident() -> None:
     activity = metric_activity(estate(cart=first, search=second), GRID)
     found = detect_onset(activity, ALERT, GRID.end_s)
     assert found.onset_s == latest and set(found.per_service) == {"search"}
+    # Both stay candidates (a late alert may be the earlier one's), the latest first.
+    both = candidate_onsets(activity, ALERT, GRID.end_s)
+    assert [(o.onset_s, set(o.per_service)) for o in both] == [
+        (latest, {"search"}),
+        (earlier, {"cart"}),
+    ]
+    assert both[0] == found and both[1].end_s is not None and both[1].end_s <= latest
 
 
 def test_a_fault_after_the_alert_is_not_the_alerts() -> None:

@@ -31,15 +31,18 @@ LATE = AlertLag.parse("300")
 # minutes, as they would for a real alert.
 # (dataset, alert lag) -> lowest acceptable out-of-sample AC@1.
 AC1_FLOORS = {
-    ("nezha-ob-dev", "0 s"): 0.83,  # measured 0.88
+    ("nezha-ob-dev", "0 s"): 0.87,  # measured 0.92
     ("nezha-ob-dev", "300 s"): 0.83,  # 0.88
     ("nezha-tt-dev", "0 s"): 0.59,  # 0.64
-    ("nezha-tt-dev", "300 s"): 0.34,  # 0.39
-    ("petshop-dev", "0 s"): 0.71,  # 0.76
+    ("nezha-tt-dev", "300 s"): 0.49,  # 0.54
+    ("petshop-dev", "0 s"): 0.74,  # 0.79
     ("petshop-dev", "300 s"): 0.71,  # 0.76
 }
 # Alert lag -> highest acceptable ECE of out-of-sample top-1 confidence, all dev cases.
-ECE_CEILINGS = {"0 s": 0.12, "300 s": 0.16}  # measured 0.09, 0.11
+# Averaging over plausible onsets traded calibration on time (0.09 -> 0.13: right more
+# often, PetShop less sure of it) for calibration late (0.11 -> 0.08 at 300 s, 0.15 ->
+# 0.13 at 120 s); the ceilings follow the trade, 0.03 above what was measured.
+ECE_CEILINGS = {"0 s": 0.16, "300 s": 0.11}  # measured 0.13, 0.08
 
 
 @pytest.mark.skipif(

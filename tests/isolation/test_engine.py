@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from agent.isolation.engine import MAX_CONFIDENCE, NO_SIGNAL_CAP, isolate, judge, shown
 from agent.isolation.evidence import Evidence, EvidenceKind, EvidenceQuery
 from agent.isolation.models import Hypothesis
-from evals.alert_intake import case_alerts
+from agent.isolation.window import ASSUMED_LEADS_S
+from evals.alert_intake import AlertLag, case_alerts
+from tests.evals.conftest import REPLAY
 from tests.support.synthetic import CULPRIT_CHANGE_ID, NEW_ERROR, SyntheticDataset
 from tools.telemetry.backend import TelemetryError
 from tools.telemetry.models import LogQuery, LogRecord, TemplateCounts
-from tools.telemetry.replay.backend import ReplayBackend
+from tools.telemetry.replay.backend import ReplayBackend, ReplayDataset
 
 
 def test_the_planted_fault_ranks_first_with_cited_evidence(
@@ -106,6 +110,9 @@ def test_confidence_is_never_certain_and_no_signal_names_no_one_with_confidence(
     quiet = isolate(synthetic.backend(synthetic.spec.fault_start - timedelta(minutes=30)), [])
     assert quiet.verdict == "no-signal"
     assert all(h.confidence <= NO_SIGNAL_CAP for h in quiet.hypotheses)
+    # Nothing began: the fault may have begun anywhere in the search range, and it says so.
+    (note,) = [n for n in quiet.notes if n.startswith("No onset stands out")]
+    assert note.count(" UTC (") == len(ASSUMED_LEADS_S) and not quiet.onset_from_data
 
 
 def _suspect(service: str, confidence: float, *evidence: str) -> Hypothesis:
@@ -128,3 +135,28 @@ def test_a_close_call_or_signals_pointing_elsewhere_are_inconclusive() -> None:
     verdict, reason = judge(clear, elsewhere)
     assert verdict == "inconclusive" and "trace evidence points at redis" in reason
     assert shown(1.0) == "99%"
+
+
+@pytest.mark.dataset
+@pytest.mark.skipif(
+    not (REPLAY / "nezha-tt-dev").is_dir(), reason=f"no shared datasets at {REPLAY}"
+)
+def test_a_late_alert_after_faults_in_quick_succession_averages_over_the_onsets() -> None:
+    """Five minutes late, the alert follows several faults (this dataset injects one
+    every few minutes): the isolation says which onsets it weighed, every suspect cites
+    evidence it carries, and the confidences still sum to one."""
+    dataset = ReplayDataset.open(REPLAY / "nezha-tt-dev")
+    for case in dataset.cases()[:8]:
+        late = AlertLag.parse("300").apply(case)
+        isolation = isolate(dataset.at(late.now), case_alerts(late))
+        note = next((n for n in isolation.notes if n.startswith("Several onsets")), None)
+        if note is not None:
+            break
+    assert note is not None, "no late case weighed several onsets"
+    assert isolation.onset is not None and f"{isolation.onset:%H:%M} UTC" in note
+    assert note.count("%") >= 2
+    shown = isolation.evidence_by_id()
+    assert all(i in shown for h in isolation.hypotheses for i in h.evidence_ids)
+    assert sum(h.confidence for h in isolation.hypotheses) == pytest.approx(1.0, abs=0.02)
+    confidences = [h.confidence for h in isolation.hypotheses if h.evidence_ids]
+    assert confidences == sorted(confidences, reverse=True)

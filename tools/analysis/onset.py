@@ -100,6 +100,15 @@ def onset_mass(activity: Activity, found: _Episodes) -> np.ndarray:
 def detect_onset(activity: Activity, alert_s: float, now_s: float) -> Onset:
     """The incident's fault window: the most recent clear onset by the alert (within
     SEARCH_S before it), or no finding."""
+    found = candidate_onsets(activity, alert_s, now_s)
+    if not found:
+        return Onset(onset_s=alert_s, end_s=None, found=False, reason="no onset stands out")
+    strongest = max(onset.mass for onset in found)
+    return next(onset for onset in found if onset.mass >= RECENT_SHARE * strongest)
+
+
+def candidate_onsets(activity: Activity, alert_s: float, now_s: float) -> list[Onset]:
+    """Every clear onset within SEARCH_S before the alert, most recent first."""
     grid = activity.grid
     found = episodes(activity)
     mass = onset_mass(activity, found)
@@ -108,10 +117,27 @@ def detect_onset(activity: Activity, alert_s: float, now_s: float) -> Onset:
     before = np.concatenate([[0.0], mass[:-1]])
     after = np.concatenate([mass[1:], [0.0]])
     peaks = np.flatnonzero(in_range & (mass >= MIN_MASS) & (mass > before) & (mass >= after))
-    if peaks.size == 0:
-        return Onset(onset_s=alert_s, end_s=None, found=False, reason="no onset stands out")
-    strongest = float(mass[peaks].max())
-    k = int(next(i for i in peaks[::-1] if mass[i] >= RECENT_SHARE * strongest))
+    return [
+        _onset_at(
+            activity, found, float(mass[k]), int(k), alert_s=alert_s, now_s=now_s, count=peaks.size
+        )
+        for k in peaks[::-1]
+    ]
+
+
+def _onset_at(
+    activity: Activity,
+    found: _Episodes,
+    mass: float,
+    k: int,
+    *,
+    alert_s: float,
+    now_s: float,
+    count: int,
+) -> Onset:
+    """The fault window whose onset mass peaks at bucket `k`."""
+    grid = activity.grid
+    times = grid.times()
     starters = _starters(activity, found, max(0, k - 1), k + 1)
     onset = min(start for _, start in starters.values())
     end_bucket = _quiet_after(activity, onset, k)
@@ -120,9 +146,9 @@ def detect_onset(activity: Activity, alert_s: float, now_s: float) -> Onset:
         onset_s=float(times[onset]),
         end_s=None if end_s >= now_s - grid.bucket_s else end_s,
         found=True,
-        mass=float(mass[k]),
+        mass=mass,
         per_service={s: float(times[start]) for s, (_, start) in starters.items()},
-        reason=f"{peaks.size} onset(s) in range; the latest clear one"
+        reason=f"{count} onset(s) in range; the latest clear one"
         f" {(alert_s - times[onset]) / 60:.0f} min before the alert",
     )
 
