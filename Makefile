@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 BASE   := $(VENV)/.installed-base
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit install eval clean chromium prometheus fonts
+.PHONY: demo test lint typecheck unit install eval clean chromium prometheus alertmanager fonts
 
 # What the product needs (the demo's install; no .pyc pre-compiling, imports compile what
 # they use); the tools and baselines come on top for tests.
@@ -44,11 +44,15 @@ chromium:
 prometheus:
 	command -v prometheus >/dev/null || (apt-get update && apt-get install -y prometheus)
 
+# A real Alertmanager delivers to the live server in tests/server/test_real_alertmanager.py.
+alertmanager:
+	command -v prometheus-alertmanager >/dev/null || (apt-get update && apt-get install -y prometheus-alertmanager)
+
 # The war room's browser tests read Japanese drafts: a CJK font (Debian's fonts-noto-cjk).
 fonts:
 	fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || (apt-get update && apt-get install -y fonts-noto-cjk)
 
-test: chromium prometheus fonts lint typecheck unit
+test: chromium prometheus alertmanager fonts lint typecheck unit
 
 # Accuracy (out of sample, on time and late) and speed on the shared dev datasets (not part of
 # CI's pass/fail; the floors are in tests/evals/test_engine_floors.py).
