@@ -58,11 +58,12 @@ def collect(
     jobs: dict[str, Callable[[], Any]] = {}
     if snapshot.series is not None:
         jobs["metrics"] = partial(metrics.read, snapshot.series, split, services)
-    if snapshot.counts is not None:
-        jobs["logs"] = partial(logs.read, backend, snapshot.counts, split, snapshot.window)
+    if snapshot.counts is not None and snapshot.security_lines is not None:
+        jobs["logs"] = partial(logs.read, snapshot.counts, snapshot.security_lines, split)
     if snapshot.spans is not None:
         jobs["traces"] = partial(traces.read, snapshot.spans, split)
-    jobs["siem"] = partial(siem_findings, backend, split)
+    if snapshot.siem is not None:
+        jobs["siem"] = partial(siem_findings, snapshot.siem, split)
     notes = list(snapshot.notes)
     results: dict[str, Any] = {}
     with ThreadPoolExecutor(max_workers=max(len(jobs), 1)) as pool:

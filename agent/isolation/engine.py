@@ -32,7 +32,7 @@ from agent.isolation.window import (
 )
 from tools.analysis.harm import HarmReading, harmed_services
 from tools.analysis.split import Split
-from tools.telemetry.backend import TelemetryBackend, TelemetryError
+from tools.telemetry.backend import TelemetryBackend
 from tools.telemetry.models import from_epoch, to_epoch
 
 CONCLUSIVE = 0.5
@@ -108,7 +108,6 @@ def _window_ranking(
     return WindowRanking(
         onset=from_epoch(investigation.split.onset_s),
         weight=weight,
-        onset_from_data=investigation.window.onset.found,
         scores=scored,
         backed=backed,
     )
@@ -117,8 +116,7 @@ def _window_ranking(
 def investigate(backend: TelemetryBackend, alerts: list[Alert]) -> Investigation:
     """Everything up to (not including) the ranking, in the most recent clear fault
     window; the fitting code reuses it."""
-    alert_s = alert_time(alerts, backend.now_s)
-    snapshot = fetch(backend, snapshot_window(alert_s, backend.now_s))
+    alert_s, snapshot = _fetched(backend, alerts)
     return _investigate(backend, alerts, snapshot, fault_window(snapshot, alert_s, backend.now_s))
 
 
@@ -126,12 +124,17 @@ def investigate_onsets(
     backend: TelemetryBackend, alerts: list[Alert]
 ) -> list[tuple[Investigation, float]]:
     """An investigation of every plausible fault window, with its weight (one fetch)."""
-    alert_s = alert_time(alerts, backend.now_s)
-    snapshot = fetch(backend, snapshot_window(alert_s, backend.now_s))
+    alert_s, snapshot = _fetched(backend, alerts)
     return [
         (_investigate(backend, alerts, snapshot, window), weight)
         for window, weight in plausible_windows(snapshot, alert_s, backend.now_s)
     ]
+
+
+def _fetched(backend: TelemetryBackend, alerts: list[Alert]) -> tuple[float, Snapshot]:
+    """The alert's time and everything the triage reads, fetched once."""
+    alert_s = alert_time(alerts, backend.now_s)
+    return alert_s, fetch(backend, snapshot_window(alert_s, backend.now_s))
 
 
 def _investigate(
@@ -142,11 +145,7 @@ def _investigate(
     topology = backend.topology()
     findings = collect(backend, snapshot, split, topology)
     notes = list(findings.notes)
-    try:
-        changes = change_evidence(backend, split, snapshot.series)
-    except TelemetryError as error:
-        changes = []
-        notes.append(f"changes unavailable: {error}")
+    changes = change_evidence(snapshot.changes or [], split, snapshot.series)
     services = backend.services()
     evidence = [*findings.evidence, *changes]
     table = evidence_features(evidence, services, topology)

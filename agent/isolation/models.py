@@ -38,7 +38,6 @@ class WindowRanking(BaseModel):
 
     onset: datetime | None
     weight: float = Field(ge=0.0, le=1.0)
-    onset_from_data: bool
     scores: dict[str, float] = Field(description="The ranking's raw score of every service.")
     backed: list[str] = Field(description="Services with evidence against them here.")
 

@@ -178,7 +178,6 @@ def _one_window(isolation: Isolation) -> WindowRanking:
     return WindowRanking(
         onset=isolation.onset,
         weight=1.0,
-        onset_from_data=isolation.onset_from_data,
         scores={h.service: h.score for h in isolation.hypotheses},
         backed=[h.service for h in isolation.hypotheses if h.evidence_ids],
     )

@@ -1,7 +1,9 @@
-"""The telemetry one triage reads, fetched once: metrics, log counts and span sums.
+"""The telemetry one triage reads, fetched once: metrics, log counts and span sums,
+the lines the security detectors search for, SIEM signals and changes.
 
-Finding the onset and measuring the shifts read the same data over the same
-stretch of time, so it is fetched once, each kind in parallel. A kind whose
+Finding the onset and measuring the shifts (in every plausible fault window)
+read the same data over the same stretch of time, so it is fetched once, each
+kind in parallel. A kind whose
 store fails (TelemetryError) is left out and named in the notes; the others
 still count.
 """
@@ -15,9 +17,18 @@ from typing import Any
 
 import numpy as np
 
+from agent.isolation.signals.changes import LOOKBACK_S
+from agent.isolation.signals.security import SecurityLines, search_lines
 from tools.analysis.split import BUCKET_S
 from tools.telemetry.backend import TelemetryBackend, TelemetryError
-from tools.telemetry.models import Series, SpanStats, TemplateCounts, TimeWindow
+from tools.telemetry.models import (
+    Change,
+    SecuritySignal,
+    Series,
+    SpanStats,
+    TemplateCounts,
+    TimeWindow,
+)
 
 KINDS = ("metrics", "logs", "traces")
 # A robust median and spread want a score of samples; coarse metrics (5-minute
@@ -35,6 +46,11 @@ class Snapshot:
     series: list[Series] | None = None
     counts: TemplateCounts | None = None
     spans: SpanStats | None = None
+    # The security detectors' one search (with the counts; None when either failed).
+    security_lines: SecurityLines | None = None
+    siem: list[SecuritySignal] | None = None
+    # Changes from LOOKBACK_S before `window`: every onset in it looks that far back.
+    changes: list[Change] | None = None
     notes: list[str] = field(default_factory=list)
     # Where the metrics begin: a day further back when they were too coarse for `window`.
     metrics_start_s: float | None = None
@@ -57,29 +73,54 @@ def fetch(backend: TelemetryBackend, window: TimeWindow) -> Snapshot:
     kinds = backend.kinds()
     readers: dict[str, Callable[[], Any]] = {
         "metrics": lambda: _metrics(backend, window),
-        "logs": lambda: backend.log_template_counts(window, BUCKET_S),
+        "logs": lambda: _logs(backend, window),
         "traces": lambda: backend.span_stats(window, BUCKET_S),
+        "changes": lambda: backend.changes(
+            TimeWindow.of(window.start_s - LOOKBACK_S, window.end_s)
+        ),
     }
-    jobs = {kind: job for kind, job in readers.items() if kind in kinds}
+    jobs: dict[str, Callable[[], Any]] = {k: job for k, job in readers.items() if k in kinds}
+    jobs["siem"] = lambda: backend.security_signals(window)
     snapshot = Snapshot(
         window, notes=[f"no {k} in this telemetry store" for k in KINDS if k not in kinds]
     )
-    with ThreadPoolExecutor(max_workers=max(len(jobs), 1)) as pool:
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
         futures = {name: pool.submit(job) for name, job in jobs.items()}
         for name, future in futures.items():
             try:
-                result = future.result()
+                _keep(snapshot, name, future.result())
             except TelemetryError as error:
                 snapshot.notes.append(f"{name} unavailable: {error}")
-                continue
-            if name == "metrics":
-                snapshot.series, longer = result
-                snapshot.metrics_start_s = (longer or window).start_s
-            elif name == "logs":
-                snapshot.counts = result
-            else:
-                snapshot.spans = result
     return snapshot
+
+
+def _keep(snapshot: Snapshot, name: str, result: Any) -> None:
+    """Put one reader's result where the analyses look for it."""
+    if name == "metrics":
+        snapshot.series, longer = result
+        snapshot.metrics_start_s = (longer or snapshot.window).start_s
+    elif name == "logs":
+        snapshot.counts, snapshot.security_lines, failed = result
+        if failed is not None:
+            snapshot.notes.append(f"logs unavailable: {failed}")
+    elif name == "traces":
+        snapshot.spans = result
+    elif name == "siem":
+        snapshot.siem = result
+    else:
+        snapshot.changes = result
+
+
+def _logs(
+    backend: TelemetryBackend, window: TimeWindow
+) -> tuple[TemplateCounts, SecurityLines | None, TelemetryError | None]:
+    """The counts, and the security detectors' search; a search that fails leaves the
+    counts (the onset still reads them) but no log evidence, as a failed log store would."""
+    counts = backend.log_template_counts(window, BUCKET_S)
+    try:
+        return counts, search_lines(backend, window), None
+    except TelemetryError as error:
+        return counts, None, error
 
 
 def _metrics(

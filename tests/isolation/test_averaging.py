@@ -29,9 +29,7 @@ def window(weight: float = 1.0, **strengths: float) -> WindowRanking:
             feats.raise_to("m_latency", strengths[service], f"ev-{service}")
         table[service] = feats
     scores, backed = MODEL.scored(build_case(table, TOPOLOGY, set()))
-    return WindowRanking(
-        onset=None, weight=weight, onset_from_data=True, scores=scores, backed=backed
-    )
+    return WindowRanking(onset=None, weight=weight, scores=scores, backed=backed)
 
 
 def alone(one: WindowRanking) -> dict[str, float]:

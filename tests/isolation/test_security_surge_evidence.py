@@ -18,6 +18,7 @@ from agent.isolation.signals.security import (
     LIMIT,
     QUERIES,
     _lines,
+    search_lines,
     security_evidence,
     security_findings,
 )
@@ -224,7 +225,7 @@ def shop_logs() -> list[LogRecord]:
 
 def test_one_search_feeds_every_detector() -> None:
     store = LogStore(shop_logs())
-    found = security_findings(store, SPLIT)
+    found = security_findings(search_lines(store, SPLIT.window), SPLIT)
     assert store.searches == [COMBINED]
     assert [(f.service, f.signal) for f in found] == [("auth", "security_auth_failures")]
     (item,) = security_evidence(found, SPLIT)
@@ -264,7 +265,7 @@ def test_a_search_cut_at_its_limit_reads_oldest_first_from_where_coverage_starts
     assert len(lines) == LIMIT
     assert [ln.ts for ln in lines] == sorted(ln.ts for ln in lines)
     assert first == lines[0].ts == pytest.approx(to_epoch(steady[-LIMIT].ts))
-    assert security_findings(store, SPLIT) == []
+    assert security_findings(search_lines(store, SPLIT.window), SPLIT) == []
     whole, none = _lines(LogStore(steady[-100:]), SPLIT.window, COMBINED)
     assert len(whole) == 100 and none is None
 

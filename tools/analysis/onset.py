@@ -117,10 +117,9 @@ def candidate_onsets(activity: Activity, alert_s: float, now_s: float) -> list[O
     before = np.concatenate([[0.0], mass[:-1]])
     after = np.concatenate([mass[1:], [0.0]])
     peaks = np.flatnonzero(in_range & (mass >= MIN_MASS) & (mass > before) & (mass >= after))
+    level = _leading_level(activity)
     return [
-        _onset_at(
-            activity, found, float(mass[k]), int(k), alert_s=alert_s, now_s=now_s, count=peaks.size
-        )
+        _onset_at(activity, found, level, float(mass[k]), int(k), alert_s=alert_s, now_s=now_s)
         for k in peaks[::-1]
     ]
 
@@ -128,19 +127,19 @@ def candidate_onsets(activity: Activity, alert_s: float, now_s: float) -> list[O
 def _onset_at(
     activity: Activity,
     found: _Episodes,
+    level: np.ndarray,
     mass: float,
     k: int,
     *,
     alert_s: float,
     now_s: float,
-    count: int,
 ) -> Onset:
     """The fault window whose onset mass peaks at bucket `k`."""
     grid = activity.grid
     times = grid.times()
     starters = _starters(activity, found, max(0, k - 1), k + 1)
     onset = min(start for _, start in starters.values())
-    end_bucket = _quiet_after(activity, onset, k)
+    end_bucket = _quiet_after(level, onset, k)
     end_s = now_s if end_bucket is None else float(grid.start_s + end_bucket * grid.bucket_s)
     return Onset(
         onset_s=float(times[onset]),
@@ -148,20 +147,23 @@ def _onset_at(
         found=True,
         mass=mass,
         per_service={s: float(times[start]) for s, (_, start) in starters.items()},
-        reason=f"{count} onset(s) in range; the latest clear one"
-        f" {(alert_s - times[onset]) / 60:.0f} min before the alert",
+        reason=f"episodes began {(alert_s - times[onset]) / 60:.0f} min before the alert",
     )
 
 
-def _quiet_after(activity: Activity, onset: int, peak: int) -> int | None:
-    """The first bucket, at least MIN_BUCKETS past the peak, from which the strongest
-    services' activity stayed back near its level before the onset for QUIET_BUCKETS
-    buckets (None: it has not settled by now)."""
+def _leading_level(activity: Activity) -> np.ndarray:
+    """Per bucket, the summed activity of the TOP_SERVICES most active services."""
     values = np.nan_to_num(activity.values, nan=0.0)
     services, code = factorize(np.asarray(activity.owners, dtype=object))
     per_service = np.zeros((len(services), values.shape[1]))
     np.maximum.at(per_service, code, values)
-    level = (-np.sort(-per_service, axis=0))[:TOP_SERVICES].sum(axis=0)
+    return (-np.sort(-per_service, axis=0))[:TOP_SERVICES].sum(axis=0)
+
+
+def _quiet_after(level: np.ndarray, onset: int, peak: int) -> int | None:
+    """The first bucket, at least MIN_BUCKETS past the peak, from which the leading
+    services' activity (`_leading_level`) stayed back near its level before the onset
+    for QUIET_BUCKETS buckets (None: it has not settled by now)."""
     prior = float(np.median(level[max(0, onset - PRIOR_BUCKETS) : onset])) if onset else 0.0
     high = float(level[onset : peak + 2].max())
     quiet = level <= prior + (high - prior) / 2

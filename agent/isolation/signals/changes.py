@@ -16,7 +16,6 @@ from tools.analysis.robust import log_squash
 from tools.analysis.rollouts import RolloutReading, compare_rollout
 from tools.analysis.split import Split
 from tools.redact import redact
-from tools.telemetry.backend import TelemetryBackend
 from tools.telemetry.models import Change, Series, TimeWindow, from_epoch, to_epoch
 
 LOOKBACK_S = 2 * 3600.0
@@ -47,16 +46,16 @@ KIND_JA = {
 
 
 def change_evidence(
-    backend: TelemetryBackend, split: Split, series: list[Series] | None = None
+    changes: list[Change], split: Split, series: list[Series] | None = None
 ) -> list[Evidence]:
-    """One evidence item per change to a service within the lookback; a rollout is
-    also judged by its new version's instances against its old ones (`series`)."""
-    if "changes" not in backend.kinds():
-        return []
+    """One evidence item per change to a service within LOOKBACK_S before the onset (of
+    the snapshot's, which reach further back); a rollout is also judged by its new
+    version's instances against its old ones (`series`)."""
     window = TimeWindow.of(split.onset_s - LOOKBACK_S, split.now_s)
     return [
         _evidence(c, split, window, _rollout(c, series or [], split))
-        for c in backend.changes(window)
+        for c in changes
+        if window.start_s <= to_epoch(c.ts) <= window.end_s
     ]
 
 

@@ -5,24 +5,22 @@ from __future__ import annotations
 import re
 
 from agent.isolation.evidence import Evidence, EvidenceQuery, make_evidence, window_args
-from agent.isolation.signals.security import security_findings
+from agent.isolation.signals.security import SecurityLines, security_findings
 from tools.analysis.log_shifts import LogShift, log_shifts
 from tools.analysis.robust import squash
 from tools.analysis.security import SecurityFinding
 from tools.analysis.split import BUCKET_S, Split
 from tools.bounds import ellipsize
 from tools.redact import redact
-from tools.telemetry.backend import TelemetryBackend
-from tools.telemetry.models import TemplateCounts, TimeWindow
+from tools.telemetry.models import TemplateCounts
 
 
 def read(
-    backend: TelemetryBackend, counts: TemplateCounts, split: Split, window: TimeWindow
+    counts: TemplateCounts, found: SecurityLines, split: Split
 ) -> tuple[list[LogShift], list[SecurityFinding]]:
-    """Template shifts, then the security detectors (which search the store over
-    `window`, the snapshot's, for the lines they need and read the same counts)."""
-    findings = security_findings(backend, split, counts, window)
-    return log_shifts(counts, split, BUCKET_S), findings
+    """Template shifts, then the security detectors over the snapshot's search of the
+    lines they need (reading the same counts)."""
+    return log_shifts(counts, split, BUCKET_S), security_findings(found, split, counts)
 
 
 LOG_WEIGHT = {

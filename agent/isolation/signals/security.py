@@ -20,7 +20,14 @@ from tools.analysis.security import Line, SecurityFinding
 from tools.analysis.split import Split
 from tools.redact import redact
 from tools.telemetry.backend import TelemetryBackend
-from tools.telemetry.models import SEVERITIES, TemplateCounts, TimeWindow, from_epoch, to_epoch
+from tools.telemetry.models import (
+    SEVERITIES,
+    SecuritySignal,
+    TemplateCounts,
+    TimeWindow,
+    from_epoch,
+    to_epoch,
+)
 
 # Lines per search; a store that holds more keeps the newest (the reference shrinks).
 LIMIT = 20_000
@@ -33,19 +40,26 @@ QUERIES = {
 COMBINED = "|".join(f"({q})" for q in QUERIES.values())
 
 
+# The lines one combined search returned, oldest first, and where coverage starts when
+# the limit cut it (None: the search saw the whole window).
+SecurityLines = tuple[list[Line], float | None]
+
+
+def search_lines(backend: TelemetryBackend, window: TimeWindow) -> SecurityLines:
+    """One search of `window` for every line a detector can use (the snapshot reads it
+    once per triage; each fault window's detectors re-check their own)."""
+    return _lines(backend, window, COMBINED)
+
+
 def security_findings(
-    backend: TelemetryBackend,
-    split: Split,
-    counts: TemplateCounts | None = None,
-    window: TimeWindow | None = None,
+    found: SecurityLines, split: Split, counts: TemplateCounts | None = None
 ) -> list[SecurityFinding]:
-    """Run every detector over the lines one search of `window` (default: the split's)
-    returns; each detector re-checks its own.
+    """Run every detector over the lines of one search (`search_lines`).
 
     `counts` (the window's line counts per template, as the log analysis reads
     them) lets failed logins be judged as a share of each service's lines.
     """
-    lines, first = _lines(backend, window or split.window, COMBINED)
+    lines, first = found
     volume = _volume(counts) if counts is not None else None
     return [
         *security.auth_failure_bursts(lines, split, first_s=first, volume=volume),
@@ -60,11 +74,10 @@ SIEM_STRENGTH = {"info": 0.1, "low": 0.25, "medium": 0.45, "high": 0.75, "critic
 SIEM = "security_siem"
 
 
-def siem_findings(backend: TelemetryBackend, split: Split) -> list[SecurityFinding]:
+def siem_findings(signals: list[SecuritySignal], split: Split) -> list[SecurityFinding]:
     """Signals a SIEM raised on a service since shortly before the onset (older ones
-    are the estate's usual noise). Read apart from the logs, so a SIEM that cannot be
-    read is a note of its own (TelemetryError) and leaves the logs be."""
-    signals = backend.security_signals(split.window)
+    are the estate's usual noise). The snapshot reads them apart from the logs, so a
+    SIEM that cannot be read is a note of its own and leaves the logs be."""
     since = security.reference_end(split)
     return [
         SecurityFinding(
