@@ -3,9 +3,12 @@
 A late alert, or faults in quick succession, leave several onsets that could
 explain the alert, and each window of the data indicts its own suspect. Picking
 one onset makes the answer right or confidently wrong; averaging each suspect's
-calibrated confidence over the onsets (weighed by agent.isolation.window) keeps
-a suspect every window points at confident and splits the confidence when the
-windows disagree. With one onset this is exactly the ranking under it.
+probability over the onsets (weighed by agent.isolation.window) keeps a suspect
+every window points at likely and splits the probability when the windows
+disagree. The calibration then maps the averaged top probability to a
+confidence: it is fitted on averaged probabilities (evals/fit_ranking.py), so
+"70 %" means the same whether one window or four were weighed. With one onset
+this is exactly the ranking under it.
 
 The windows travel with the isolation (`Isolation.windows`: raw scores per
 window), so a later bonus (incident memory) is added inside each window's
@@ -21,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from agent.isolation.models import WindowRanking
-from agent.isolation.ranking import RankingModel
+from agent.isolation.ranking import RankingModel, ordered
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +43,9 @@ def averaged(
     windows: Sequence[WindowRanking],
     bonus: Mapping[str, float] | None = None,
 ) -> list[Suspect]:
-    """Every service, evidence-backed ones (in any window) first, by confidence
-    averaged over the windows; `bonus` is added to a service's score in every window."""
+    """Every service, evidence-backed ones (in any window) first, by probability
+    averaged over the windows, then calibrated; `bonus` is added to a service's score
+    in every window."""
     extra = bonus or {}
     total: dict[str, float] = defaultdict(float)
     best: dict[str, tuple[float, float, int]] = {}
@@ -53,10 +57,11 @@ def averaged(
         raw = np.array([window.scores[s] + extra.get(s, 0.0) for s in services])
         shows = np.array([s in window.backed or extra.get(s, 0.0) > 0 for s in services])
         backed |= {s for s, b in zip(services, shows, strict=True) if b}
-        for service, score, confidence in model.order(services, raw, shows):
-            share = window.weight * confidence
+        for service, score, probability in ordered(services, raw, shows):
+            share = window.weight * probability
             total[service] += share
             if service not in best or share > best[service][0]:
                 best[service] = (share, score, k)
     order = sorted(total, key=lambda s: (s not in backed, -total[s]))
-    return [Suspect(s, best[s][1], total[s], best[s][2]) for s in order]
+    ranked = model.calibrated([(s, best[s][1], total[s]) for s in order])
+    return [Suspect(s, score, confidence, best[s][2]) for s, score, confidence in ranked]

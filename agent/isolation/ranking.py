@@ -229,6 +229,17 @@ def softmax(values: np.ndarray) -> np.ndarray:
     return shifted / shifted.sum()
 
 
+def ordered(
+    services: list[str], raw: np.ndarray, backed: np.ndarray
+) -> list[tuple[str, float, float]]:
+    """(service, score, softmax probability), best first: services with evidence against
+    them (`backed`) by score, then the rest by score (where they sit in the call graph is
+    no reason to suspect them before a service that shows something)."""
+    probs = softmax(raw)
+    order = np.lexsort((-raw, -np.asarray(backed, dtype=np.float64)))
+    return [(services[i], float(raw[i]), float(probs[i])) for i in order]
+
+
 class Calibration(BaseModel):
     """Platt scaling of the top suspect's probability, fitted on replayed incidents."""
 
@@ -297,28 +308,19 @@ class RankingModel(BaseModel):
         if not case.services:
             return []
         raw = scores(self.vector(), case)
-        return self.order(case.services, raw, np.asarray(case.observed.any(axis=1)))
+        return self.calibrated(ordered(case.services, raw, np.asarray(case.observed.any(axis=1))))
 
-    def order(
-        self, services: list[str], raw: np.ndarray, backed: np.ndarray
-    ) -> list[tuple[str, float, float]]:
-        """(service, score, calibrated confidence), best first: services with evidence
-        against them (`backed`) by score, then the rest by score (where they sit in the
-        call graph is no reason to suspect them before a service that shows something).
-        The top suspect's softmax probability is calibrated; the others share the rest
-        in proportion."""
-        probs = softmax(raw)
-        order = np.lexsort((-raw, -np.asarray(backed, dtype=np.float64)))
-        top = float(probs[order[0]])
+    def calibrated(self, ranked: list[tuple[str, float, float]]) -> list[tuple[str, float, float]]:
+        """A ranking's probabilities as confidences: the top suspect's probability is
+        calibrated; the others share the rest in proportion."""
+        if not ranked:
+            return []
+        top = ranked[0][2]
         calibrated = self.calibration.apply(top)
         rest = (1.0 - calibrated) / (1.0 - top) if top < 1.0 else 0.0
         return [
-            (
-                services[i],
-                float(raw[i]),
-                calibrated if k == 0 else float(probs[i]) * rest,
-            )
-            for k, i in enumerate(order)
+            (service, score, calibrated if k == 0 else p * rest)
+            for k, (service, score, p) in enumerate(ranked)
         ]
 
     def weight(self, parameter: str) -> float:

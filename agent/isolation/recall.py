@@ -8,11 +8,11 @@ first by that suspect so the drafts show it.
 The lift is a bounded bonus, not a re-run of the ranking: a suspect's score
 gains the ranking's "memory" weight (a hand-set prior, ranking_weights.json)
 times its best match strength, inside every fault window the engine ranked
-(`Isolation.windows`), and the confidences are averaged again as the engine
-averages them (softmax, calibrated top, per window). Feeding memory evidence through the ranking's
-call-graph features was measured to push a service's callers down whenever
-the callee had a past incident (nezha-ob-dev: two cases fell from #3 to #5 and
-#9), which is not what a past incident says. The bonus is said in
+(`Isolation.windows`), and the confidences are recomputed as the engine makes
+them (softmax per window, averaged, then calibrated). Feeding memory evidence
+through the ranking's call-graph features was measured to push a service's
+callers down whenever the callee had a past incident (nezha-ob-dev: two cases
+fell from #3 to #5 and #9), which is not what a past incident says. The bonus is said in
 isolation.notes. Memory never breaks a triage: a store that fails is noted and
 the triage goes on without it.
 """

@@ -32,17 +32,16 @@ LATE = AlertLag.parse("300")
 # (dataset, alert lag) -> lowest acceptable out-of-sample AC@1.
 AC1_FLOORS = {
     ("nezha-ob-dev", "0 s"): 0.87,  # measured 0.92
-    ("nezha-ob-dev", "300 s"): 0.83,  # 0.88
-    ("nezha-tt-dev", "0 s"): 0.59,  # 0.64
-    ("nezha-tt-dev", "300 s"): 0.49,  # 0.54
+    ("nezha-ob-dev", "300 s"): 0.87,  # 0.92
+    ("nezha-tt-dev", "0 s"): 0.66,  # 0.71
+    ("nezha-tt-dev", "300 s"): 0.56,  # 0.61
     ("petshop-dev", "0 s"): 0.74,  # 0.79
-    ("petshop-dev", "300 s"): 0.71,  # 0.76
+    ("petshop-dev", "300 s"): 0.74,  # 0.79
 }
-# Alert lag -> highest acceptable ECE of out-of-sample top-1 confidence, all dev cases.
-# Averaging over plausible onsets traded calibration on time (0.09 -> 0.13: right more
-# often, PetShop less sure of it) for calibration late (0.11 -> 0.08 at 300 s, 0.15 ->
-# 0.13 at 120 s); the ceilings follow the trade, 0.03 above what was measured.
-ECE_CEILINGS = {"0 s": 0.16, "300 s": 0.11}  # measured 0.13, 0.08
+# Alert lag -> highest acceptable ECE of out-of-sample top-1 confidence, all dev cases:
+# the 0.10 (measured 0.05 on time and 0.06 at 300 s since the calibration is
+# fitted on the averaged probabilities, with alerts on time and late).
+ECE_CEILINGS = {"0 s": 0.10, "300 s": 0.10}
 
 
 @pytest.mark.skipif(

@@ -11,7 +11,14 @@ import pytest
 
 import evals.fit_ranking as fit
 from agent.isolation.features import ServiceFeatures
-from agent.isolation.ranking import Calibration, HeldOutFit, RankingModel, build_case
+from agent.isolation.ranking import (
+    Calibration,
+    HeldOutFit,
+    RankingModel,
+    build_case,
+    scores,
+    softmax,
+)
 from evals.fit_ranking import Corpus, Example, dataset_shares, fit_corpus
 from tools.telemetry.models import ServiceNode, Topology
 
@@ -69,7 +76,8 @@ def _example(dataset: str, i: int, rng: np.random.Generator) -> Example:
 def _corpus() -> Corpus:
     rng = np.random.default_rng(5)
     examples = [_example(name, i, rng) for name in ("a", "b", "c") for i in range(8)]
-    return Corpus(examples, simulated=frozenset({"c"}))
+    late = [_example(name, i, rng) for name in ("a", "b", "c") for i in range(8, 12)]
+    return Corpus(examples, simulated=frozenset({"c"}), late=late)
 
 
 def test_every_calibration_is_fitted_on_cases_its_weights_never_saw(
@@ -79,13 +87,18 @@ def test_every_calibration_is_fitted_on_cases_its_weights_never_saw(
     scored: list[tuple[frozenset[str], frozenset[str]]] = []
     real_fit, real_top = fit.fit_weights, fit.top_probabilities
 
+    fitted_cases: set[str] = set()
+    predicted_cases: set[str] = set()
+
     def spy_fit(corpus: Corpus) -> np.ndarray:
         weights = real_fit(corpus)
         trained_on[id(weights)] = frozenset(corpus.names)
+        fitted_cases.update(ex.case_id for ex in corpus.examples)
         return weights
 
     def spy_top(weights: np.ndarray, examples: list[Example]):
         scored.append((trained_on[id(weights)], frozenset(ex.dataset for ex in examples)))
+        predicted_cases.update(ex.case_id for ex in examples)
         return real_top(weights, examples)
 
     monkeypatch.setattr(fit, "fit_weights", spy_fit)
@@ -104,6 +117,33 @@ def test_every_calibration_is_fitted_on_cases_its_weights_never_saw(
     assert model.held_out["a"].fitted_on == ["b (8 cases)", "c (8 cases, simulated)"]
     assert model.held_out["a"].calibration != model.calibration
     assert any("share of the fit c: 0.100" in note for note in model.notes)
+    # Late alerts are predicted for the calibration, never fitted on.
+    late = {f"{n}-{i}" for n in "abc" for i in range(8, 12)}
+    assert late <= predicted_cases and not late & fitted_cases
+
+
+def test_predictions_average_the_windows_before_calibration() -> None:
+    """The calibration is fitted on what the engine averages: each window's softmax
+    probability weighed by the window's weight."""
+    rng = np.random.default_rng(3)
+    right, wrong = _example("a", 1, rng), _example("a", 2, rng)  # culprits cache, db
+    weights = fit.priors()
+    p_right = float(fit.top_probabilities(weights, [right])[0][0])
+    p_other = float(softmax(scores(weights, wrong.case))[right.truth])
+    mixed = Example("a", "mixed", right.case, right.truth, [(right.case, 0.8), (wrong.case, 0.2)])
+    probs, hits = fit.top_probabilities(weights, [mixed])
+    assert probs[0] == pytest.approx(0.8 * p_right + 0.2 * p_other)
+    assert hits[0] == 1.0
+
+
+def test_the_calibration_reads_every_case_again_with_its_alert_late(tiny: Path) -> None:
+    corpus = fit.load_examples([tiny])
+    assert {ex.case_id for ex in corpus.late} == {ex.case_id for ex in corpus.examples}
+    assert all(
+        ex.windows and sum(w for _, w in ex.windows) == pytest.approx(1.0)
+        for ex in corpus.examples + corpus.late
+    )
+    assert len(corpus.predicted("tiny-shop")) == 2 * len(corpus.of("tiny-shop"))
 
 
 def test_the_fit_command_writes_held_out_models_by_dataset_name(tiny: Path, tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""Ranking under several plausible onsets: confidences averaged by the onsets' weights."""
+"""Ranking under several plausible onsets: probabilities averaged by the onsets' weights,
+then calibrated once."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pytest
 from agent.isolation.averaging import averaged
 from agent.isolation.features import ServiceFeatures
 from agent.isolation.models import WindowRanking
-from agent.isolation.ranking import build_case, load_model
+from agent.isolation.ranking import Calibration, RankingModel, build_case, load_model
 from tools.telemetry.models import ServiceNode, Topology
 
 TOPOLOGY = Topology(
@@ -18,6 +19,7 @@ TOPOLOGY = Topology(
     ]
 )
 MODEL = load_model()
+UNCALIBRATED = MODEL.model_copy(update={"calibration": Calibration()})
 
 
 def window(weight: float = 1.0, **strengths: float) -> WindowRanking:
@@ -32,10 +34,10 @@ def window(weight: float = 1.0, **strengths: float) -> WindowRanking:
     return WindowRanking(onset=None, weight=weight, scores=scores, backed=backed)
 
 
-def alone(one: WindowRanking) -> dict[str, float]:
-    """The confidences that window gives on its own."""
+def alone(one: WindowRanking, model: RankingModel = MODEL) -> dict[str, float]:
+    """The confidences that window gives on its own (its probabilities, uncalibrated)."""
     whole = one.model_copy(update={"weight": 1.0})
-    return {s.service: s.confidence for s in averaged(MODEL, [whole])}
+    return {s.service: s.confidence for s in averaged(model, [whole])}
 
 
 def test_one_window_ranks_exactly_as_the_model_does() -> None:
@@ -54,9 +56,10 @@ def test_windows_that_disagree_split_the_confidence_by_their_weights() -> None:
     by = {s.service: s for s in ranked}
     assert ranked[0].service == "search" and by["search"].window == 0
     assert by["cart"].window == 1
-    assert by["search"].confidence == pytest.approx(
-        0.7 * alone(late)["search"] + 0.3 * alone(early)["search"]
+    probability = (
+        0.7 * alone(late, UNCALIBRATED)["search"] + 0.3 * alone(early, UNCALIBRATED)["search"]
     )
+    assert by["search"].confidence == pytest.approx(MODEL.calibration.apply(probability))
     # Less sure than the window alone, and the whole still sums to one.
     assert by["search"].confidence < alone(late)["search"]
     assert sum(s.confidence for s in ranked) == pytest.approx(1.0)
