@@ -42,7 +42,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from agent.isolation.averaging import averaged
-from agent.isolation.engine import investigate, investigate_onsets
+from agent.isolation.engine import investigate_for_fit, investigate_onsets
 from agent.isolation.features import EVIDENCE_FEATURES
 from agent.isolation.models import WindowRanking
 from agent.isolation.ranking import (
@@ -197,8 +197,13 @@ def _examples(
     """The case as an example (none when the culprit is not among the services the engine
     sees); a fitted example also carries the most recent clear onset's window."""
     backend, alerts = dataset.at(case.now), case_alerts(case)
-    windows = [(i.case, weight) for i, weight in investigate_onsets(backend, alerts)]
-    main = investigate(backend, alerts).case if fitted else windows[0][0]
+    if fitted:
+        latest, weighed = investigate_for_fit(backend, alerts)
+    else:
+        weighed = investigate_onsets(backend, alerts)
+        latest = weighed[0][0]
+    windows = [(i.case, weight) for i, weight in weighed]
+    main = latest.case
     if culprit not in main.services:
         return []
     return [Example(dataset.info.name, case.id, main, main.services.index(culprit), windows)]

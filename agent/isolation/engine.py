@@ -2,8 +2,8 @@
 
     alerts -> plausible fault windows (baseline | since each onset), weighed
            -> per window: evidence (metrics, logs, traces in parallel; changes),
-              per-service features, ranking (fitted weights, softmax, calibration)
-           -> confidences averaged over the windows (averaging.py)
+              per-service features, ranking (fitted weights, softmax)
+           -> probabilities averaged over the windows, then calibrated (averaging.py)
            -> hypotheses with fault type, evidence ids and a verdict
 
 No step reads anything after the backend's clock, and nothing here knows a
@@ -24,12 +24,7 @@ from agent.isolation.models import Hypothesis, Isolation, Verdict, WindowRanking
 from agent.isolation.ranking import CaseMatrix, RankingModel, build_case, load_model
 from agent.isolation.signals.changes import change_evidence
 from agent.isolation.snapshot import Snapshot, fetch
-from agent.isolation.window import (
-    FaultWindow,
-    fault_window,
-    plausible_windows,
-    snapshot_window,
-)
+from agent.isolation.window import FaultWindow, fault_windows, snapshot_window
 from tools.analysis.harm import HarmReading, harmed_services
 from tools.analysis.split import Split
 from tools.telemetry.backend import TelemetryBackend
@@ -67,7 +62,7 @@ def isolate(
 ) -> Isolation:
     """Rank suspects for the fault behind `alerts`, as of the backend's clock, with the
     shipped ranking model unless another is given (the eval's held-out models). When
-    several onsets could explain the alert, confidences are averaged over them and each
+    several onsets could explain the alert, the ranking is averaged over them and each
     suspect cites the evidence of the window that indicts it most."""
     model = model or load_model()
     weighed = investigate_onsets(backend, alerts)
@@ -113,22 +108,28 @@ def _window_ranking(
     )
 
 
-def investigate(backend: TelemetryBackend, alerts: list[Alert]) -> Investigation:
-    """Everything up to (not including) the ranking, in the most recent clear fault
-    window; the fitting code reuses it."""
-    alert_s, snapshot = _fetched(backend, alerts)
-    return _investigate(backend, alerts, snapshot, fault_window(snapshot, alert_s, backend.now_s))
-
-
 def investigate_onsets(
     backend: TelemetryBackend, alerts: list[Alert]
 ) -> list[tuple[Investigation, float]]:
     """An investigation of every plausible fault window, with its weight (one fetch)."""
     alert_s, snapshot = _fetched(backend, alerts)
-    return [
-        (_investigate(backend, alerts, snapshot, window), weight)
-        for window, weight in plausible_windows(snapshot, alert_s, backend.now_s)
+    windows = fault_windows(snapshot, alert_s, backend.now_s)
+    return [(_investigate(backend, alerts, snapshot, w), weight) for w, weight in windows.plausible]
+
+
+def investigate_for_fit(
+    backend: TelemetryBackend, alerts: list[Alert]
+) -> tuple[Investigation, list[tuple[Investigation, float]]]:
+    """The most recent clear onset's investigation (the weights are fitted on it) and
+    every plausible window's (the calibration reads them), from one fetch; the latest is
+    investigated again only when it is not among the plausible windows."""
+    alert_s, snapshot = _fetched(backend, alerts)
+    windows = fault_windows(snapshot, alert_s, backend.now_s)
+    weighed = [
+        (_investigate(backend, alerts, snapshot, w), weight) for w, weight in windows.plausible
     ]
+    latest = next((i for i, _ in weighed if i.split == windows.latest.split), None)
+    return latest or _investigate(backend, alerts, snapshot, windows.latest), weighed
 
 
 def _fetched(backend: TelemetryBackend, alerts: list[Alert]) -> tuple[float, Snapshot]:
@@ -175,7 +176,7 @@ def _shown_evidence(
 
 
 def _onsets_note(weighed: list[tuple[Investigation, float]], primary: Investigation) -> list[str]:
-    """Says which onsets the confidences were averaged over (none when only one)."""
+    """Says which onsets the ranking was averaged over (none when only one)."""
     if len(weighed) < 2:
         return []
     onsets = ", ".join(
@@ -186,10 +187,10 @@ def _onsets_note(weighed: list[tuple[Investigation, float]], primary: Investigat
     if not primary.window.onset.found:
         return [
             f"No onset stands out in the data: the fault may have begun at {onsets};"
-            f" confidences are averaged over them, and the window shown starts at {shown}."
+            f" the ranking is averaged over them, and the window shown starts at {shown}."
         ]
     return [
-        f"Several onsets could explain the alert: {onsets}; confidences are averaged over"
+        f"Several onsets could explain the alert: {onsets}; the ranking is averaged over"
         f" them, and the window is the top suspect's (from {shown})."
     ]
 

@@ -33,8 +33,8 @@ Verdict = Literal["conclusive", "inconclusive", "no-signal"]
 
 class WindowRanking(BaseModel):
     """How the services scored in one plausible fault window; the engine averages the
-    windows' confidences by `weight` (agent.isolation.averaging), and a later bonus
-    (incident memory) is applied per window the same way."""
+    windows' probabilities by `weight`, then calibrates (agent.isolation.averaging), and
+    a later bonus (incident memory) is applied per window the same way."""
 
     onset: datetime | None
     weight: float = Field(ge=0.0, le=1.0)
@@ -63,7 +63,8 @@ class Isolation(BaseModel):
     )
     baseline_start: datetime | None = None
     windows: list[WindowRanking] = Field(
-        default_factory=list, description="Every fault window ranked; confidences average them."
+        default_factory=list,
+        description="Every fault window ranked, with its weight in the average.",
     )
     now: datetime | None = None
     notes: list[str] = Field(default_factory=list)

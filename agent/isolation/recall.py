@@ -12,9 +12,9 @@ times its best match strength, inside every fault window the engine ranked
 them (softmax per window, averaged, then calibrated). Feeding memory evidence
 through the ranking's call-graph features was measured to push a service's
 callers down whenever the callee had a past incident (nezha-ob-dev: two cases
-fell from #3 to #5 and #9), which is not what a past incident says. The bonus is said in
-isolation.notes. Memory never breaks a triage: a store that fails is noted and
-the triage goes on without it.
+fell from #3 to #5 and #9), which is not what a past incident says. The bonus
+is said in isolation.notes. Memory never breaks a triage: a store that fails is
+noted and the triage goes on without it.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ SEARCH_S before the alert plus an hour of reference; onset detection
 onset, the split runs from there to where the fault went quiet (or now); when
 nothing stands out, the split falls back to a lead before the alert and says so.
 When several onsets could explain the alert (or none stands out and the fault
-may have begun anywhere in the search range), `plausible_windows` weighs each.
+may have begun anywhere in the search range), `fault_windows` weighs each.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from tools.analysis.activity import (
     metric_activity,
     trace_activity,
 )
-from tools.analysis.onset import SEARCH_S, Onset, candidate_onsets, detect_onset
+from tools.analysis.onset import SEARCH_S, Onset, candidate_onsets, most_recent_clear
 from tools.analysis.split import Split, on_bucket
 from tools.telemetry.models import TimeWindow
 
@@ -54,42 +54,44 @@ def snapshot_window(alert_s: float, now_s: float) -> TimeWindow:
     return TimeWindow.of(start, now_s)
 
 
-def fault_window(snapshot: Snapshot, alert_s: float, now_s: float) -> FaultWindow:
-    """The split for this incident: the data's onset and end, or the alert's lead."""
-    alert_s = min(alert_s, now_s)
-    onset = detect_onset(_activity(snapshot, alert_s, now_s, snapshot.bucket_s), alert_s, now_s)
-    return window_at(onset, snapshot, alert_s, now_s)
+@dataclass(frozen=True, slots=True)
+class FaultWindows:
+    """The windows the fault may lie in, heaviest first with weights summing to 1 (what
+    the engine ranks), and the most recent clear onset's (what the weights are fitted on)."""
+
+    plausible: list[tuple[FaultWindow, float]]
+    latest: FaultWindow
 
 
-def plausible_windows(
-    snapshot: Snapshot, alert_s: float, now_s: float
-) -> list[tuple[FaultWindow, float]]:
-    """The windows the fault may lie in, heaviest first, with weights summing to 1:
-    the MAX_ONSETS clear onsets weighed by their mass, discounted by 1/e per SEARCH_S
-    before the alert; assumed onsets across the search range when none stands out."""
+def fault_windows(snapshot: Snapshot, alert_s: float, now_s: float) -> FaultWindows:
+    """The plausible windows: the MAX_ONSETS clear onsets weighed by their mass,
+    discounted by 1/e per SEARCH_S before the alert; assumed onsets across the search
+    range when none stands out (the latest is then the alert's two-minute lead)."""
     alert_s = min(alert_s, now_s)
     activity = _activity(snapshot, alert_s, now_s, snapshot.bucket_s)
     onsets = candidate_onsets(activity, alert_s, now_s)
+    latest = window_at(most_recent_clear(onsets, alert_s), snapshot, alert_s, now_s)
     if not onsets:
-        return _assumed_windows(snapshot, alert_s, now_s)
+        return FaultWindows(_assumed_windows(latest.onset, snapshot, alert_s, now_s), latest)
     weighed = sorted(
         ((o, o.mass * math.exp(-(alert_s - o.onset_s) / SEARCH_S)) for o in onsets),
         key=lambda pair: -pair[1],
     )[:MAX_ONSETS]
     total = sum(weight for _, weight in weighed)
-    return [(window_at(o, snapshot, alert_s, now_s), weight / total) for o, weight in weighed]
+    plausible = [(window_at(o, snapshot, alert_s, now_s), w / total) for o, w in weighed]
+    return FaultWindows(plausible, latest)
 
 
 def _assumed_windows(
-    snapshot: Snapshot, alert_s: float, now_s: float
+    none: Onset, snapshot: Snapshot, alert_s: float, now_s: float
 ) -> list[tuple[FaultWindow, float]]:
-    """With no onset in the data, the fault began at an unknown time in the search range:
-    windows at ASSUMED_LEADS_S before the alert, weighed as onsets are (by how long before)."""
-    onset = Onset(onset_s=alert_s, end_s=None, found=False, reason="no onset stands out")
+    """With no onset in the data (`none`), the fault began at an unknown time in the search
+    range: windows at ASSUMED_LEADS_S before the alert, weighed as onsets are (by how long
+    before)."""
     weights = [math.exp(-lead / SEARCH_S) for lead in ASSUMED_LEADS_S]
     total = sum(weights)
     return [
-        (window_at(onset, snapshot, alert_s, now_s, lead_s=lead), weight / total)
+        (window_at(none, snapshot, alert_s, now_s, lead_s=lead), weight / total)
         for lead, weight in zip(ASSUMED_LEADS_S, weights, strict=True)
     ]
 

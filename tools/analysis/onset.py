@@ -89,10 +89,7 @@ def onset_mass(activity: Activity, found: _Episodes) -> np.ndarray:
     start there (each service counted once), over that bucket and one either side."""
     if len(activity.owners) == 0:
         return np.zeros(activity.grid.size)
-    services, code = factorize(np.asarray(activity.owners, dtype=object))
-    per_service = np.zeros((len(services), found.strength.shape[1]))
-    np.maximum.at(per_service, code, found.strength)
-    here = (-np.sort(-per_service, axis=0))[:TOP_SERVICES].sum(axis=0)
+    here = _leading(activity, found.strength)
     padded = np.concatenate([[0.0], here, [0.0]])
     return padded[:-2] + padded[1:-1] + padded[2:]
 
@@ -100,11 +97,16 @@ def onset_mass(activity: Activity, found: _Episodes) -> np.ndarray:
 def detect_onset(activity: Activity, alert_s: float, now_s: float) -> Onset:
     """The incident's fault window: the most recent clear onset by the alert (within
     SEARCH_S before it), or no finding."""
-    found = candidate_onsets(activity, alert_s, now_s)
-    if not found:
+    return most_recent_clear(candidate_onsets(activity, alert_s, now_s), alert_s)
+
+
+def most_recent_clear(candidates: list[Onset], alert_s: float) -> Onset:
+    """Of the candidates (most recent first), the most recent that is not much weaker
+    than the strongest; no finding when there are none."""
+    if not candidates:
         return Onset(onset_s=alert_s, end_s=None, found=False, reason="no onset stands out")
-    strongest = max(onset.mass for onset in found)
-    return next(onset for onset in found if onset.mass >= RECENT_SHARE * strongest)
+    strongest = max(onset.mass for onset in candidates)
+    return next(onset for onset in candidates if onset.mass >= RECENT_SHARE * strongest)
 
 
 def candidate_onsets(activity: Activity, alert_s: float, now_s: float) -> list[Onset]:
@@ -117,7 +119,7 @@ def candidate_onsets(activity: Activity, alert_s: float, now_s: float) -> list[O
     before = np.concatenate([[0.0], mass[:-1]])
     after = np.concatenate([mass[1:], [0.0]])
     peaks = np.flatnonzero(in_range & (mass >= MIN_MASS) & (mass > before) & (mass >= after))
-    level = _leading_level(activity)
+    level = _leading(activity, np.nan_to_num(activity.values, nan=0.0))
     return [
         _onset_at(activity, found, level, float(mass[k]), int(k), alert_s=alert_s, now_s=now_s)
         for k in peaks[::-1]
@@ -151,9 +153,9 @@ def _onset_at(
     )
 
 
-def _leading_level(activity: Activity) -> np.ndarray:
-    """Per bucket, the summed activity of the TOP_SERVICES most active services."""
-    values = np.nan_to_num(activity.values, nan=0.0)
+def _leading(activity: Activity, values: np.ndarray) -> np.ndarray:
+    """Per bucket, the sum over the TOP_SERVICES services highest there of each
+    service's highest value among its signals (rows of `values`)."""
     services, code = factorize(np.asarray(activity.owners, dtype=object))
     per_service = np.zeros((len(services), values.shape[1]))
     np.maximum.at(per_service, code, values)
@@ -162,7 +164,7 @@ def _leading_level(activity: Activity) -> np.ndarray:
 
 def _quiet_after(level: np.ndarray, onset: int, peak: int) -> int | None:
     """The first bucket, at least MIN_BUCKETS past the peak, from which the leading
-    services' activity (`_leading_level`) stayed back near its level before the onset
+    services' activity (`_leading`) stayed back near its level before the onset
     for QUIET_BUCKETS buckets (None: it has not settled by now)."""
     prior = float(np.median(level[max(0, onset - PRIOR_BUCKETS) : onset])) if onset else 0.0
     high = float(level[onset : peak + 2].max())
