@@ -1,7 +1,8 @@
 """The triage graph, top to bottom: from an alert to approved, dispatched messages.
 
-    open_or_attach ─┬─ (repeat or related alert, nothing new to look at) ────────► END
-                    └─ investigate → llm_review → recall → assess_severity → route_incident
+    open_or_attach ─┬─ (repeat or related alert, nothing new to look at) ──────► END
+                    └─ investigate ─┬─ (re-look that read less: findings kept) revise ► END
+                                    └─ llm_review → recall → assess_severity → route_incident
                          ─┬─ (first triage) draft → await_approval ⇄ send_approved ─► END
                           └─ (re-investigation) revise ─────────────────────────────► END
 
@@ -49,7 +50,7 @@ def build_graph(
 
     graph.add_edge(START, "open_or_attach")
     graph.add_conditional_edges("open_or_attach", nodes.after_open, ["investigate", END])
-    graph.add_edge("investigate", "llm_review")
+    graph.add_conditional_edges("investigate", nodes.after_investigate, ["llm_review", "revise"])
     graph.add_edge("llm_review", "recall")
     graph.add_edge("recall", "assess_severity")
     graph.add_edge("assess_severity", "route_incident")

@@ -23,7 +23,7 @@ from agent.draft.text import percent
 from agent.draft.write import write_drafts
 from agent.incident.correlate import correlate
 from agent.incident.models import Incident, TimelineKind
-from agent.incident.reinvestigate import due_on_alerts
+from agent.incident.reinvestigate import due_on_alerts, last_look
 from agent.incident.service import attach, note, open_incident
 from agent.incident.standing import Standing, what_changed
 from agent.isolation.degraded import degrade, gap_lines
@@ -116,14 +116,30 @@ def investigate(state: TriageState, runtime: Runtime[TriageContext]) -> Update:
 
     Telemetry that cannot be read (none configured, a store down) is a gap the
     incident names; the triage goes on from what it has (agent.isolation.degraded).
+    A re-investigation that could read less than the look before it keeps that
+    look's findings (`kept_from`) and only names the new gap.
     """
     ctx, at = runtime.context, state.received_at
     incident = _incident(state)
     backend = ctx.observe(at, state.run_id)
     isolation = _isolate(backend, incident, at, ctx.ranking)
     gaps = dict(backend.gaps.reasons)
+    if (
+        state.reason is not None
+        and incident.isolation is not None
+        and gaps.keys() - incident.telemetry_gaps.keys()
+    ):
+        # A store down mid-incident must not erase what it showed: the earlier findings
+        # stand, the gap is named, and the look is retried when the store answers.
+        kept = incident.model_copy(update={"telemetry_gaps": gaps})
+        return {**_save(ctx, kept), "kept_from": last_look(incident)}
     incident = incident.model_copy(update={"telemetry_gaps": gaps})
     return _investigated(state, ctx, incident, _honest(isolation, incident, backend))
+
+
+def after_investigate(state: TriageState) -> str:
+    """A look that kept the earlier findings only revises the drafts; others go on."""
+    return "revise" if state.kept_from is not None else "llm_review"
 
 
 def _isolate(
@@ -288,6 +304,10 @@ def revise(state: TriageState, runtime: Runtime[TriageContext]) -> Update:
     revised = revise_drafts(incident.id, incident.drafts, fresh)
     after = Standing.of(incident)
     changes = what_changed(state.before or after, after)
+    if state.kept_from is not None:
+        changes.append(
+            f"findings of {state.kept_from:%Y-%m-%d %H:%M} UTC kept: this look read less telemetry"
+        )
     text = f"Re-investigated ({state.reason}): {'; '.join(changes) or 'nothing changed'}."
     text += f" Drafts: {revised.summary()}."
     incident = incident.model_copy(update={"drafts": revised.drafts})

@@ -35,3 +35,8 @@ class TriageState(BaseModel):
         None, description="Why this run looks again at an open incident (None: first triage)."
     )
     before: Standing | None = Field(None, description="Where the incident stood before it.")
+    kept_from: datetime | None = Field(
+        None,
+        description="A re-investigation that read less telemetry than the look before it"
+        " keeps that look's findings: when that look was.",
+    )

@@ -7,10 +7,15 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from pathlib import Path
+from typing import NoReturn
+
+import pytest
 
 from agent.alert.models import Alert
 from agent.approval.models import Decision
 from agent.runner import TriageRunner
+from tools.telemetry.backend import TelemetryError
+from tools.telemetry.replay.backend import ReplayBackend
 from tools.telemetry.replay.format import CaseRecord
 
 BEFORE_THE_FAULT = timedelta(minutes=9)  # the synthetic fault starts 5 minutes before `now`
@@ -74,3 +79,34 @@ def test_a_storm_is_one_timeline_line_and_one_fresh_look_a_minute(
     assert kinds[-2:] == ["alert", "reinvestigation"] and kinds.count("alert") == 1
     assert incident.timeline[-2].text.startswith("Attached 31 alerts")
     assert len(incident.alerts) == 32
+
+
+def test_a_store_down_at_a_later_look_keeps_the_earlier_findings_and_names_the_gap(
+    runner: TriageRunner, alerts: list[Alert], case: CaseRecord, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The metrics store goes down mid-incident: a related alert's fresh look reads less
+    than the first one, so the first look's findings stand, the gap is named, and the
+    look is retried when the store answers."""
+    first = runner.run(alerts, case.now).incident
+    assert first.isolation is not None and first.isolation.top().service == "payment"  # type: ignore[union-attr]
+
+    def down(*_: object, **__: object) -> NoReturn:
+        raise TelemetryError("Prometheus at 127.0.0.1:9 unreachable")
+
+    monkeypatch.setattr(ReplayBackend, "_metric_series", down)
+    later = case.now + timedelta(minutes=2)
+    blind = runner.run([_related(alerts[0], "HighErrorRate", "checkout", 120, case)], later)
+    incident = blind.incident
+    assert incident.isolation == first.isolation and incident.severity == first.severity
+    assert list(incident.telemetry_gaps) == ["metrics"]
+    entry = incident.timeline[-1]
+    assert entry.kind == "reinvestigation" and "metrics now unavailable" in entry.text
+    assert f"findings of {case.now:%Y-%m-%d %H:%M} UTC kept" in entry.text
+
+    monkeypatch.undo()
+    again = runner.run(
+        [_related(alerts[0], "Saturation", "checkout", 240, case)], later + timedelta(minutes=2)
+    )
+    assert not again.incident.telemetry_gaps
+    assert again.incident.isolation is not None and again.incident.isolation.now != case.now
+    assert "metrics readable again" in again.incident.timeline[-1].text
