@@ -4,9 +4,11 @@ war room and retried from there."""
 
 from __future__ import annotations
 
+import json
 import logging
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,7 +16,9 @@ from fastapi.testclient import TestClient
 from agent.server.app import Server, build_server, create_app
 from tests.server.support import BEARER, ENV, case_body, server_config, wait_until
 from tests.support.synthetic import SyntheticDataset
+from tools.telemetry.backend import TelemetryError
 from tools.telemetry.config import KINDS
+from tools.telemetry.replay.backend import ReplayBackend
 
 
 def _triaged(client: TestClient, body: bytes) -> dict[str, Any]:
@@ -53,6 +57,34 @@ def test_without_telemetry_the_alert_becomes_an_inconclusive_incident_paging_its
         assert "no telemetry configured" in health["reasons"][0]
         html = client.get(f"/incidents/{incident['id']}").text
         assert "Telemetry unavailable" in html and "Not investigated yet" not in html
+        assert "The verdict stays inconclusive until it answers" in html
+
+
+def test_a_store_down_at_a_later_look_keeps_the_shown_findings(
+    tmp_path: Path, synthetic: SyntheticDataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The war room keeps showing the cause found while metrics could be read, and says
+    where those findings come from while the store is down."""
+    server = build_server(server_config(synthetic.root), tmp_path / "home", env=ENV.get)
+    with TestClient(create_app(server)) as client:
+        first = _triaged(client, case_body(synthetic))
+        incident_id = first["incident_id"]
+        monkeypatch.setattr(ReplayBackend, "_metric_series", _unreachable)
+        body = json.loads(case_body(synthetic))
+        later = datetime.fromisoformat(body["alerts"][0]["startsAt"]) + timedelta(minutes=2)
+        body["alerts"][0] |= {"startsAt": later.isoformat(), "fingerprint": "fp-later"}
+        body["alerts"][0]["labels"] |= {"alertname": "HighErrorRate"}
+        assert _triaged(client, json.dumps(body).encode())["incident_id"] == incident_id
+        incident = client.get(f"/v1/incidents/{incident_id}").json()
+        assert list(incident["telemetry_gaps"]) == ["metrics"]
+        assert incident["isolation"]["verdict"] == "conclusive"
+        assert incident["isolation"]["hypotheses"][0]["service"] == synthetic.spec.fault_service
+        html = client.get(f"/incidents/{incident_id}").text
+        assert "The findings shown come from an earlier look that could read it" in html
+
+
+def _unreachable(*_: object, **__: object) -> NoReturn:
+    raise TelemetryError("metrics store unreachable")
 
 
 def test_a_failed_triage_is_kept_shown_with_a_retry_button_and_retried(
