@@ -42,6 +42,10 @@ NO_SIGNAL_CAP = 0.15
 # What the telemetry showed (changes and past incidents are context, not symptoms).
 SYMPTOMS = frozenset({"metric", "log", "trace"})
 EVIDENCE_PER_HYPOTHESIS = 6
+# An alert that began longer ago than this (re-sent while it kept firing, or a sender's
+# clock gone wrong) is read as if it began then: the engine reads from before the alert
+# up to now, and days of telemetry would cost minutes of triage, not a better answer.
+MAX_ALERT_AGE_S = 6 * 3600.0
 
 
 @dataclass(slots=True)
@@ -91,7 +95,7 @@ def isolate(
         baseline_start=from_epoch(split.start_s),
         windows=windows,
         now=backend.now,
-        notes=[*primary.notes, *_onsets_note(weighed, primary)],
+        notes=[*_age_note(alerts, backend.now_s), *primary.notes, *_onsets_note(weighed, primary)],
         harmed=harmed_services(primary.health) if primary.health is not None else None,
     )
 
@@ -197,10 +201,26 @@ def _onsets_note(weighed: list[tuple[Investigation, float]], primary: Investigat
 
 def alert_time(alerts: list[Alert], now_s: float) -> float:
     """When the earliest firing alert began (or now, without one): the latest the fault
-    can have begun."""
+    can have begun; at most MAX_ALERT_AGE_S ago."""
+    return max(_alert_began(alerts, now_s), now_s - MAX_ALERT_AGE_S)
+
+
+def _alert_began(alerts: list[Alert], now_s: float) -> float:
     firing = [to_epoch(a.starts_at) for a in alerts if a.status == "firing"]
     started = [to_epoch(a.starts_at) for a in alerts]
     return min(*(firing or started or [now_s]), now_s)
+
+
+def _age_note(alerts: list[Alert], now_s: float) -> list[str]:
+    """Says so when the alert began too long ago to be read from its start."""
+    began = _alert_began(alerts, now_s)
+    if began >= now_s - MAX_ALERT_AGE_S:
+        return []
+    hours = MAX_ALERT_AGE_S / 3600
+    return [
+        f"The alert began {from_epoch(began):%Y-%m-%d %H:%M} UTC, more than {hours:.0f} h ago:"
+        f" the engine read the telemetry as if it began {hours:.0f} h ago."
+    ]
 
 
 def alert_services(alerts: list[Alert], services: set[str]) -> set[str]:

@@ -6,7 +6,14 @@ from datetime import timedelta
 
 import pytest
 
-from agent.isolation.engine import MAX_CONFIDENCE, NO_SIGNAL_CAP, isolate, judge, shown
+from agent.isolation.engine import (
+    MAX_ALERT_AGE_S,
+    MAX_CONFIDENCE,
+    NO_SIGNAL_CAP,
+    isolate,
+    judge,
+    shown,
+)
 from agent.isolation.evidence import Evidence, EvidenceKind, EvidenceQuery
 from agent.isolation.models import Hypothesis
 from agent.isolation.window import ASSUMED_LEADS_S
@@ -99,6 +106,22 @@ def test_an_alert_ten_minutes_late_still_finds_the_fault_where_it_began(
     assert isolation.onset_from_data and isolation.onset is not None
     assert abs(isolation.onset - synthetic.spec.fault_start) <= timedelta(minutes=1)
     assert synthetic.spec.fault_service in isolation.service_onsets
+
+
+def test_an_alert_that_began_long_ago_is_read_from_a_bounded_past_and_says_so(
+    synthetic: SyntheticDataset, backend: ReplayBackend
+) -> None:
+    """An alert re-sent after 400 days of firing (or a sender's wrong clock) must not make
+    the engine read 400 days of telemetry: it reads as if the alert began 6 h ago."""
+    (case,) = synthetic.open().cases()
+    old = timedelta(days=400)
+    alerts = [a.model_copy(update={"starts_at": a.starts_at - old}) for a in case_alerts(case)]
+    isolation = isolate(backend, alerts)
+    assert isolation.baseline_start is not None and isolation.now is not None
+    reach = isolation.now - isolation.baseline_start
+    assert timedelta(seconds=MAX_ALERT_AGE_S) < reach <= timedelta(seconds=MAX_ALERT_AGE_S, hours=2)
+    (note,) = [n for n in isolation.notes if "more than 6 h ago" in n]
+    assert f"{alerts[0].starts_at:%Y-%m-%d}" in note
 
 
 def test_confidence_is_never_certain_and_no_signal_names_no_one_with_confidence(
