@@ -2,7 +2,7 @@
 
 Log lines and change summaries go into LLM prompts, drafts and pages. Whatever
 a service logged by mistake (a bearer token, a password in a DSN, a customer's
-e-mail or card number) must not travel further. Each rule keeps enough context
+e-mail, phone or card number) must not travel further. Each rule keeps enough context
 to read the line ("password=<REDACTED>") and masking is idempotent, so text
 can be redacted twice without harm. IP addresses are kept by default: they
 help triage and are rarely personal in a service estate.
@@ -48,6 +48,16 @@ def _mask_card(match: re.Match[str]) -> str:
     return match.group(0)
 
 
+def _mask_phone(match: re.Match[str]) -> str:
+    """A domestic number has 10 or 11 digits (03-1234-5678, 090-1234-5678), an
+    international one 8 to 15 (E.164); other digit groups (ids, versions) stay."""
+    digits = re.sub(r"\D", "", match.group(0))
+    plausible = (
+        8 <= len(digits) <= 15 if match.group(0).startswith("+") else len(digits) in (10, 11)
+    )
+    return "<PHONE>" if plausible else match.group(0)
+
+
 PRIVATE_KEY = Rule(
     "private_key",
     re.compile(
@@ -77,6 +87,17 @@ KEY_VALUE = Rule(
 )
 EMAIL = Rule("email", re.compile(r"\b[\w.+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+\b"), "<EMAIL>")
 CARD = Rule("card_number", re.compile(r"\b\d(?:[ \-]?\d){12,18}\b"), _mask_card)
+# Written with separators, as people write them: a leading 0 (domestic) or + (international);
+# never inside a longer ASCII token (a UUID's digit groups, a dotted version); Japanese
+# text may touch it on either side.
+PHONE = Rule(
+    "phone",
+    re.compile(
+        r"(?<![0-9A-Za-z_\-+.])(?:\+\d{1,3}[ \-]?(?:\(\d{1,4}\)|\d{1,4})(?:[ \-]\d{2,4}){1,3}"
+        r"|0\d{1,4}-\d{1,4}-\d{3,4})(?![0-9A-Za-z_\-]|\.\d)"
+    ),
+    _mask_phone,
+)
 IPV4 = Rule("ip", re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b"), "<IP>")
 
 # Order matters: whole structures (keys, URLs, tokens) go before the generic
@@ -90,6 +111,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     KEY_VALUE,
     EMAIL,
     CARD,
+    PHONE,
 )
 
 

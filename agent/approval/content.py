@@ -38,10 +38,15 @@ def content_digest(draft: Draft, body: str | None = None) -> str:
 def flagged(text: str, outside: bool, contacts: Iterable[str] = ()) -> list[str]:
     """Names of the secrets and personal data in `text` (never the matches, which may be secret).
 
-    Paging contacts only count for readers outside the response team, who must not get them.
+    Paging contacts (an address or phone number the policy gives) only count for readers
+    outside the response team, who must not get them.
     """
-    found = [rule.name for rule in DEFAULT_RULES if _matches(rule, text)]
-    if outside and any(contact and contact in text for contact in contacts):
+    known = [contact for contact in contacts if contact]
+    rest = text
+    for contact in known:
+        rest = rest.replace(contact, " ")
+    found = [rule.name for rule in DEFAULT_RULES if _matches(rule, rest)]
+    if outside and any(contact in text for contact in known):
         found.append("responder_contact")
     return found
 

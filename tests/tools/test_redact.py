@@ -23,6 +23,10 @@ from tools.redact import redact, redact_counted, redact_data, rules
         ("card 4111 1111 1111 1111 declined", "card <CARD> declined"),
         ("card 5555-5555-5555-4444 declined", "card <CARD> declined"),
         ("-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----", "<PRIVATE_KEY>"),
+        ("call 090-1234-5678.", "call <PHONE>."),
+        ("電話：03-1234-5678まで", "電話：<PHONE>まで"),
+        ("toll-free 0120-123-456", "toll-free <PHONE>"),
+        ("reach +81-90-1234-5678 or +1 415 555 0100", "reach <PHONE> or <PHONE>"),
     ],
 )
 def test_masks(text: str, expected: str) -> None:
@@ -38,6 +42,8 @@ def test_masks(text: str, expected: str) -> None:
         "Bearer token missing",
         "GET /checkout 200 in 35 ms from 10.0.0.12",
         "version v1.5.0 deployed by ci-bot",
+        "trace 12345678-0123-4567-8901-123456789012",  # a UUID's digit groups
+        "released 2026-12-07, build 0-1-2345, order 0123-45-678",  # dates, too few digits
     ],
 )
 def test_leaves_ordinary_text_alone(text: str) -> None:
@@ -50,7 +56,10 @@ def test_ip_masking_is_opt_in() -> None:
 
 
 def test_redaction_is_idempotent() -> None:
-    text = "user a@b.io password=x Bearer abcdefgh123 card 4111111111111111 AKIAIOSFODNN7EXAMPLE"
+    text = (
+        "user a@b.io password=x Bearer abcdefgh123 card 4111111111111111 AKIAIOSFODNN7EXAMPLE"
+        " tel 090-1234-5678"
+    )
     once = redact(text)
     assert redact(once) == once
     assert redact_counted(once)[1] == 0
