@@ -9,6 +9,7 @@ another worker after `engines.claim_after_s` and resumes from its checkpoint.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from pathlib import Path
@@ -29,7 +30,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Triage alerts from the queue (needs TRIAGE_DATABASE_URL and TRIAGE_QUEUE_URL)."""
         from agent.config import load_config
-        from agent.service.build import build_service
+        from agent.service.build import STEP_DELAY_ENV, build_service
 
         logging.basicConfig(
             level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -38,7 +39,8 @@ def register(app: typer.Typer) -> None:
         if threads is not None:
             server = settings.server.model_copy(update={"workers": threads})
             settings = settings.model_copy(update={"server": server})
-        service = build_service(settings, home, role="worker")
+        delay = float(os.environ.get(STEP_DELAY_ENV) or 0)  # tests only (docs/serve.md)
+        service = build_service(settings, home, role="worker", step_delay_s=delay)
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())

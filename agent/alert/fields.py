@@ -34,7 +34,11 @@ def parse_timestamp(value: object) -> datetime:
     if isinstance(value, bool):
         raise ValueError("a boolean")
     if isinstance(value, int | float):
-        return _from_epoch(float(value))
+        try:
+            number = float(value)
+        except OverflowError:  # an integer beyond any float
+            raise ValueError("a number out of range") from None
+        return _from_epoch(number)
     if not isinstance(value, str):
         raise ValueError(f"a {kind(value)}")
     text = value.strip()
@@ -44,6 +48,12 @@ def parse_timestamp(value: object) -> datetime:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
+
+
+def json_problem(error: ValueError) -> str:
+    """What json.loads refused, for a sender: its first clause (Python's advice on
+    `sys.set_int_max_str_digits` for a number of thousands of digits is not for them)."""
+    return str(error).split(";", 1)[0]
 
 
 def _from_epoch(number: float) -> datetime:
@@ -181,8 +191,11 @@ class Fields:
         if isinstance(value, str):
             try:
                 value = json.loads(value)
-            except (json.JSONDecodeError, RecursionError) as error:
-                raise self.error(key, f"not JSON: {ellipsize(str(error), _QUOTED_MAX)}") from None
+            except RecursionError:
+                raise self.error(key, "not JSON: nested too deeply") from None
+            except ValueError as error:  # JSONDecodeError, or a number too long to convert
+                problem = ellipsize(json_problem(error), _QUOTED_MAX)
+                raise self.error(key, f"not JSON: {problem}") from None
         if value is None:
             raise self.error(key, "missing")
         return self._nested(key, value)

@@ -7,11 +7,12 @@ never read as an instruction.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from tools.bounds import ellipsize
 from tools.telemetry.replay.format import AlertSource
@@ -23,6 +24,20 @@ AlertStatus = Literal["firing", "resolved"]
 TEXT_MAX_CHARS = 2_000  # summary, one label or annotation value
 NAME_MAX_CHARS = 256  # name, fingerprint, service, system, severity, label keys
 LABELS_MAX = 100  # labels, and annotations, kept per alert
+# JSON may escape half a surrogate pair ("\\ud800"), which is no character: such text
+# cannot be stored or sent on, so each one becomes U+FFFD rather than losing the alert.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _valid_text(value: Any) -> Any:
+    """`value` with every lone surrogate in its strings (keys too) replaced by U+FFFD."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, Mapping):
+        return {_valid_text(key): _valid_text(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_valid_text(item) for item in value]
+    return value
 
 
 def _bounded_map(values: Mapping[str, str]) -> dict[str, str]:
@@ -38,6 +53,11 @@ class AlertMetric(BaseModel):
     dimensions: dict[str, str] = Field(default_factory=dict)
     statistic: str | None = None
     period_s: int | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unicode(cls, data: Any) -> Any:
+        return _valid_text(data)
 
 
 class Alert(BaseModel):
@@ -66,6 +86,11 @@ class Alert(BaseModel):
     annotations: dict[str, str] = Field(default_factory=dict)
     metric: AlertMetric | None = None
     url: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unicode(cls, data: Any) -> Any:
+        return _valid_text(data)
 
     @field_validator("fingerprint", "name", "service", "system", "source_severity", "source_status")
     @classmethod

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from agent.alert.errors import AlertParseError
-from agent.alert.fields import kind, quoted
+from agent.alert.fields import json_problem, kind, quoted
 from agent.alert.models import Alert
 from agent.alert.sources import Source, alertmanager, cloudwatch, datadog, generic
 from tools.telemetry.replay.format import AlertSource
@@ -53,10 +53,10 @@ def _decode(payload: Payload, label: str) -> object:
         return payload
     try:
         return json.loads(payload)
-    except json.JSONDecodeError as error:
-        raise AlertParseError(f"{label}: payload: not JSON: {error}") from None
     except RecursionError:
         raise AlertParseError(f"{label}: payload: nested too deeply") from None
+    except ValueError as error:  # JSONDecodeError, or a number too long to convert
+        raise AlertParseError(f"{label}: payload: not JSON: {json_problem(error)}") from None
 
 
 def _named(source: str) -> Source:

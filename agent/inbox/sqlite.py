@@ -105,17 +105,33 @@ class SqliteInbox:
             return
         try:
             with immediate(self._db) as db:
-                results = [self._insert(db, item) for item in batch]
+                results = [self._insert_alone(db, item) for item in batch]
         except BaseException as error:
             for item in batch:
                 item.error = error
                 item.done.set()
             raise
         for item, result in zip(batch, results, strict=True):
-            item.result = result
+            if isinstance(result, Accepted):
+                item.result = result
+            else:
+                item.error = result
             item.done.set()
-        if any(not r.duplicate for r in results):
+        if any(isinstance(r, Accepted) and not r.duplicate for r in results):
             self.arrived.set()
+
+    def _insert_alone(self, db: sqlite3.Connection, item: _Pending) -> Accepted | Exception:
+        """One request's insert in the shared transaction; if it fails, only that request
+        fails: the other senders' alerts in the batch are still committed."""
+        db.execute("SAVEPOINT request")
+        try:
+            result = self._insert(db, item)
+        except Exception as error:
+            db.execute("ROLLBACK TO request")
+            db.execute("RELEASE request")
+            return error
+        db.execute("RELEASE request")
+        return result
 
     def _insert(self, db: sqlite3.Connection, item: _Pending) -> Accepted:
         keys = {alert_key(a): a for a in item.alerts}
@@ -188,7 +204,10 @@ class SqliteInbox:
         )
 
     def fail(self, item_id: int, error: str, at: datetime) -> None:
-        self._update(item_id, "state = 'failed', error = ?", (error[:ERROR_CHARS],), at)
+        """Failed, unless a repeat delivery of the row recorded its triage first."""
+        self._update(
+            item_id, "state = 'failed', error = ?", (error[:ERROR_CHARS],), at, "state != 'done'"
+        )
 
     def retry(self, item_id: int, at: datetime) -> InboxItem:
         """Queue a failed row again (after fixing what failed it)."""

@@ -38,14 +38,20 @@ def open_incident(incident_id: str, alerts: list[Alert], at: datetime) -> Incide
 def attach(incident: Incident, alerts: list[Alert], reason: str, at: datetime) -> Incident:
     """`incident` with `alerts` added (dedup keeps one copy per fingerprint and start).
 
-    Attaches in a row make one timeline line with a count, so a storm of hundreds
-    of alerts reads as one line, not hundreds.
+    The recovery of an alert the incident holds replaces its firing copy, so the
+    incident shows that it ended (and when). Attaches in a row make one timeline line
+    with a count, so a storm of hundreds of alerts reads as one line, not hundreds.
     """
     seen = {(a.fingerprint, a.starts_at) for a in incident.alerts}
     fresh = [a for a in alerts if (a.fingerprint, a.starts_at) not in seen]
+    recovered = {(a.fingerprint, a.starts_at): a for a in alerts if a.status == "resolved"}
+    held = [
+        recovered.get((a.fingerprint, a.starts_at), a) if a.status == "firing" else a
+        for a in incident.alerts
+    ]
     updated = incident.model_copy(
         update={
-            "alerts": [*incident.alerts, *fresh],
+            "alerts": [*held, *fresh],
             "fingerprints": sorted({*incident.fingerprints, *(a.fingerprint for a in alerts)}),
             "services": sorted({*incident.services, *(a.service for a in alerts if a.service)}),
         }

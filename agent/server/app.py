@@ -21,10 +21,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agent.chat.service import ChatService
 from agent.config import TriageConfig
 from agent.context import TriageContext
+from agent.engines.errors import one_line, unreachable
 from agent.inbox.models import Inbox
 from agent.server.auth import Env
 from agent.server.errors import ApiError, Problem
@@ -144,12 +146,53 @@ def create_app(server: Server, *, run_jobs: bool = True) -> FastAPI:
         redoc_url=None,
     )
     app.add_middleware(SameOrigin, also=[server.config.war_room_url or ""])
+    app.add_middleware(OneLineErrors)
     app.state.server = server
     for module in (alerts, incidents, chat, inbox, slack, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _errors(app)
     return app
+
+
+def failed(error: Exception) -> JSONResponse:
+    """A request that failed: one log line (no traceback) and JSON; an engine that went
+    away is 503 naming it, so senders retry and operators know where to look."""
+    log.error("request failed: %s", one_line(error))
+    log.debug("request failed", exc_info=error)
+    engine = unreachable(error)
+    if engine is not None:
+        detail = f"{engine} is unreachable ({one_line(error)}); try again when it answers"
+        problem = Problem(error="engine_unavailable", detail=detail)
+        return JSONResponse(problem.model_dump(), status_code=503)
+    problem = Problem(error="internal", detail="the server failed on this request; see its log")
+    return JSONResponse(problem.model_dump(), status_code=500)
+
+
+class OneLineErrors:
+    """Answers a request that raised before its response started, so the error is never
+    re-raised to uvicorn (which would log a traceback for it)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as error:
+            if started:
+                raise
+            await failed(error)(scope, receive, send)
 
 
 def _wants_page(request: Request) -> bool:
@@ -168,13 +211,22 @@ def _errors(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, error: Exception) -> JSONResponse:
-        log.error("request failed: %s: %s", type(error).__name__, error)
-        problem = Problem(error="internal", detail="the server failed on this request; see its log")
-        return JSONResponse(problem.model_dump(), status_code=500)
+        return failed(error)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
         first = error.errors()[0] if error.errors() else {"loc": (), "msg": "invalid request"}
-        where = ".".join(str(p) for p in first["loc"] if p != "body") or None
-        problem = Problem(error="invalid_request", detail=f"{where}: {first['msg']}", field=where)
+        where = _field(tuple(first["loc"]))
+        detail = f"{where}: {first['msg']}" if where else f"the request body: {first['msg']}"
+        problem = Problem(error="invalid_request", detail=detail, field=where)
         return JSONResponse(problem.model_dump(), status_code=422)
+
+
+def _field(loc: tuple[object, ...]) -> str | None:
+    """The request field a validation error names: its location without the leading
+    'body' (a field may itself be called 'body', as an edit's is); None for the body
+    as a whole (not JSON, not an object)."""
+    parts = loc[1:] if loc[:1] == ("body",) else loc
+    if loc[:1] == ("body",) and parts and isinstance(parts[0], int):
+        return None  # pydantic's position of a JSON syntax error, not a field
+    return ".".join(str(p) for p in parts) or None

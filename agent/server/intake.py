@@ -16,13 +16,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from agent.alert.errors import AlertParseError, SnsSubscriptionConfirmation
+from agent.alert.fields import json_problem
 from agent.alert.models import Alert
 from agent.alert.parse import parse_alert
 from agent.config.server import Limits, SourceAuth
 from agent.inbox.models import Accepted, body_digest
 from agent.server.auth import Env, Unauthorized, check_source
 from agent.server.errors import ApiError
-from agent.server.sns import Fetch, SnsVerifier, confirm_subscription
+from agent.server.sns import Fetch, SnsVerifier, confirm_subscription, signed_part
 
 IntakeStatus = Literal["accepted", "duplicate", "ignored", "subscription_confirmed"]
 
@@ -58,6 +59,7 @@ class Intake:
         decoded = decode_json(body, self.limits.max_json_depth, source)
         if auth.auth == "sns":
             _unauthorized(source, lambda: self._verify_sns(decoded, auth))
+            decoded = signed_part(decoded)
         try:
             alerts = parse_alert(decoded, source)
         except SnsSubscriptionConfirmation as handshake:
@@ -125,12 +127,12 @@ def decode_json(body: bytes, max_depth: int, source: str) -> Any:
         decoded = json.loads(body.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise invalid_alert(f"{source}: payload: not UTF-8 text") from None
-    except json.JSONDecodeError as error:
-        raise invalid_alert(f"{source}: payload: not JSON: {error}") from None
     except RecursionError:
         raise ApiError(
             400, "too_deep", f"{source}: payload: nested too deeply", "payload"
         ) from None
+    except ValueError as error:  # JSONDecodeError, or a number too long to convert
+        raise invalid_alert(f"{source}: payload: not JSON: {json_problem(error)}") from None
     depth = json_depth(decoded)
     if depth > max_depth:
         detail = f"{source}: payload: nested {depth} levels deep; at most {max_depth}"

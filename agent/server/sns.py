@@ -61,10 +61,19 @@ def is_https_on(url: str, host: re.Pattern[str]) -> bool:
     )
 
 
+def _signed_keys(message: Mapping[str, Any]) -> tuple[str, ...]:
+    return NOTIFICATION_KEYS if message.get("Type") == "Notification" else SUBSCRIPTION_KEYS
+
+
+def signed_part(message: Mapping[str, Any]) -> dict[str, Any]:
+    """Only the fields the SNS signature covers: anything else in the body (a `Records`
+    list, say) was not signed by SNS, so it must never be parsed as an alarm."""
+    return {key: message[key] for key in _signed_keys(message) if key in message}
+
+
 def string_to_sign(message: Mapping[str, Any]) -> bytes:
     """The canonical 'Key\\nvalue\\n' string SNS signs, per message type."""
-    kind = message.get("Type")
-    keys = NOTIFICATION_KEYS if kind == "Notification" else SUBSCRIPTION_KEYS
+    keys = _signed_keys(message)
     parts = []
     for key in keys:
         value = message.get(key)

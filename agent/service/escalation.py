@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 
+from agent.engines.errors import one_line
 from agent.incident.models import Incident
 from agent.policy.models import Policy
 from agent.routing.models import EscalationStep
@@ -66,5 +67,6 @@ class EscalationJob:
         while not self._stop.wait(self._every_s):
             try:
                 self._check()
-            except Exception:  # one bad pass must not end the job
-                log.exception("escalation check failed")
+            except Exception as error:  # one bad pass must not end the job
+                log.error("escalation check failed (next pass as usual): %s", one_line(error))
+                log.debug("escalation check failed", exc_info=True)

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 
 from agent.config import ReinvestigateConfig
+from agent.engines.errors import one_line
 from agent.incident.models import Incident
 from agent.incident.reinvestigate import due_by_time
 from agent.runner import TriageInProgress
@@ -76,8 +77,9 @@ class Reinvestigation:
         while True:
             try:
                 self.check()
-            except Exception:  # one bad pass must not end the job
-                log.exception("re-investigation check failed")
+            except Exception as error:  # one bad pass must not end the job
+                log.error("re-investigation check failed (next pass as usual): %s", one_line(error))
+                log.debug("re-investigation check failed", exc_info=True)
             if self._stop.wait(self.tick_s):
                 return
 

@@ -19,14 +19,20 @@ from collections.abc import Callable
 from datetime import datetime
 from queue import Queue
 
+from agent.engines.errors import one_line, unreachable
 from agent.inbox.models import Inbox, InboxItem
 from agent.inbox.queue import AlertQueue, Delivery
+from agent.runner import RunOutcome
 from agent.service.desk import Desk
 
 log = logging.getLogger(__name__)
 
 IDLE_WAIT_S = 1.0
 STOP_WAIT_S = 5.0
+# An engine that went away mid-triage (PostgreSQL restarting, a dropped connection) is
+# waited for, then the run resumes from its checkpoint; only after these waits is the row
+# failed, so a brief outage never leaves an accepted alert needing a manual retry.
+ENGINE_RETRY_S = (1.0, 2.0, 4.0, 8.0, 15.0)
 ClockFor = Callable[[InboxItem], datetime]
 
 
@@ -88,7 +94,7 @@ class InboxWorker:
             try:
                 taken = self.queue.receive(1, IDLE_WAIT_S)
             except Exception as error:  # the queue is away: wait and ask again, never exit
-                log.error("cannot take alerts from the queue (retrying): %s", error)
+                log.error("cannot take alerts from the queue (retrying): %s", one_line(error))
                 taken = []
                 self._stop.wait(IDLE_WAIT_S)
             if taken:
@@ -111,17 +117,20 @@ class InboxWorker:
             if item is not None:
                 self._triage(item)
             self.queue.ack(delivery)
-        except Exception:
-            log.exception(
-                "inbox row %d not recorded; it will be delivered again", delivery.inbox_id
+        except Exception as error:
+            log.error(
+                "inbox row %d not recorded; it will be delivered again: %s",
+                delivery.inbox_id,
+                one_line(error),
             )
+            log.debug("inbox row %d not recorded", delivery.inbox_id, exc_info=True)
 
     def _triage(self, item: InboxItem) -> None:
         """Triage one row; any failure is kept on the row, never lost."""
         try:
-            outcome = self.desk.triage(item, self.clock_for(item), self._on_step)
+            outcome = self._triage_waiting_for_engines(item)
         except Exception as error:
-            reason = " ".join(f"{type(error).__name__}: {error}".split())
+            reason = one_line(error)
             log.error(
                 "triage of inbox row %d failed (kept; retry it once fixed): %s", item.id, reason
             )
@@ -130,6 +139,27 @@ class InboxWorker:
             return
         clock = self.desk.ctx.clock()
         self.inbox.finish(item.id, outcome.incident.id, outcome.correlated, clock)
+
+    def _triage_waiting_for_engines(self, item: InboxItem) -> RunOutcome:
+        """The row's triage; a run cut short by an engine that went away is resumed once it
+        answers again (from its checkpoint, so nothing is done twice)."""
+        waits = iter(ENGINE_RETRY_S)
+        while True:
+            try:
+                return self.desk.triage(item, self.clock_for(item), self._on_step)
+            except Exception as error:
+                engine = unreachable(error)
+                wait_s = next(waits, None) if engine is not None else None
+                if wait_s is None or self._stop.is_set():
+                    raise
+                log.warning(
+                    "triage of inbox row %d cut short: %s unreachable (resuming in %.0f s): %s",
+                    item.id,
+                    engine,
+                    wait_s,
+                    one_line(error),
+                )
+                self._stop.wait(wait_s)
 
     def _on_step(self, step: str) -> None:
         if self.step_delay_s > 0:

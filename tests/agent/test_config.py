@@ -31,3 +31,20 @@ def test_broken_yaml_is_reported_not_raised(tmp_path: Path) -> None:
     bad.write_text("language: [en\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_config(bad)
+
+
+def test_broken_yaml_is_one_line_with_where(tmp_path: Path) -> None:
+    bad = tmp_path / "triage.yaml"
+    bad.write_text("engines:\n  database_url: [a\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        load_config(bad)
+    message = str(raised.value)
+    assert message.startswith(f"{bad}: not valid YAML: line 3, column 1: expected ','"), message
+    assert "\n" not in message, message
+
+
+def test_a_file_that_is_not_a_mapping_says_so_at_the_top_level(tmp_path: Path) -> None:
+    bad = tmp_path / "triage.yaml"
+    bad.write_text("- a\n- b\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"triage\.yaml: \(top level\): Input should be"):
+        load_config(bad)

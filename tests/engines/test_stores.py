@@ -76,6 +76,20 @@ def test_the_inbox_keeps_each_alert_once_and_records_its_triage(opened: Engines)
     assert inbox.alerts_stored() == 3
 
 
+def test_a_late_failure_of_a_repeat_delivery_does_not_undo_a_recorded_triage(
+    opened: Engines,
+) -> None:
+    """Two deliveries of one row (a claim while PostgreSQL was away): the one that finished
+    stands, the one that failed after it does not turn the row `failed`."""
+    inbox = opened.inbox
+    row = inbox.put("generic", [alert(1)], AT, "sha").inbox_id
+    assert inbox.start(row, AT) is not None and inbox.start(row, AT) is not None
+    inbox.finish(row, "INC-1", "new", AT)
+    inbox.fail(row, "OperationalError: server closed the connection unexpectedly", AT)
+    done = inbox.get(row)
+    assert (done.state, done.incident_id, done.error) == ("done", "INC-1", None)
+
+
 def test_concurrent_ids_and_deliveries_never_collide(
     engines: EnginesConfig, tmp_path: Path
 ) -> None:

@@ -176,3 +176,31 @@ def test_a_subscribe_url_off_amazonaws_is_not_fetched(
     assert reply.status_code == 400
     assert reply.json()["field"] == "SubscribeURL"
     assert fetches.urls == [CERT_URL], "only the certificate was fetched"
+
+
+def test_fields_outside_the_signature_are_never_parsed(
+    sns_client: tuple[TestClient, Server], key: rsa.RSAPrivateKey
+) -> None:
+    """SNS signs only its canonical fields: a `Records` list added to a genuinely signed
+    message (any captured one will do) must not smuggle in unsigned alarms."""
+    client, server = sns_client
+    confirmation = fixture("cloudwatch_sns_subscription_confirmation.json")
+    unsubscribe = {**confirmation, "Type": "UnsubscribeConfirmation"}
+    message = json.loads(signed(unsubscribe, key))
+    forged = {**fixture("cloudwatch_sns_alarm.json"), "TopicArn": "anything"}
+    forged["Message"] = forged["Message"].replace("orders-api-cpu-high", "forged-alarm")
+    message["Records"] = [{"Sns": forged}]
+    reply = client.post("/v1/alerts/cloudwatch", content=json.dumps(message))
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["status"] == "ignored"
+    assert server.inbox.alerts_stored() == 0
+
+
+def test_a_number_of_thousands_of_digits_in_the_message_is_a_400(
+    sns_client: tuple[TestClient, Server], key: rsa.RSAPrivateKey
+) -> None:
+    client, _ = sns_client
+    message = {**fixture("cloudwatch_sns_alarm.json"), "Message": '{"n": 1' + "0" * 5000 + "}"}
+    reply = client.post("/v1/alerts/cloudwatch", content=signed(message, key))
+    assert reply.status_code == 400, reply.text
+    assert reply.json()["field"] == "Message"

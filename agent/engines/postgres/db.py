@@ -49,12 +49,16 @@ class Database:
             name="triage",
         )
         try:
+            # One connection first: its error says why (refused, no such database, auth),
+            # where the pool would only retry in the log and then time out.
+            psycopg.connect(url, connect_timeout=int(CONNECT_TIMEOUT_S)).close()
             self.pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)
         except (PoolTimeout, psycopg.Error) as error:
             self.pool.close()
+            reason = " ".join(str(error).split()) or type(error).__name__
             raise DatabaseUnavailable(
                 f"cannot connect to PostgreSQL at {where(url)} (TRIAGE_DATABASE_URL or"
-                f" engines.database_url): {str(error).strip() or type(error).__name__}"
+                f" engines.database_url): {reason}"
             ) from None
 
     @contextmanager

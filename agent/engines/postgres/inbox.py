@@ -106,8 +106,10 @@ class PostgresInbox:
         )
 
     def fail(self, item_id: int, error: str, at: datetime) -> None:
+        """Failed, unless a repeat delivery of the row (a claim) recorded its triage first."""
         self._execute(
-            "UPDATE inbox SET state = 'failed', error = %s, updated_at = %s WHERE id = %s",
+            "UPDATE inbox SET state = 'failed', error = %s, updated_at = %s"
+            " WHERE id = %s AND state <> 'done'",
             (error[:ERROR_CHARS], at, item_id),
         )
 

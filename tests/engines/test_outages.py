@@ -1,0 +1,164 @@
+"""An engine that goes away for a moment while the system runs: accepted alerts are still
+triaged without a person retrying them, and what is said about it is one line."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+
+import psycopg
+import pytest
+
+from agent.alert.models import Alert
+from agent.engines.postgres.db import Database, DatabaseUnavailable
+from agent.inbox.queue import InboxPolling
+from agent.inbox.sqlite import SqliteInbox
+from agent.incident.service import open_incident
+from agent.runner import RunOutcome
+from agent.service import worker as worker_module
+from agent.service.worker import InboxWorker
+from tests.engines.conftest import POSTGRES_URL
+from tests.server.support import wait_until
+
+AT = datetime(2026, 5, 11, 9, 0, tzinfo=UTC)
+ALERT = Alert(source="generic", name="Err", fingerprint="fp-1", starts_at=AT, service="payment")
+
+
+class FlakyDesk:
+    """A desk whose first `fails` triages meet a PostgreSQL that dropped the connection."""
+
+    def __init__(self, fails: int) -> None:
+        self.fails = fails
+        self.calls = 0
+        self.ctx = SimpleNamespace(clock=lambda: AT)
+
+    def triage(self, item: object, received_at: datetime, on_step: object) -> RunOutcome:
+        self.calls += 1
+        if self.calls <= self.fails:
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+        return RunOutcome(open_incident("INC-20260511-0001", [ALERT], AT), "new")
+
+
+def test_a_triage_cut_short_by_postgresql_going_away_resumes_instead_of_failing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(worker_module, "ENGINE_RETRY_S", (0.01, 0.01, 0.01), raising=False)
+    inbox = SqliteInbox(tmp_path / "inbox.sqlite")
+    desk = FlakyDesk(fails=2)
+    worker = InboxWorker(
+        inbox, InboxPolling(inbox, lambda: AT), desk, workers=1, clock_for=lambda _: AT
+    )  # type: ignore[arg-type]
+    row = inbox.put("generic", [ALERT], AT, "sha").inbox_id
+    with caplog.at_level(logging.WARNING):
+        worker.start()
+        try:
+            done = wait_until(lambda: inbox.get(row).state in ("done", "failed"), timeout_s=10)
+        finally:
+            worker.stop()
+    item = inbox.get(row)
+    assert done and (item.state, item.incident_id) == ("done", "INC-20260511-0001"), item.error
+    assert desk.calls == 3
+    said = [r.getMessage() for r in caplog.records]
+    assert any("PostgreSQL unreachable" in m for m in said), said
+    assert all("\n" not in r.getMessage() and r.exc_info is None for r in caplog.records)
+
+
+def test_a_triage_still_cut_short_after_the_waits_is_failed_and_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(worker_module, "ENGINE_RETRY_S", (0.01,), raising=False)
+    inbox = SqliteInbox(tmp_path / "inbox.sqlite")
+    worker = InboxWorker(
+        inbox,
+        InboxPolling(inbox, lambda: AT),
+        FlakyDesk(fails=5),
+        workers=1,
+        clock_for=lambda _: AT,
+    )  # type: ignore[arg-type]
+    row = inbox.put("generic", [ALERT], AT, "sha").inbox_id
+    worker.start()
+    try:
+        wait_until(lambda: inbox.get(row).state == "failed", timeout_s=10)
+    finally:
+        worker.stop()
+    assert "OperationalError: server closed the connection" in (inbox.get(row).error or "")
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize("what", ["refused", "no such database"])
+def test_a_database_that_cannot_be_reached_at_start_is_one_line_saying_why(what: str) -> None:
+    if what == "refused":
+        url, why = f"postgresql://postgres@127.0.0.1:{_closed_port()}/triage", "refused"
+    else:
+        url, why = POSTGRES_URL.rsplit("/", 1)[0] + "/no_such_db_triage", "does not exist"
+    with pytest.raises(DatabaseUnavailable) as raised:
+        Database(url, 2)
+    message = str(raised.value)
+    assert message.startswith("cannot connect to PostgreSQL at 127.0.0.1:"), message
+    assert why in message and "\n" not in message, message
+
+
+def test_the_worker_command_takes_the_step_delay_the_kill_tests_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """TRIAGE_TEST_TRIAGE_DELAY_S slows `triage worker` as it slows `triage serve`, so the
+    tests that SIGKILL a worker mid-triage (tests/engines/support.py) really do."""
+    import typer
+    from typer.testing import CliRunner
+
+    from agent import worker_cli
+    from agent.service import build
+
+    app = typer.Typer()
+    app.callback()(lambda: None)
+    worker_cli.register(app)
+
+    seen: dict[str, object] = {}
+
+    def capture(*args: object, **kwargs: object) -> None:
+        seen.update(kwargs)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(build, "build_service", capture)
+    monkeypatch.setenv(build.STEP_DELAY_ENV, "2.5")
+    config = tmp_path / "triage.yaml"
+    config.write_text(
+        "engines: {database_url: 'postgresql://x@db/t', queue_url: 'redis://q:6379/0'}\n"
+    )
+    CliRunner().invoke(app, ["worker", "--config", str(config), "--data-dir", str(tmp_path)])
+    assert seen.get("role") == "worker" and seen.get("step_delay_s") == 2.5, seen
+
+
+def test_a_request_meeting_a_database_gone_away_is_503_naming_it_in_one_log_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from agent.server.app import build_server, create_app
+    from tests.server.support import ENV, server_config
+
+    server = build_server(server_config(None), tmp_path / "home", env=ENV.get)
+
+    def gone() -> dict[str, int]:
+        raise psycopg.OperationalError("consuming input failed: server closed the connection\n\tx")
+
+    monkeypatch.setattr(server.inbox, "counts", gone)
+    app = create_app(server, run_jobs=False)
+    with caplog.at_level(logging.DEBUG, logger="agent"), TestClient(app) as client:
+        reply = client.get("/v1/health")
+    assert reply.status_code == 503, reply.text
+    assert reply.json()["error"] == "engine_unavailable"
+    assert reply.json()["detail"].startswith("PostgreSQL is unreachable (OperationalError: ")
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert [r.getMessage() for r in errors] == [
+        "request failed: OperationalError: consuming input failed: server closed the connection x"
+    ]
+    assert all(r.exc_info is None for r in errors)
