@@ -31,10 +31,12 @@ from agent.context import TriageContext, build_context
 from agent.draft.models import Language
 from agent.engines.errors import EngineUnavailable
 from agent.incident.lifecycle import LifecycleError
+from agent.incident.models import UnknownCause
 from agent.incident.store import IncidentNotFound
 from agent.isolation.degraded import gap_lines
 from agent.policy.errors import PolicyError
 from agent.retrospective.write import NotResolved
+from agent.routing.command import UnknownPerson
 from agent.views import draft_state, drafts_view, incident_json, incident_view
 from tools.telemetry.backend import TelemetryError
 from tools.telemetry.composite import open_telemetry
@@ -72,6 +74,8 @@ USER_ERRORS = (
     FileNotFoundError,
     TelemetryConfigError,
     TelemetryError,
+    UnknownCause,
+    UnknownPerson,
 )
 
 ConfigOption = Annotated[
@@ -301,6 +305,20 @@ def mitigate(
 ) -> None:
     """Mitigated: the harm has stopped, the cause may still be open."""
     _stage(_desk(config, home).mitigate(incident, by or _user(), note))
+
+
+@app.command()
+def command(
+    incident: Annotated[str, typer.Argument(help="Incident id.")],
+    to: Annotated[str, typer.Option("--to", help="Who takes command (a person in the policy).")],
+    by: ByOption = "",
+    config: ConfigOption = None,
+    home: HomeOption = None,
+) -> None:
+    """Hand over incident command; pending drafts are rewritten to name the new IC."""
+    handed = _desk(config, home).hand_over(incident, by or _user(), to)
+    ic = handed.routing.incident_commander.name if handed.routing else "?"
+    console.print(f"{handed.id}: incident commander {ic}.")
 
 
 @app.command()

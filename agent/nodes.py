@@ -32,6 +32,7 @@ from agent.isolation.models import Isolation
 from agent.isolation.ranking import RankingModel
 from agent.isolation.recall import recall_into
 from agent.llm.investigate import llm_isolation
+from agent.routing.command import kept_command
 from agent.routing.route import route
 from agent.severity.assess import assess, severity_inputs
 from agent.state import TriageState
@@ -264,6 +265,7 @@ def route_incident(state: TriageState, runtime: Runtime[TriageContext]) -> Updat
         at,
         security=bool(top and top.fault_type == "security"),
     )
+    routing = kept_command(ctx.policy, routing, incident.handed_to())
     incident = incident.model_copy(update={"routing": routing})
     paged = ", ".join(f"{r.name} ({r.role})" for r in routing.paged)
     text = f"Page {routing.page_team}: {paged}. IC: {routing.incident_commander.name}."
@@ -349,7 +351,8 @@ def _decide(ctx: TriageContext, incident: Incident, decision: Decision) -> Updat
     target = incident.draft(decision.draft_id)
     warnings: list[str] = []
     if decision.action == "approve" and target is not None and is_outside(target):
-        warnings = check_external(target, _internal_names(ctx, incident))
+        allowed = _public_terms(ctx, incident)
+        warnings = check_external(target, _internal_names(ctx, incident), allowed=allowed)
     return _save(ctx, decide(incident, decision, ctx.clock(), warnings=warnings))
 
 
@@ -368,6 +371,16 @@ def after_send(state: TriageState) -> str:
     """Keep waiting while drafts are pending; finish when every draft is decided."""
     incident = _incident(state)
     return "await_approval" if any(d.state == "pending" for d in incident.drafts) else "__end__"
+
+
+def _public_terms(ctx: TriageContext, incident: Incident) -> list[str]:
+    """What outside drafts may say though it looks internal: the organisation, the status
+    page URL and every public service name (the lint's allow-list, docs/drafts.md)."""
+    terms = ctx.draft_context(incident, ctx.clock()).public_terms()
+    for service in ctx.policy.services:
+        if service.public_name is not None:
+            terms += [v for v in service.public_name.model_dump().values() if v]
+    return list(dict.fromkeys(terms))
 
 
 def _internal_names(ctx: TriageContext, incident: Incident) -> list[str]:

@@ -46,3 +46,8 @@ class Decision(BaseModel):
     edited_body: str | None = None
     reason: str | None = None
     role: str | None = Field(None, description="Signing off as legal, pr, ...; see Approval.role.")
+    revision: int | None = Field(
+        None,
+        description="The revision the reviewer read; the decision is refused if the draft"
+        " has changed since (None: whatever revision is current).",
+    )

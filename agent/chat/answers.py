@@ -23,6 +23,7 @@ from agent.routing.route import team_on_call
 from tools.changes import RecentChangesOutput
 from tools.logs import SearchLogsOutput
 from tools.metrics import MetricSummary, SummarizeMetricOutput
+from tools.redact import redact
 
 SHOWN = 5
 RATIONALE_ITEMS = 2  # as the engine words a hypothesis
@@ -326,7 +327,8 @@ def draft_answer(draft: Draft, language: Language) -> Answer:
 
 def note_answer(note: Note, language: Language, entry_ref: str) -> Answer:
     kind = NOTE_NAMES[language][note.kind]
-    return Answer(f"{t(language, 'noted', kind=kind, text=note.text)}", [entry_ref])
+    # The echo is an answer like any other: what the line carried by mistake stays masked.
+    return Answer(f"{t(language, 'noted', kind=kind, text=redact(note.text))}", [entry_ref])
 
 
 def _suspect(h: Hypothesis, language: Language) -> str:

@@ -110,6 +110,9 @@ class DraftContext(BaseModel):
     )
     notes: list[ResponderNote] = Field(default_factory=list)
     status_updates_sent: int = Field(0, ge=0)
+    resolved_at: AwareDatetime | None = Field(
+        None, description="When responders resolved it: the status update then says so."
+    )
     next_update_due: AwareDatetime | None = Field(
         None, description="None: now plus the severity's status cadence."
     )

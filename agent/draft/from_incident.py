@@ -94,6 +94,7 @@ def context_from_incident(
         impact=impact,
         notes=[n for e in incident.timeline if (n := responder_note(e)) is not None],
         status_updates_sent=len(_sent_status_updates(incident)),
+        resolved_at=_resolved_at(incident),
         next_update_due=_next_due(incident),
         security=_is_security(incident, suspects),
         analysis_by=_analysis_by(isolation),
@@ -160,6 +161,13 @@ def _sent_status_updates(incident: Incident) -> list[datetime]:
         for r in incident.dispatches
         if r.status == "sent" and kinds.get(r.draft_id) == "status_update"
     )
+
+
+def _resolved_at(incident: Incident) -> datetime | None:
+    """When the timeline first says resolved (None while it is not)."""
+    if incident.status not in ("resolved", "closed"):
+        return None
+    return next((e.at for e in incident.timeline if e.kind == "resolved"), None)
 
 
 def _next_due(incident: Incident) -> datetime | None:

@@ -106,6 +106,11 @@ class Phrases:
     su_detected: str
     su_status: str
     su_next: str
+    su_title_resolved: str
+    su_lead_resolved: str
+    su_apology_resolved: str
+    su_l_resolved: str
+    su_status_resolved: str
     # Executive summary
     ex_title: str
     ex_h_impact: str
@@ -243,6 +248,11 @@ EN = Phrases(
     su_detected="{at}",
     su_status="Investigating",
     su_next="by {at}",
+    su_title_resolved="Resolved: {issue} affecting {services}",
+    su_lead_resolved="The {issue} affecting {services} has been resolved.",
+    su_apology_resolved="We apologise for the inconvenience caused.",
+    su_l_resolved="Resolved",
+    su_status_resolved="Resolved",
     ex_title="[{level}] Executive summary: {services}",
     ex_h_impact="Impact",
     ex_h_known="What we know",
@@ -385,6 +395,11 @@ JA = Phrases(
     su_detected="{at}頃",
     su_status="調査中",
     su_next="{at}までにお知らせいたします。",
+    su_title_resolved="【復旧】{services}の{issue}について",
+    su_lead_resolved="{services}において発生していた{issue}は、復旧いたしました。",
+    su_apology_resolved="ご不便をおかけしましたことを、深くお詫び申し上げます。",
+    su_l_resolved="■復旧日時",
+    su_status_resolved="復旧済み",
     ex_title="【{level}】経営層向けサマリー：{services}",
     ex_h_impact="■影響",
     ex_h_known="■判明していること",

@@ -30,6 +30,7 @@ TimelineKind = Literal[
     "rejection",
     "dispatch",
     "escalation",
+    "command",
     "chat",
     "note",
     "acknowledged",
@@ -59,6 +60,10 @@ class RootCause(BaseModel):
     summary: str = Field("", max_length=4000, description="What went wrong.")
     resolution: str = Field("", max_length=4000, description="What fixed it.")
     note: str = Field("", max_length=4000, description="Anything else the resolver adds.")
+
+
+class UnknownCause(ValueError):
+    """A confirmed cause that names no service the catalogue or the incident knows."""
 
 
 class EngineRecord(BaseModel):
@@ -120,6 +125,11 @@ class Incident(BaseModel):
 
     def draft(self, draft_id: str) -> Draft | None:
         return next((d for d in self.drafts if d.id == draft_id), None)
+
+    def handed_to(self) -> str | None:
+        """Whom a person last handed incident command to (None: policy's choice stands)."""
+        handed = (e for e in reversed(self.timeline) if e.kind == "command")
+        return next((str(e.data["to"]) for e in handed if "to" in e.data), None)
 
     def last_alert_at(self) -> datetime:
         """When an alert last opened or joined this incident (the correlation clock)."""

@@ -85,19 +85,29 @@ Role = Field(
 )
 
 
+Revision = Field(
+    None,
+    ge=1,
+    description="The draft revision the reviewer read; refused (409) if it has changed since.",
+)
+
+
 class ApproveBody(_Body):
     by: str | None = By
     role: str | None = Role
+    revision: int | None = Revision
 
 
 class EditBody(_Body):
     by: str | None = By
     role: str | None = Role
+    revision: int | None = Revision
     body: str = Field(min_length=1, max_length=20_000, description="The text to send instead.")
 
 
 class RejectBody(_Body):
     by: str | None = By
+    revision: int | None = Revision
     reason: str = Field(min_length=1, max_length=2_000, description="Why (required; recorded).")
 
 
@@ -108,6 +118,13 @@ class AckBody(_Body):
 class MitigateBody(_Body):
     by: str | None = By
     note: str = Field("", max_length=2_000, description="What stopped the harm.")
+
+
+class CommandBody(_Body):
+    by: str | None = By
+    to: str = Field(
+        min_length=1, max_length=200, description="Who takes command: a person the policy knows."
+    )
 
 
 class ResolveBody(RootCause):

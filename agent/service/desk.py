@@ -26,12 +26,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 from agent.approval.models import Decision
+from agent.approval.service import ApprovalError
 from agent.context import TriageContext
 from agent.draft.models import Draft, DraftKind, Language
+from agent.draft.revise import revise as revise_drafts
+from agent.draft.write import write_drafts
 from agent.engines.locks import Held, Locks, incident_lock, key_locks
 from agent.inbox.models import InboxItem
 from agent.incident.correlate import correlate, keys_for
-from agent.incident.lifecycle import advance
+from agent.incident.lifecycle import LifecycleError, advance
 from agent.incident.memory import confirmed_record
 from agent.incident.models import (
     ConfirmedCause,
@@ -39,13 +42,21 @@ from agent.incident.models import (
     IncidentStatus,
     RootCause,
     TimelineKind,
+    UnknownCause,
 )
 from agent.incident.scorecard import engine_record
 from agent.incident.service import note
 from agent.incident.store import IncidentStore
 from agent.retrospective.write import NotResolved
+from agent.routing.command import commander_named, handed_over
 from agent.runner import RunOutcome, TriageInProgress
-from agent.service.drafting import escalation_page, redraft, with_draft
+from agent.service.drafting import (
+    escalation_page,
+    redraft,
+    resolved_status_update,
+    with_draft,
+    withdraw_pending,
+)
 from agent.service.escalation import due_escalations, step_key
 from agent.service.retrospect import (
     export,
@@ -125,6 +136,7 @@ class Desk:
         """Approve or reject through the waiting run, so an approved draft is dispatched.
         An approved postmortem is exported, remembered, and closes the incident."""
         with self.holding(incident_id):
+            _same_revision(self.store.get(incident_id), decision)
             outcome = self.runner.decide(incident_id, decision)
         draft = outcome.incident.draft(decision.draft_id)
         if draft is None or not is_approved_postmortem(draft):
@@ -197,18 +209,45 @@ class Desk:
 
         return self._change(incident_id, apply)
 
-    def resolve(self, incident_id: str, by: str, cause: RootCause) -> Incident:
+    def hand_over(self, incident_id: str, by: str, to: str) -> Incident:
+        """Incident command to the person named (someone the policy knows); pending drafts
+        are rewritten to name them, and re-investigations leave command with them."""
+
+        def apply(incident: Incident, at: datetime) -> Incident:
+            if incident.routing is None or incident.status in ("resolved", "closed"):
+                raise LifecycleError(f"{incident.id} is {incident.status}: no command to hand over")
+            new = commander_named(self.ctx.policy, to)
+            old = incident.routing.incident_commander.name
+            if new.name == old:
+                return incident
+            moved = incident.model_copy(update={"routing": handed_over(incident.routing, new)})
+            fresh = write_drafts(self.ctx.draft_context(moved, at))
+            revised = revise_drafts(moved.id, moved.drafts, fresh)
+            moved = moved.model_copy(update={"drafts": revised.drafts})
+            text = f"{by} handed incident command from {old} to {new.name}."
+            text += f" Drafts: {revised.summary()}."
+            return note(moved, "command", text, by, at, data={"from": old, "to": new.name})
+
+        return self._change(incident_id, apply)
+
+    def resolve(self, incident_id: str, by: str, given: RootCause) -> Incident:
         """Resolved with the confirmed root cause, recorded beside the engine's ranking;
-        the incident memory learns it."""
+        the incident memory learns it. Pending drafts are withdrawn, and customers who
+        were told of it get a pending "resolved" status update."""
 
         def apply(incident: Incident, at: datetime) -> Incident:
             moved = advance(incident, "resolved") or incident
+            cause = confirmed(self.ctx, incident, given)
             record = engine_record(incident.isolation, cause)
             root = ConfirmedCause(**cause.model_dump(), by=by, at=at, engine=record)
-            done = moved.model_copy(update={"root_cause": root})
+            done, withdrawn = withdraw_pending(moved.model_copy(update={"root_cause": root}))
             text = f"{by} resolved it: {cause.service} ({cause.fault_type})"
-            text += f": {cause.summary}" if cause.summary else "."
-            done = note(done, "resolved", text, by, at, data={"resolution": cause.resolution})
+            text += f": {cause.summary}." if cause.summary else "."
+            if withdrawn:
+                text += f" Withdrawn, never sent: {', '.join(d.kind for d in withdrawn)}."
+            data = {"resolution": cause.resolution, "withdrawn": [d.id for d in withdrawn]}
+            done = note(done, "resolved", text, by, at, data=data)
+            done = resolved_status_update(self.ctx, done, at)
             return with_postmortem(self.ctx, done, self.ctx.language, "agent", at)
 
         resolved = self._change(incident_id, apply)
@@ -284,3 +323,33 @@ class Desk:
             text = f"The incident memory could not learn this resolution: {type(error).__name__}."
             return self.record(incident.id, "note", text, "system", {"error": str(error)[:300]})
         return incident
+
+
+def confirmed(ctx: TriageContext, incident: Incident, cause: RootCause) -> RootCause:
+    """`cause` with its service as the catalogue names it (an alias or another case is
+    accepted); refused when neither the catalogue nor the incident knows it: a typo would
+    teach the incident memory and the engine's scorecard a service that does not exist."""
+    entry = ctx.policy.service(cause.service)
+    if entry is not None:
+        return cause.model_copy(update={"service": entry.name})
+    ranked = [h.service for h in incident.isolation.hypotheses] if incident.isolation else []
+    if cause.service in {*incident.services, *ranked}:
+        return cause
+    suspects = ranked[:3]
+    hint = f"; its top suspects: {', '.join(suspects)}" if suspects else ""
+    raise UnknownCause(
+        f"service {cause.service!r} is neither in the service catalogue nor among"
+        f" {incident.id}'s services and suspects{hint}"
+    )
+
+
+def _same_revision(incident: Incident, decision: Decision) -> None:
+    """Refuse a decision made on words the reviewer did not read: the draft was redrafted
+    (chat, a re-investigation) after the page or client showed it."""
+    draft = incident.draft(decision.draft_id)
+    if decision.revision is None or draft is None or draft.revision == decision.revision:
+        return
+    raise ApprovalError(
+        f"draft {decision.draft_id!r} changed since you read revision {decision.revision}"
+        f" (now revision {draft.revision}); read it again before deciding"
+    )

@@ -1,5 +1,6 @@
 """New drafts after triage: a fresh revision built from the incident as it is now,
-and the page for the next responder when a page goes unacknowledged.
+the page for the next responder when a page goes unacknowledged, and what resolving
+changes (pending drafts withdrawn; the status page told it is resolved).
 
 Built by the same writers as the graph's drafts, from the same DraftContext, so
 nothing new can reach a message; responders' notes (actions, decisions, needs)
@@ -29,6 +30,23 @@ def redraft(
     updated = with_draft(incident, fresh)
     text = f"{by} asked for a new {kind} (revision {revision}); waiting for approval."
     return note(updated, "draft", text, by, at, data={"draft_id": fresh.id}), fresh
+
+
+def withdraw_pending(incident: Incident) -> tuple[Incident, list[Draft]]:
+    """`incident` without its pending drafts but the postmortem, and those withdrawn: once
+    it is resolved, nothing written while it was open (a page, "investigating") may go out."""
+    gone = [d for d in incident.drafts if d.state == "pending" and d.kind != "postmortem"]
+    kept = [d for d in incident.drafts if d not in gone]
+    return incident.model_copy(update={"drafts": kept}), gone
+
+
+def resolved_status_update(ctx: TriageContext, incident: Incident, at: datetime) -> Incident:
+    """`incident` with a pending status update saying it is resolved, when customers were
+    told of it (none went out: there is nothing to close on the status page)."""
+    if ctx.draft_context(incident, at).status_updates_sent == 0:
+        return incident
+    updated, _ = redraft(ctx, incident, "status_update", "agent", at)
+    return updated
 
 
 def escalation_page(

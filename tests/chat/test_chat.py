@@ -96,3 +96,25 @@ def test_a_new_revision_is_approved_and_sent(client: TestClient, incident_id: st
 def test_chat_on_an_unknown_incident_is_404(client: TestClient) -> None:
     reply = client.post("/v1/incidents/INC-19990101-0001/chat", json={"author": "a", "text": "hi"})
     assert reply.status_code == 404
+
+
+def test_a_noted_line_is_echoed_with_its_secrets_masked(
+    client: TestClient, incident_id: str
+) -> None:
+    line = "/action rolled back payment password=hunter2 AKIAIOSFODNN7EXAMPLE a.b@example.com"
+    reply = ask(client, incident_id, line)
+    assert reply["intent"] == "note" and reply["answer"].startswith("Noted as an action")
+    for secret in ("hunter2", "AKIAIOSFODNN7EXAMPLE", "a.b@example.com"):
+        assert secret not in reply["answer"]
+    assert "<AWS_KEY>" in reply["answer"] and "<EMAIL>" in reply["answer"]
+
+
+def test_a_blank_line_is_refused_and_not_recorded(
+    client: TestClient, incident_id: str, server: Server
+) -> None:
+    before = len(server.ctx.store.get(incident_id).timeline)
+    reply = client.post(
+        f"/v1/incidents/{incident_id}/chat", json={"author": "aki", "text": "  \n "}
+    )
+    assert reply.status_code == 422 and reply.json()["field"] == "text"
+    assert len(server.ctx.store.get(incident_id).timeline) == before

@@ -32,6 +32,9 @@ TEAMS = {"payments": "payments", "orders": "orders"}
         ("顧客向けの更新を書いて", "customer_update", None, None, None),
         ("経営向けサマリーを書いて", "exec_summary", None, None, None),
         ("今の状況は？", "status", None, None, None),
+        ("how many customers are affected?", "status", None, None, None),
+        ("顧客への影響は何人ですか？", "status", None, None, None),
+        ("what do we tell customers?", "customer_update", None, None, None),
     ],
 )
 def test_intents(

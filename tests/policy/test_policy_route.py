@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from agent.policy import Policy
+from agent.routing.command import UnknownPerson, commander_named, handed_over, kept_command
 from agent.routing.models import Routing
 from agent.routing.route import escalate_unacknowledged, route
 from agent.severity.models import SeverityAssessment
@@ -217,3 +218,27 @@ def test_naive_instants_are_utc(policy: Policy) -> None:
     naive = route(policy, "search", at_level("SEV3"), naive_utc)
     assert naive == aware
     assert isinstance(naive.escalations[0].due_at, datetime)
+
+
+def test_command_handed_to_a_senior_ic_by_hand_stays_with_them_and_closes_the_step(
+    policy: Policy,
+) -> None:
+    """An IC hands command to a senior IC as scope grows; a later routing (a
+    re-investigation) leaves it with them, and the severity step that would have handed
+    it to the senior IC on call is done."""
+    routing = route(policy, "search", at_level("SEV3"), THURSDAY)
+    assert any(s.target == "senior_ic" and s.after_min is None for s in routing.escalations)
+    handed = handed_over(routing, commander_named(policy, "  inoue   AKIKO "))
+    ic = handed.incident_commander
+    assert (ic.name, ic.role, ic.rotation) == ("Inoue Akiko", "incident-commander", "senior_ic")
+    assert ic.contact == "a.inoue@sakuramart.example", "the address comes from the policy"
+    assert not any(s.target == "senior_ic" and s.after_min is None for s in handed.escalations)
+    again = kept_command(policy, route(policy, "search", at_level("SEV2"), THURSDAY), ic.name)
+    assert again.incident_commander.name == "Inoue Akiko"
+    assert kept_command(policy, routing, None) == routing
+    assert kept_command(policy, routing, "Left The Company") == routing
+
+
+def test_command_is_refused_to_a_name_the_policy_does_not_know(policy: Policy) -> None:
+    with pytest.raises(UnknownPerson, match=r"'Nobody Here' is not a person .*Kimura Shun"):
+        commander_named(policy, "Nobody Here")

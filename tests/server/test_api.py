@@ -114,6 +114,80 @@ def test_acknowledge_and_resolve(client: TestClient, incident_id: str, server: S
     assert "corrected" not in record.tags, "the agent's top suspect was right"
 
 
+def test_resolving_withdraws_what_was_pending_and_tells_customers_it_is_resolved(
+    client: TestClient, incident_id: str, server: Server
+) -> None:
+    """Nothing written while it was open may go out once it is resolved (a page, a second
+    "investigating"); customers who were told get a "resolved" update, held for approval."""
+    drafts = drafts_of(client, incident_id)
+    status, page = drafts["status_update"]["id"], drafts["page"]["id"]
+    sent = client.post(f"/v1/incidents/{incident_id}/drafts/{status}/approve", json={"by": "aki"})
+    assert sent.json()["draft"]["state"] == "sent"
+    cause = {"by": "aki", "service": "payment", "fault_type": "bad-deploy"}
+    assert client.post(f"/v1/incidents/{incident_id}/resolve", json=cause).status_code == 200
+    after = drafts_of(client, incident_id)
+    assert {k for k, d in after.items() if d["state"] == "pending"} == {
+        "status_update",
+        "postmortem",
+    }
+    assert "page" not in after and "responder_update" not in after
+    update = after["status_update"]
+    assert update["revision"] == 2 and update["payload"]["status"] == "resolved"
+    assert update["payload"]["next_update_at"] is None
+    assert "Resolved" in update["title"] or "復旧" in update["title"]
+    late = client.post(f"/v1/incidents/{incident_id}/drafts/{page}/approve", json={"by": "aki"})
+    assert late.status_code == 409
+    resolved = next(e for e in server.ctx.store.get(incident_id).timeline if e.kind == "resolved")
+    assert "Withdrawn, never sent: page" in resolved.text
+    assert page in resolved.data["withdrawn"]
+
+
+def test_resolving_when_customers_were_never_told_drafts_no_status_update(
+    client: TestClient, incident_id: str
+) -> None:
+    cause = {"by": "aki", "service": "payment", "fault_type": "bad-deploy"}
+    client.post(f"/v1/incidents/{incident_id}/resolve", json=cause)
+    assert set(drafts_of(client, incident_id)) == {"postmortem"}
+
+
+def test_a_cause_no_one_knows_is_refused_and_nothing_is_resolved(
+    client: TestClient, incident_id: str, server: Server
+) -> None:
+    """A typo must not teach the memory and the scorecard a service that does not exist."""
+    cause = {"by": "aki", "service": "paymnet", "fault_type": "bad-deploy"}
+    reply = client.post(f"/v1/incidents/{incident_id}/resolve", json=cause)
+    assert reply.status_code == 422, reply.text
+    problem = reply.json()
+    assert problem["error"] == "unknown_service" and problem["field"] == "service"
+    assert "'paymnet'" in problem["detail"] and "payment" in problem["detail"]
+    incident = server.ctx.store.get(incident_id)
+    assert incident.status == "open" and incident.root_cause is None
+
+
+def test_command_is_handed_over_and_pending_drafts_name_the_new_commander(
+    client: TestClient, incident_id: str, server: Server
+) -> None:
+    (summary,) = client.get("/v1/incidents").json()
+    before = summary["incident_commander"]
+    to = next(n for n in ("Inoue Akiko", "Matsumoto Hiroshi") if n != before)
+    update = drafts_of(client, incident_id)["responder_update"]
+    url = f"/v1/incidents/{incident_id}/command"
+    reply = client.post(url, json={"by": "aki", "to": to.upper()})
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["incident_commander"] == to
+    redrafted = drafts_of(client, incident_id)["responder_update"]
+    assert redrafted["revision"] == update["revision"] + 1 and to in redrafted["body"]
+    entry = [e for e in server.ctx.store.get(incident_id).timeline if e.kind == "command"][-1]
+    assert entry.actor == "aki" and entry.data == {"from": before, "to": to}
+    unknown = client.post(url, json={"by": "aki", "to": "Nobody Here"})
+    assert unknown.status_code == 422 and unknown.json()["error"] == "unknown_person"
+    assert unknown.json()["field"] == "to" and "Kimura Shun" in unknown.json()["detail"]
+    cause = {"by": "aki", "service": "payment", "fault_type": "bad-deploy"}
+    client.post(f"/v1/incidents/{incident_id}/resolve", json=cause)
+    late = client.post(url, json={"by": "aki", "to": before})
+    assert late.status_code == 409 and late.json()["error"] == "stage_refused"
+
+
 def test_the_api_token_guards_incidents_and_decisions(
     tmp_path: Path, synthetic: SyntheticDataset, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -185,3 +259,50 @@ def test_the_lifecycle_records_who_and_when_and_the_engine_beside_the_cause(
     assert root.engine is not None and root.engine.rank == 1 and root.engine.ranking[0] == "payment"
     again = client.post(f"{base}/mitigate", json={"by": "ben"})
     assert again.status_code == 409 and "resolved" in again.json()["detail"]
+
+
+def test_validation_errors_name_the_field_or_the_body(client: TestClient, incident_id: str) -> None:
+    update = drafts_of(client, incident_id)["responder_update"]["id"]
+    edit = f"/v1/incidents/{incident_id}/drafts/{update}/edit"
+    empty = client.post(edit, json={"by": "aki", "body": ""}).json()
+    assert empty["field"] == "body" and empty["detail"].startswith("body: ")
+    garbled = client.post(edit, content=b"not json", headers={"Content-Type": "application/json"})
+    assert garbled.status_code == 422 and garbled.json()["field"] is None
+    assert garbled.json()["detail"].startswith("the request body: ")
+    listed = client.post(edit, json=[1, 2]).json()
+    assert listed["field"] is None and not listed["detail"].startswith("None")
+
+
+def test_the_status_page_url_is_not_flagged_when_a_status_update_is_approved(
+    client: TestClient, incident_id: str, server: Server
+) -> None:
+    status = drafts_of(client, incident_id)["status_update"]
+    assert "https://status.sakuramart.example" in status["body"]
+    url = f"/v1/incidents/{incident_id}/drafts/{status['id']}/approve"
+    assert client.post(url, json={"by": "aki"}).json()["draft"]["state"] == "sent"
+    approval = server.ctx.store.get(incident_id).approvals[-1]
+    assert approval.draft_id == status["id"]
+    assert not [w for w in approval.warnings if "status.sakuramart.example" in w]
+
+
+def test_a_decision_on_a_revision_the_reviewer_did_not_read_is_refused(
+    client: TestClient, incident_id: str
+) -> None:
+    read = drafts_of(client, incident_id)["responder_update"]
+    client.post(f"/v1/incidents/{incident_id}/chat", json={"author": "bob", "text": "/need CFO"})
+    client.post(
+        f"/v1/incidents/{incident_id}/chat",
+        json={"author": "bob", "text": "write a responder update"},
+    )
+    url = f"/v1/incidents/{incident_id}/drafts/{read['id']}"
+    for action, extra in (
+        ("approve", {}),
+        ("edit", {"body": read["body"]}),
+        ("reject", {"reason": "x"}),
+    ):
+        stale = client.post(f"{url}/{action}", json={"by": "aki", "revision": 1, **extra})
+        assert stale.status_code == 409, action
+        assert "changed since you read revision 1 (now revision 2)" in stale.json()["detail"]
+    assert drafts_of(client, incident_id)["responder_update"]["state"] == "pending"
+    fresh = client.post(f"{url}/approve", json={"by": "aki", "revision": 2})
+    assert fresh.json()["draft"]["state"] == "sent" and "CFO" in fresh.json()["draft"]["body"]

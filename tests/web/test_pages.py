@@ -198,3 +198,25 @@ def test_the_incident_page_shows_its_stages_and_the_engine_beside_the_cause(
     assert re.search(r"resolved \d\d:\d\d:\d\d by ben", page) and "resolved after" in page
     assert "change chg-3" in page and "The engine ranked it #1." in page
     assert "Mitigated</button>" not in page and "Resolve…" not in page
+    assert 'data-action="command"' not in page, "no command to hand over once resolved"
+
+
+def test_command_can_be_handed_over_from_the_page(client: TestClient, incident_id: str) -> None:
+    page = client.get(f"/incidents/{incident_id}").text
+    assert f'data-action="command" data-url="/v1/incidents/{incident_id}/command"' in page
+    to = next(n for n in ("Inoue Akiko", "Matsumoto Hiroshi") if f">{n}</strong>" not in page)
+    reply = client.post(f"/v1/incidents/{incident_id}/command", json={"by": "aki", "to": to})
+    assert reply.status_code == 200, reply.text
+    page = client.get(f"/incidents/{incident_id}").text
+    assert f'<strong class="ic">{to}</strong>' in page
+    assert "aki handed incident command from" in page, "the timeline says who handed it over"
+
+
+def test_each_draft_on_the_page_says_which_revision_it_shows(
+    client: TestClient, incident_id: str
+) -> None:
+    """The buttons send it, so a draft redrafted since the page was read is not decided."""
+    html = client.get(f"/incidents/{incident_id}").text
+    assert f'data-draft="{incident_id}-page" data-revision="1"' in html
+    script = client.get("/static/warroom.js").text
+    assert "draft.dataset.revision" in script and "return { by, role, revision }" in script

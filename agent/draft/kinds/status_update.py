@@ -1,5 +1,8 @@
 """The status page update: plain words for customers, built only from customer-safe facts.
 
+While the incident is open it says it is being investigated and when the next
+update is due; once responders resolve it, that it is resolved and when.
+
 It reads public service names, the detection time, the customer-safe impact
 description and the cadence; never the title, evidence, hypotheses or notes, so
 nothing an alert says can reach customers this way. For a security incident it
@@ -24,22 +27,17 @@ def build(ctx: DraftContext) -> Draft:
     p = phrases(ctx.language)
     services = public_services(ctx, p)
     issue = p.issue_security if ctx.security else p.issue
-    follow_up = ctx.status_updates_sent > 0
-    title = (p.su_title_next if follow_up else p.su_title_first).format(
-        issue=issue, services=services
-    )
-    lead = (p.su_lead_next if follow_up else p.su_lead_first).format(issue=issue, services=services)
+    title, lead = _headline(ctx, p).format(issue=issue, services=services), _lead(ctx, p)
     organisation = one_line(ctx.organisation.get(ctx.language), MAX_NAME)
     lines = [
         *([p.su_greeting.format(organisation=organisation)] if p.su_greeting else []),
-        lead,
-        p.su_apology,
+        lead.format(issue=issue, services=services),
+        p.su_apology_resolved if ctx.resolved_at else p.su_apology,
         "",
         field(p, p.su_l_detected, p.su_detected.format(at=when(ctx, ctx.opened_at))),
         field(p, p.su_l_affected, services),
         field(p, p.su_l_impact, _impact(ctx, p, services)),
-        field(p, p.su_l_status, p.su_status),
-        field(p, p.su_l_next, p.su_next.format(at=when(ctx, ctx.next_update_at))),
+        *_progress(ctx, p),
     ]
     if ctx.status_page_url:
         lines.append(field(p, p.su_l_more, ctx.status_page_url))
@@ -54,6 +52,31 @@ def build(ctx: DraftContext) -> Draft:
     )
 
 
+def _headline(ctx: DraftContext, p: Phrases) -> str:
+    if ctx.resolved_at is not None:
+        return p.su_title_resolved
+    return p.su_title_next if ctx.status_updates_sent > 0 else p.su_title_first
+
+
+def _lead(ctx: DraftContext, p: Phrases) -> str:
+    if ctx.resolved_at is not None:
+        return p.su_lead_resolved
+    return p.su_lead_next if ctx.status_updates_sent > 0 else p.su_lead_first
+
+
+def _progress(ctx: DraftContext, p: Phrases) -> list[str]:
+    """Where it stands: investigating with the next update's time, or resolved and when."""
+    if ctx.resolved_at is not None:
+        return [
+            field(p, p.su_l_status, p.su_status_resolved),
+            field(p, p.su_l_resolved, p.su_detected.format(at=when(ctx, ctx.resolved_at))),
+        ]
+    return [
+        field(p, p.su_l_status, p.su_status),
+        field(p, p.su_l_next, p.su_next.format(at=when(ctx, ctx.next_update_at))),
+    ]
+
+
 def _impact(ctx: DraftContext, p: Phrases, services: str) -> str:
     if ctx.impact is not None:
         return untrusted(ctx.impact.get(ctx.language))
@@ -62,10 +85,11 @@ def _impact(ctx: DraftContext, p: Phrases, services: str) -> str:
 
 def _payload(ctx: DraftContext) -> dict[str, object]:
     """What the status page needs beyond the text, and what the approver must know."""
+    resolved = ctx.resolved_at is not None
     payload: dict[str, object] = {
-        "status": "investigating",
+        "status": "resolved" if resolved else "investigating",
         "components": ctx.public_services(),
-        "next_update_at": ctx.next_update_at.isoformat(),
+        "next_update_at": None if resolved else ctx.next_update_at.isoformat(),
         "security": ctx.security,
         "approvals_required": ctx.outside_approvers(),
     }

@@ -34,6 +34,8 @@ def chat(request: Request, incident_id: str, body: ChatBody) -> ChatReply:
     as an action for the next responder and status updates.
     """
     limit = server_of(request).config.server.limits.max_chat_chars
+    if not body.text.strip():
+        raise ApiError(422, "invalid_request", "text: say something (the line is blank)", "text")
     if len(body.text) > limit:
         raise ApiError(413, "too_long", f"chat lines are at most {limit} characters", "text")
     author = actor(request, body.author)

@@ -12,17 +12,25 @@ from agent.approval.models import Decision
 from agent.approval.service import ApprovalError
 from agent.draft.models import Draft
 from agent.incident.lifecycle import Lifecycle, LifecycleError, lifecycle
-from agent.incident.models import Incident, IncidentStatus, RootCause, TimelineEntry
+from agent.incident.models import (
+    Incident,
+    IncidentStatus,
+    RootCause,
+    TimelineEntry,
+    UnknownCause,
+)
 from agent.incident.scorecard import Scorecard, stored_scorecard
 from agent.incident.store import IncidentNotFound
 from agent.retrospective.document import PostmortemView
 from agent.retrospective.write import NotResolved
+from agent.routing.command import UnknownPerson
 from agent.runner import TriageInProgress
 from agent.server.deps import actor, api_access, server_of
 from agent.server.errors import ApiError, Problem, not_found
 from agent.server.schemas import (
     AckBody,
     ApproveBody,
+    CommandBody,
     DecisionResult,
     EditBody,
     Hypotheses,
@@ -54,6 +62,10 @@ def answers() -> Iterator[None]:
         raise ApiError(409, "stage_refused", str(error)) from None
     except TriageInProgress as error:
         raise ApiError(409, "triage_in_progress", str(error)) from None
+    except UnknownCause as error:
+        raise ApiError(422, "unknown_service", str(error), "service") from None
+    except UnknownPerson as error:
+        raise ApiError(422, "unknown_person", str(error), "to") from None
 
 
 def _incident(request: Request, incident_id: str) -> Incident:
@@ -162,7 +174,9 @@ def _decide(request: Request, incident_id: str, decision: Decision) -> DecisionR
 )
 def approve(request: Request, incident_id: str, draft_id: str, body: ApproveBody) -> DecisionResult:
     by = actor(request, body.by)
-    decision = Decision(draft_id=draft_id, action="approve", by=by, role=body.role)
+    decision = Decision(
+        draft_id=draft_id, action="approve", by=by, role=body.role, revision=body.revision
+    )
     return _decide(request, incident_id, decision)
 
 
@@ -180,6 +194,7 @@ def edit(request: Request, incident_id: str, draft_id: str, body: EditBody) -> D
         by=actor(request, body.by),
         edited_body=body.body,
         role=body.role,
+        revision=body.revision,
     )
     return _decide(request, incident_id, decision)
 
@@ -193,7 +208,11 @@ def edit(request: Request, incident_id: str, draft_id: str, body: EditBody) -> D
 )
 def reject(request: Request, incident_id: str, draft_id: str, body: RejectBody) -> DecisionResult:
     decision = Decision(
-        draft_id=draft_id, action="reject", by=actor(request, body.by), reason=body.reason
+        draft_id=draft_id,
+        action="reject",
+        by=actor(request, body.by),
+        reason=body.reason,
+        revision=body.revision,
     )
     return _decide(request, incident_id, decision)
 
@@ -228,6 +247,19 @@ def mitigate(request: Request, incident_id: str, body: MitigateBody) -> Incident
     desk = server_of(request).desk
     by = actor(request, body.by)
     return _summary(lambda: desk.mitigate(incident_id, by, body.note))
+
+
+@router.post(
+    "/v1/incidents/{incident_id}/command",
+    tags=["incidents"],
+    response_model=IncidentSummary,
+    responses=ERRORS,
+    summary="Hand over incident command to a person the policy knows; pending drafts name them",
+)
+def command(request: Request, incident_id: str, body: CommandBody) -> IncidentSummary:
+    desk = server_of(request).desk
+    by = actor(request, body.by)
+    return _summary(lambda: desk.hand_over(incident_id, by, body.to))
 
 
 @router.get(

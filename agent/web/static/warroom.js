@@ -85,13 +85,15 @@ function bodyFor(button) {
   if (!draft) return { by };  // a stage change: acknowledge, mitigate
   const select = draft.querySelector("select.role");
   const role = select ? select.value : null;
-  if (action === "edit") return { by, role, body: draft.querySelector("textarea").value };
+  // The revision this page shows: a draft redrafted since is refused, never decided unseen.
+  const revision = Number(draft.dataset.revision) || null;
+  if (action === "edit") return { by, role, revision, body: draft.querySelector("textarea").value };
   if (action === "reject") {
     const reason = draft.querySelector("input.reason").value.trim();
     if (!reason) { say("Say why you reject it.", true); return null; }
-    return { by, reason };
+    return { by, reason, revision };
   }
-  return { by, role };
+  return { by, role, revision };
 }
 
 async function act(button) {
@@ -111,14 +113,15 @@ async function act(button) {
   }
 }
 
-async function resolve(form) {
+// A form this script sends (resolve, hand over command): its fields, signed by whoever is here.
+async function send(form) {
   const by = me();
   if (!by) return;
   const fields = Object.fromEntries(new FormData(form).entries());
   if (!fields.change_id) delete fields.change_id;
   try {
     await post(form.dataset.url, { by, ...fields });
-    say("resolved", false);
+    say(form.dataset.action === "resolve" ? "resolved" : "command handed over", false);
     await refresh();
   } catch (error) {
     say(error.message, true);
@@ -180,7 +183,7 @@ document.addEventListener("DOMContentLoaded", () => {
   document.addEventListener("submit", (event) => {
     // Only the forms this script sends itself; any other (sign in, sign out) submits as usual.
     const form = event.target;
-    if (form.dataset.action === "resolve") { event.preventDefault(); resolve(form); }
+    if (["resolve", "command"].includes(form.dataset.action)) { event.preventDefault(); send(form); }
     if (form.id === "chat-form") { event.preventDefault(); chat(form); }
   });
   listen();
