@@ -134,6 +134,7 @@ def test_resolving_withdraws_what_was_pending_and_tells_customers_it_is_resolved
     update = after["status_update"]
     assert update["revision"] == 2 and update["payload"]["status"] == "resolved"
     assert update["payload"]["next_update_at"] is None
+    assert "assessing" not in update["body"], "no 'we are assessing the impact' once resolved"
     assert "Resolved" in update["title"] or "復旧" in update["title"]
     late = client.post(f"/v1/incidents/{incident_id}/drafts/{page}/approve", json={"by": "aki"})
     assert late.status_code == 409

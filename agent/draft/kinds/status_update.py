@@ -36,7 +36,7 @@ def build(ctx: DraftContext) -> Draft:
         "",
         field(p, p.su_l_detected, p.su_detected.format(at=when(ctx, ctx.opened_at))),
         field(p, p.su_l_affected, services),
-        field(p, p.su_l_impact, _impact(ctx, p, services)),
+        *_impact_line(ctx, p, services),
         *_progress(ctx, p),
     ]
     if ctx.status_page_url:
@@ -75,6 +75,13 @@ def _progress(ctx: DraftContext, p: Phrases) -> list[str]:
         field(p, p.su_l_status, p.su_status),
         field(p, p.su_l_next, p.su_next.format(at=when(ctx, ctx.next_update_at))),
     ]
+
+
+def _impact_line(ctx: DraftContext, p: Phrases, services: str) -> list[str]:
+    """The impact; once resolved, only a description people gave (not "we are assessing")."""
+    if ctx.resolved_at is not None and ctx.impact is None:
+        return []
+    return [field(p, p.su_l_impact, _impact(ctx, p, services))]
 
 
 def _impact(ctx: DraftContext, p: Phrases, services: str) -> str:
