@@ -40,6 +40,7 @@ from agent.server.schemas import (
     RejectBody,
     ResolveBody,
 )
+from agent.service.desk import Desk
 from knowledge.memory import Recollection
 
 router = APIRouter(dependencies=[Depends(api_access)])
@@ -217,10 +218,14 @@ def reject(request: Request, incident_id: str, draft_id: str, body: RejectBody) 
     return _decide(request, incident_id, decision)
 
 
-def _summary(change: Callable[[], Incident]) -> IncidentSummary:
-    """The changed incident's summary, with the desk's refusals as problem answers."""
+def _signed(
+    request: Request, by: str | None, change: Callable[[Desk, str], Incident]
+) -> IncidentSummary:
+    """A change to the incident by the person signing it (the body's `by`, or who is signed
+    in): the changed incident's summary, with the desk's refusals as problem answers."""
+    desk, who = server_of(request).desk, actor(request, by)
     with answers():
-        return IncidentSummary.of(change())
+        return IncidentSummary.of(change(desk, who))
 
 
 @router.post(
@@ -231,9 +236,7 @@ def _summary(change: Callable[[], Incident]) -> IncidentSummary:
     summary="Acknowledge: stops escalation of unacknowledged pages",
 )
 def acknowledge(request: Request, incident_id: str, body: AckBody) -> IncidentSummary:
-    desk = server_of(request).desk
-    by = actor(request, body.by)
-    return _summary(lambda: desk.acknowledge(incident_id, by))
+    return _signed(request, body.by, lambda desk, by: desk.acknowledge(incident_id, by))
 
 
 @router.post(
@@ -244,9 +247,7 @@ def acknowledge(request: Request, incident_id: str, body: AckBody) -> IncidentSu
     summary="Mitigated: the harm has stopped, the cause may still be open",
 )
 def mitigate(request: Request, incident_id: str, body: MitigateBody) -> IncidentSummary:
-    desk = server_of(request).desk
-    by = actor(request, body.by)
-    return _summary(lambda: desk.mitigate(incident_id, by, body.note))
+    return _signed(request, body.by, lambda desk, by: desk.mitigate(incident_id, by, body.note))
 
 
 @router.post(
@@ -257,9 +258,7 @@ def mitigate(request: Request, incident_id: str, body: MitigateBody) -> Incident
     summary="Hand over incident command to a person the policy knows; pending drafts name them",
 )
 def command(request: Request, incident_id: str, body: CommandBody) -> IncidentSummary:
-    desk = server_of(request).desk
-    by = actor(request, body.by)
-    return _summary(lambda: desk.hand_over(incident_id, by, body.to))
+    return _signed(request, body.by, lambda desk, by: desk.hand_over(incident_id, by, body.to))
 
 
 @router.get(
@@ -282,10 +281,8 @@ def stages(request: Request, incident_id: str) -> Lifecycle:
     " by the incident memory, and a postmortem drafted",
 )
 def resolve(request: Request, incident_id: str, body: ResolveBody) -> IncidentSummary:
-    desk = server_of(request).desk
-    by = actor(request, body.by)
     cause = RootCause.model_validate(body.model_dump(exclude={"by"}))
-    return _summary(lambda: desk.resolve(incident_id, by, cause))
+    return _signed(request, body.by, lambda desk, by: desk.resolve(incident_id, by, cause))
 
 
 @router.post(
