@@ -34,6 +34,8 @@ FIELD = "inbox"
 PUBLISH_GRACE_S = 5.0  # a row younger than this may still be being published by its API
 STALE_CLAIMS = 10  # a row queued this many claim timeouts after its publish: the stream lost it
 REDIS_PORT = 6379
+# How long the health check waits for Redis to answer a PING.
+HEALTH_TIMEOUT_S = 2.0
 
 
 class QueueUnavailable(EngineUnavailable):
@@ -53,6 +55,10 @@ class RedisStreamQueue:
     ) -> None:
         self.redis: Any = redis.Redis.from_url(
             url, decode_responses=True, socket_timeout=None, socket_connect_timeout=10
+        )
+        # Reads block for seconds; the health check must not wait behind them.
+        self.health: Any = redis.Redis.from_url(
+            url, socket_timeout=HEALTH_TIMEOUT_S, socket_connect_timeout=HEALTH_TIMEOUT_S
         )
         self.url = url
         self.stream = settings.stream
@@ -131,8 +137,20 @@ class RedisStreamQueue:
     def wake(self) -> None:
         """Reads block at most `wait_s`; nothing to interrupt."""
 
+    def problem(self) -> str | None:
+        """Redis not answering: accepted alerts wait in the inbox, unpublished, until it does."""
+        try:
+            self.health.ping()
+        except redis.RedisError as error:
+            return (
+                f"Redis at {redis_where(self.url)} is not answering ({type(error).__name__}):"
+                " accepted alerts wait in the inbox and reach workers when it answers"
+            )
+        return None
+
     def close(self) -> None:
         self.redis.close()
+        self.health.close()
 
     def pending(self) -> int:
         """Entries delivered to some worker and not yet acknowledged."""

@@ -46,6 +46,10 @@ class AlertQueue(Protocol):
         """Let a waiting `receive` return (stopping)."""
         ...
 
+    def problem(self) -> str | None:
+        """Why accepted alerts cannot reach workers now, in one line (None: they can)."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -79,6 +83,10 @@ class InboxPolling:
 
     def wake(self) -> None:
         self.inbox.arrived.set()
+
+    def problem(self) -> str | None:
+        """The inbox is its own queue: when it fails, intake says so first."""
+        return None
 
     def close(self) -> None:
         """The inbox is closed by its owner."""

@@ -93,6 +93,9 @@ class Service:
     def degraded(self) -> list[str]:
         """Why the service is not fully working, one line each (empty: it is)."""
         reasons = gap_lines(self.looks.failing())
+        queue = self.queue.problem()
+        if queue is not None:
+            reasons.append(queue)
         failed = self.inbox.counts().get("failed", 0)
         if failed:
             reasons.append(

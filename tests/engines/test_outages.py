@@ -5,22 +5,26 @@ from __future__ import annotations
 
 import logging
 import socket
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
 import psycopg
 import pytest
+import redis
 
 from agent.alert.models import Alert
+from agent.config.engines import EnginesConfig
 from agent.engines.postgres.db import Database, DatabaseUnavailable
 from agent.inbox.queue import InboxPolling
 from agent.inbox.sqlite import SqliteInbox
 from agent.incident.service import open_incident
 from agent.runner import RunOutcome
 from agent.service import worker as worker_module
+from agent.service.build import build_service
 from agent.service.worker import InboxWorker
-from tests.engines.conftest import POSTGRES_URL
+from tests.engines.conftest import POSTGRES_URL, configured
 from tests.server.support import wait_until
 
 AT = datetime(2026, 5, 11, 9, 0, tzinfo=UTC)
@@ -162,3 +166,49 @@ def test_a_request_meeting_a_database_gone_away_is_503_naming_it_in_one_log_line
         "request failed: OperationalError: consuming input failed: server closed the connection x"
     ]
     assert all(r.exc_info is None for r in errors)
+
+
+def test_health_names_a_redis_that_stopped_answering(
+    tmp_path: Path, engines: EnginesConfig
+) -> None:
+    """Alerts are still accepted while Redis is away (they wait in the inbox), but the
+    health check must say so, not 'ok'."""
+    port = _closed_port()
+    redis_server = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        url = f"redis://127.0.0.1:{port}/0"
+        wait_until(lambda: _answers(url))
+        settings = engines.model_copy(update={"queue_url": url})
+        service = build_service(configured(None, settings), tmp_path / "home", role="api")
+        try:
+            assert not any("Redis" in r for r in service.degraded())
+            redis_server.terminate()
+            redis_server.wait(10)
+            (reason,) = [r for r in service.degraded() if "Redis" in r]
+            assert f"127.0.0.1:{port}" in reason and "is not answering" in reason, reason
+            assert "\n" not in reason
+        finally:
+            service.close()
+    finally:
+        redis_server.kill()
+        redis_server.wait(10)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False

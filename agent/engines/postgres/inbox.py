@@ -209,5 +209,9 @@ class PostgresPolling:
     def wake(self) -> None:
         self._arrived.set()
 
+    def problem(self) -> str | None:
+        """The inbox table is the queue: a PostgreSQL failure shows on the inbox itself."""
+        return None
+
     def close(self) -> None:
         """The pool belongs to the engines."""
