@@ -118,6 +118,17 @@ class TriageContext:
             example_policy=self.example_policy,
         )
 
+    def public_terms(self) -> list[str]:
+        """What outside drafts may say though it looks internal (the lint's allow-list,
+        docs/drafts.md): the product's name, the status page URL and every public service
+        name, in both languages."""
+        policy = self.policy
+        names = [policy.organisation.product_name]
+        names += [s.public_name for s in policy.services if s.public_name is not None]
+        terms = [v for name in names for v in _bilingual(name).model_dump().values()]
+        url = policy.organisation.status_page_url
+        return list(dict.fromkeys([*terms, *([str(url)] if url else [])]))
+
     def incident_now(self, incident: Incident) -> datetime:
         """The clock telemetry is read at for this incident: its replay clock, else now."""
         source, isolation = incident.telemetry, incident.isolation

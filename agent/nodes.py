@@ -18,7 +18,7 @@ from agent.approval.service import decide
 from agent.context import TriageContext
 from agent.dispatch.service import dispatch
 from agent.draft.lint import check_external, is_outside
-from agent.draft.revise import revise as revise_drafts
+from agent.draft.revise import rewrite_pending
 from agent.draft.text import percent
 from agent.draft.write import write_drafts
 from agent.incident.correlate import correlate
@@ -302,8 +302,7 @@ def revise(state: TriageState, runtime: Runtime[TriageContext]) -> Update:
     timeline line saying why it looked again and what changed."""
     ctx, at = runtime.context, state.received_at
     incident = _incident(state)
-    fresh = write_drafts(ctx.draft_context(incident, at))
-    revised = revise_drafts(incident.id, incident.drafts, fresh)
+    revised = rewrite_pending(incident.id, incident.drafts, ctx.draft_context(incident, at))
     after = Standing.of(incident)
     changes = what_changed(state.before or after, after)
     if state.kept_from is not None:
@@ -351,7 +350,7 @@ def _decide(ctx: TriageContext, incident: Incident, decision: Decision) -> Updat
     target = incident.draft(decision.draft_id)
     warnings: list[str] = []
     if decision.action == "approve" and target is not None and is_outside(target):
-        allowed = _public_terms(ctx, incident)
+        allowed = ctx.public_terms()
         warnings = check_external(target, _internal_names(ctx, incident), allowed=allowed)
     return _save(ctx, decide(incident, decision, ctx.clock(), warnings=warnings))
 
@@ -371,16 +370,6 @@ def after_send(state: TriageState) -> str:
     """Keep waiting while drafts are pending; finish when every draft is decided."""
     incident = _incident(state)
     return "await_approval" if any(d.state == "pending" for d in incident.drafts) else "__end__"
-
-
-def _public_terms(ctx: TriageContext, incident: Incident) -> list[str]:
-    """What outside drafts may say though it looks internal: the organisation, the status
-    page URL and every public service name (the lint's allow-list, docs/drafts.md)."""
-    terms = ctx.draft_context(incident, ctx.clock()).public_terms()
-    for service in ctx.policy.services:
-        if service.public_name is not None:
-            terms += [v for v in service.public_name.model_dump().values() if v]
-    return list(dict.fromkeys(terms))
 
 
 def _internal_names(ctx: TriageContext, incident: Incident) -> list[str]:

@@ -50,10 +50,30 @@ def parse_timestamp(value: object) -> datetime:
     return parsed.astimezone(UTC)
 
 
-def json_problem(error: ValueError) -> str:
-    """What json.loads refused, for a sender: its first clause (Python's advice on
-    `sys.set_int_max_str_digits` for a number of thousands of digits is not for them)."""
-    return str(error).split(";", 1)[0]
+class NotJson(ValueError):
+    """A sender's text that is not JSON, said for them; `problem` is what the parser met
+    and `deep` whether it nests past what the parser can follow."""
+
+    def __init__(self, message: str, problem: str, *, deep: bool = False) -> None:
+        super().__init__(message)
+        self.problem, self.deep = problem, deep
+
+
+def load_json(body: str | bytes) -> Any:
+    """A sender's JSON (bytes as UTF-8, a BOM allowed); every refusal is one NotJson: not
+    UTF-8 text, nested too deeply, or the parser's first clause (its advice on
+    `sys.set_int_max_str_digits` for a number of thousands of digits is not theirs)."""
+    try:
+        text = body.decode("utf-8-sig") if isinstance(body, bytes) else body
+    except UnicodeDecodeError:
+        raise NotJson("not UTF-8 text", "not UTF-8 text") from None
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise NotJson("nested too deeply", "nested too deeply", deep=True) from None
+    except ValueError as error:  # JSONDecodeError, or a number too long to convert
+        problem = str(error).split(";", 1)[0]
+        raise NotJson(f"not JSON: {problem}", problem) from None
 
 
 def _from_epoch(number: float) -> datetime:
@@ -190,11 +210,9 @@ class Fields:
         value = self.data.get(key)
         if isinstance(value, str):
             try:
-                value = json.loads(value)
-            except RecursionError:
-                raise self.error(key, "not JSON: nested too deeply") from None
-            except ValueError as error:  # JSONDecodeError, or a number too long to convert
-                problem = ellipsize(json_problem(error), _QUOTED_MAX)
+                value = load_json(value)
+            except NotJson as error:
+                problem = ellipsize(error.problem, _QUOTED_MAX)
                 raise self.error(key, f"not JSON: {problem}") from None
         if value is None:
             raise self.error(key, "missing")

@@ -6,12 +6,11 @@ a replay case's `alert.source`), else detected from the payload's shape.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from agent.alert.errors import AlertParseError
-from agent.alert.fields import json_problem, kind, quoted
+from agent.alert.fields import NotJson, kind, load_json, quoted
 from agent.alert.models import Alert
 from agent.alert.sources import Source, alertmanager, cloudwatch, datadog, generic
 from tools.telemetry.replay.format import AlertSource
@@ -44,19 +43,12 @@ def detect_source(payload: Payload) -> AlertSource:
 
 
 def _decode(payload: Payload, label: str) -> object:
-    if isinstance(payload, bytes):
-        try:
-            payload = payload.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise AlertParseError(f"{label}: payload: not UTF-8 text") from None
-    if not isinstance(payload, str):
+    if not isinstance(payload, str | bytes):
         return payload
     try:
-        return json.loads(payload)
-    except RecursionError:
-        raise AlertParseError(f"{label}: payload: nested too deeply") from None
-    except ValueError as error:  # JSONDecodeError, or a number too long to convert
-        raise AlertParseError(f"{label}: payload: not JSON: {json_problem(error)}") from None
+        return load_json(payload)
+    except NotJson as error:
+        raise AlertParseError(f"{label}: payload: {error}") from None
 
 
 def _named(source: str) -> Source:

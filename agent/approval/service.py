@@ -24,6 +24,17 @@ class ApprovalError(ValueError):
     """A decision that cannot be recorded; the message says why and what to do."""
 
 
+class StaleDraft(ApprovalError):
+    """A decision on a revision the draft has moved past (redrafted since it was read)."""
+
+    def __init__(self, draft_id: str, read: int, now: int) -> None:
+        super().__init__(
+            f"draft {draft_id!r} changed since you read revision {read} (now revision {now});"
+            " read it again before deciding"
+        )
+        self.draft_id, self.read, self.now = draft_id, read, now
+
+
 def decide(
     incident: Incident, decision: Decision, at: datetime, *, warnings: Sequence[str] = ()
 ) -> Incident:

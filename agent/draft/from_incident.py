@@ -93,7 +93,7 @@ def context_from_incident(
         impact_known=impact_known or impact is not None,
         impact=impact,
         notes=[n for e in incident.timeline if (n := responder_note(e)) is not None],
-        status_updates_sent=len(_sent_status_updates(incident)),
+        status_updates_sent=len(sent_status_updates(incident)),
         resolved_at=_resolved_at(incident),
         next_update_due=_next_due(incident),
         security=_is_security(incident, suspects),
@@ -154,7 +154,8 @@ def _evidence(isolation: Isolation | None, suspects: list[Suspect]) -> list[Evid
     ]
 
 
-def _sent_status_updates(incident: Incident) -> list[datetime]:
+def sent_status_updates(incident: Incident) -> list[datetime]:
+    """When each status update that reached customers went out, oldest first."""
     kinds = {d.id: d.kind for d in incident.drafts}
     return sorted(
         r.at
@@ -172,7 +173,7 @@ def _resolved_at(incident: Incident) -> datetime | None:
 
 def _next_due(incident: Incident) -> datetime | None:
     """Last status update sent plus the cadence; None (now plus cadence) before the first."""
-    sent = _sent_status_updates(incident)
+    sent = sent_status_updates(incident)
     if not sent or incident.severity is None:
         return None
     return sent[-1] + timedelta(minutes=incident.severity.status_every_min)

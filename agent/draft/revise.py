@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from agent.draft.context import DraftContext
 from agent.draft.kinds.common import draft_id
 from agent.draft.models import Draft
-from agent.draft.write import BUILDERS
+from agent.draft.write import BUILDERS, write_drafts
 
 
 @dataclass(slots=True)
@@ -61,6 +62,12 @@ def revise(incident_id: str, existing: Sequence[Draft], fresh: Sequence[Draft]) 
     revised.added = [d for d in fresh if d.id not in known]
     revised.drafts += revised.added
     return revised
+
+
+def rewrite_pending(incident_id: str, existing: Sequence[Draft], context: DraftContext) -> Revised:
+    """`existing` brought up to date with the drafts `context` calls for now (after a
+    re-investigation, or a change of incident commander)."""
+    return revise(incident_id, existing, write_drafts(context))
 
 
 def _same_words(old: Draft, new: Draft) -> bool:

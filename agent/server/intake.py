@@ -7,7 +7,6 @@ alerts are on disk before the answer goes out.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from agent.alert.errors import AlertParseError, SnsSubscriptionConfirmation
-from agent.alert.fields import json_problem
+from agent.alert.fields import NotJson, load_json
 from agent.alert.models import Alert
 from agent.alert.parse import parse_alert
 from agent.config.server import Limits, SourceAuth
@@ -124,15 +123,11 @@ def invalid_alert(message: str) -> ApiError:
 def decode_json(body: bytes, max_depth: int, source: str) -> Any:
     """The body as JSON, refusing what is not UTF-8 JSON or is nested deeper than `max_depth`."""
     try:
-        decoded = json.loads(body.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        raise invalid_alert(f"{source}: payload: not UTF-8 text") from None
-    except RecursionError:
-        raise ApiError(
-            400, "too_deep", f"{source}: payload: nested too deeply", "payload"
-        ) from None
-    except ValueError as error:  # JSONDecodeError, or a number too long to convert
-        raise invalid_alert(f"{source}: payload: not JSON: {json_problem(error)}") from None
+        decoded = load_json(body)
+    except NotJson as error:
+        if error.deep:
+            raise ApiError(400, "too_deep", f"{source}: payload: {error}", "payload") from None
+        raise invalid_alert(f"{source}: payload: {error}") from None
     depth = json_depth(decoded)
     if depth > max_depth:
         detail = f"{source}: payload: nested {depth} levels deep; at most {max_depth}"

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs
 from pydantic import ValidationError
 
 from agent.approval.models import Decision
-from agent.approval.service import ApprovalError
+from agent.approval.service import ApprovalError, StaleDraft
 from agent.chat.service import ChatReply
 from agent.incident.lifecycle import LifecycleError
 from agent.incident.models import Incident, RootCause
@@ -128,29 +128,25 @@ class SlackDesk:
         incident_id, _, rest = str(action.get("value", "")).partition("|")
         draft_id, _, revision = rest.partition("|")
         kind = str(action.get("action_id", ""))
+        read = int(revision) if revision.isdigit() else None
         try:
-            self._same_revision(incident_id, draft_id, revision)
             if kind == "approve":
-                decision = Decision(draft_id=draft_id, action="approve", by=by)
+                decision = Decision(draft_id=draft_id, action="approve", by=by, revision=read)
             elif kind == "reject":
+                reason = f"rejected in Slack by {by}"
                 decision = Decision(
-                    draft_id=draft_id, action="reject", by=by, reason=f"rejected in Slack by {by}"
+                    draft_id=draft_id, action="reject", by=by, reason=reason, revision=read
                 )
             else:
                 return f"Unknown action {escape(kind)!r}."
             return self._decided(incident_id, decision)["text"]
+        except StaleDraft as stale:
+            return (
+                f"Refused: {escape(draft_id)} changed since this button was posted (now revision"
+                f" {stale.now}); run `/triage status {escape(incident_id)}` again"
+            )
         except REFUSALS as error:
             return f"Refused: {escape(str(error))}"
-
-    def _same_revision(self, incident_id: str, draft_id: str, revision: str) -> None:
-        draft = self.desk.store.get(incident_id).draft(draft_id)
-        if draft is None:
-            raise LookupError(f"{incident_id} has no draft {draft_id}")
-        if revision and revision != str(draft.revision):
-            raise LookupError(
-                f"{draft_id} changed since this button was posted (now revision"
-                f" {draft.revision}); run `/triage status {incident_id}` again"
-            )
 
     def _moved(self, verb: str, args: list[str], by: str) -> Incident | None:
         """The incident after `ack`, `mitigate` or `resolve`; None for any other verb."""

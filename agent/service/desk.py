@@ -26,11 +26,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from agent.approval.models import Decision
-from agent.approval.service import ApprovalError
+from agent.approval.service import StaleDraft
 from agent.context import TriageContext
 from agent.draft.models import Draft, DraftKind, Language
-from agent.draft.revise import revise as revise_drafts
-from agent.draft.write import write_drafts
+from agent.draft.revise import rewrite_pending
 from agent.engines.locks import Held, Locks, incident_lock, key_locks
 from agent.inbox.models import InboxItem
 from agent.incident.correlate import correlate, keys_for
@@ -221,8 +220,7 @@ class Desk:
             if new.name == old:
                 return incident
             moved = incident.model_copy(update={"routing": handed_over(incident.routing, new)})
-            fresh = write_drafts(self.ctx.draft_context(moved, at))
-            revised = revise_drafts(moved.id, moved.drafts, fresh)
+            revised = rewrite_pending(moved.id, moved.drafts, self.ctx.draft_context(moved, at))
             moved = moved.model_copy(update={"drafts": revised.drafts})
             text = f"{by} handed incident command from {old} to {new.name}."
             text += f" Drafts: {revised.summary()}."
@@ -345,11 +343,8 @@ def confirmed(ctx: TriageContext, incident: Incident, cause: RootCause) -> RootC
 
 def _same_revision(incident: Incident, decision: Decision) -> None:
     """Refuse a decision made on words the reviewer did not read: the draft was redrafted
-    (chat, a re-investigation) after the page or client showed it."""
+    (chat, a re-investigation) after the page, the Slack button or the client showed it."""
     draft = incident.draft(decision.draft_id)
     if decision.revision is None or draft is None or draft.revision == decision.revision:
         return
-    raise ApprovalError(
-        f"draft {decision.draft_id!r} changed since you read revision {decision.revision}"
-        f" (now revision {draft.revision}); read it again before deciding"
-    )
+    raise StaleDraft(decision.draft_id, decision.revision, draft.revision)

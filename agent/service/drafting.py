@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from agent.context import TriageContext
+from agent.draft.from_incident import sent_status_updates
 from agent.draft.models import Draft, DraftKind
 from agent.draft.write import write_draft
 from agent.incident.models import Incident
@@ -43,7 +44,7 @@ def withdraw_pending(incident: Incident) -> tuple[Incident, list[Draft]]:
 def resolved_status_update(ctx: TriageContext, incident: Incident, at: datetime) -> Incident:
     """`incident` with a pending status update saying it is resolved, when customers were
     told of it (none went out: there is nothing to close on the status page)."""
-    if ctx.draft_context(incident, at).status_updates_sent == 0:
+    if not sent_status_updates(incident):
         return incident
     updated, _ = redraft(ctx, incident, "status_update", "agent", at)
     return updated
