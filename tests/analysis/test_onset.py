@@ -106,3 +106,17 @@ def test_a_new_error_line_is_scanned_over_minutes_and_starts_where_it_began() ->
 def test_without_any_signal_nothing_is_found() -> None:
     found = detect_onset(Activity.empty(GRID), ALERT, GRID.end_s)
     assert not found.found and found.onset_s == ALERT
+
+
+def test_an_onset_whose_mass_ties_with_the_next_bucket_is_still_found() -> None:
+    """The alert's bucket and the one after carry the same summed strength, added in
+    another order (0.3 + 0.2 + 0.1 against 0.2 + 0.1 + 0.3): the last bits of a float must
+    not hide the onset (a CPU fault one minute before its alert went unseen this way)."""
+    alert = int(GRID.column(np.array([ALERT]))[0])
+    values = np.zeros((4, GRID.size))
+    for row, (start, strength) in enumerate(((-1, 0.3), (0, 0.2), (1, 0.1), (2, 0.3))):
+        values[row, alert + start : alert + start + 3] = strength
+    activity = Activity(GRID, ["api", "db", "cache", "queue"], values)
+    found = detect_onset(activity, ALERT + 30, GRID.end_s)
+    assert found.found and found.onset_s == ALERT - MINUTE
+    assert set(found.per_service) == {"api", "db", "cache"}

@@ -35,6 +35,7 @@ RECENT_SHARE = 0.4
 MIN_BUCKETS = 3
 QUIET_BUCKETS = 2
 PRIOR_BUCKETS = 5
+TIE = 1e-9
 
 
 @dataclass(slots=True)
@@ -118,7 +119,10 @@ def candidate_onsets(activity: Activity, alert_s: float, now_s: float) -> list[O
     in_range = (times >= alert_s - SEARCH_S - grid.bucket_s) & (times <= alert_s)
     before = np.concatenate([[0.0], mass[:-1]])
     after = np.concatenate([mass[1:], [0.0]])
-    peaks = np.flatnonzero(in_range & (mass >= MIN_MASS) & (mass > before) & (mass >= after))
+    # Sums of the same strengths added in another order differ in the last bits: a
+    # plateau (equal masses) must not hide its first bucket, so compare with a tolerance.
+    rises = mass > before + TIE
+    peaks = np.flatnonzero(in_range & (mass >= MIN_MASS) & rises & (mass >= after - TIE))
     level = _leading(activity, np.nan_to_num(activity.values, nan=0.0))
     return [
         _onset_at(activity, found, level, float(mass[k]), int(k), alert_s=alert_s, now_s=now_s)
