@@ -46,7 +46,7 @@ from tools.telemetry.replay.format import DatasetFormatError, FaultType
 
 if TYPE_CHECKING:
     from agent.incident.models import Incident
-    from agent.runner import RunOutcome, TriageRunner
+    from agent.runner import NoIncident, RunOutcome, TriageRunner
     from agent.service.desk import Desk
 
 app = typer.Typer(
@@ -122,12 +122,20 @@ def _runner(ctx: TriageContext) -> TriageRunner:
     return TriageRunner(ctx)
 
 
-def _progress(runner: TriageRunner, alerts: list[Alert], now: datetime | None) -> RunOutcome:
+def _progress(
+    runner: TriageRunner, alerts: list[Alert], now: datetime | None
+) -> RunOutcome | NoIncident:
     with console.status("triaging…", spinner="dots") as status:
         return runner.run(alerts, now, on_step=lambda step: status.update(f"{step}…"))
 
 
-def _show(outcome: RunOutcome, as_json: bool, elapsed: float) -> None:
+def _show(outcome: RunOutcome | NoIncident, as_json: bool, elapsed: float) -> None:
+    from agent.runner import NoIncident
+
+    if isinstance(outcome, NoIncident):  # a recovery that no open incident holds
+        said = {"incident_id": None, "outcome": outcome.reason}
+        print(json.dumps(said) if as_json else outcome.reason)
+        return
     for line in gap_lines(outcome.incident.telemetry_gaps):
         errors.print(f"warning: {line}; the triage went on without it", markup=False)
     if as_json:
@@ -445,6 +453,8 @@ def show(
 @app.command()
 def demo(home: HomeOption = None) -> None:
     """Replay the bundled incident end to end: triage, drafts, approve the page."""
+    from agent.runner import NoIncident
+
     dataset = ReplayDataset.open(DEMO_DATASET.resolve())
     item = next(c for c in dataset.cases() if c.id == DEMO_CASE)
     demo_home = data_dir(home) / "demo"
@@ -454,6 +464,7 @@ def demo(home: HomeOption = None) -> None:
     console.rule(f"[bold]incident-triage demo[/]: {item.title}")
     started = time.perf_counter()
     outcome = _progress(runner, parse_alert(item.alert.payload, item.alert.source), item.now)
+    assert not isinstance(outcome, NoIncident), "the bundled alert is firing: it opens one"
     console.print(incident_view(outcome.incident))
     console.print(f"[green]Triaged in {time.perf_counter() - started:.1f} s.[/]")
     page = next(d for d in outcome.incident.drafts if d.kind == "page")

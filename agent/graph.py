@@ -1,6 +1,7 @@
 """The triage graph, top to bottom: from an alert to approved, dispatched messages.
 
     open_or_attach ─┬─ (repeat or related alert, nothing new to look at) ──────► END
+                    ├─ (a recovery no open incident holds: none opened) ───────► END
                     └─ investigate ─┬─ (re-look that read less: findings kept) revise ► END
                                     └─ llm_review → recall → assess_severity → route_incident
                          ─┬─ (first triage) draft → await_approval ⇄ send_approved ─► END

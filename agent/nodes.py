@@ -21,7 +21,7 @@ from agent.draft.lint import check_external, is_outside
 from agent.draft.revise import rewrite_pending
 from agent.draft.text import percent
 from agent.draft.write import write_drafts
-from agent.incident.correlate import correlate
+from agent.incident.correlate import correlate, recovery_only
 from agent.incident.models import Incident, TimelineKind
 from agent.incident.reinvestigate import due_on_alerts, last_look
 from agent.incident.service import attach, note, open_incident
@@ -41,6 +41,7 @@ from tools.telemetry.guard import GuardedBackend
 log = logging.getLogger(__name__)
 Update = dict[str, object]
 AFFECTED = 0.5
+NOTHING_TO_DO = "recovery with no open incident: nothing to do"
 
 
 def _save(ctx: TriageContext, incident: Incident) -> Update:
@@ -92,10 +93,15 @@ def _incident(state: TriageState) -> Incident:
 
 def open_or_attach(state: TriageState, runtime: Runtime[TriageContext]) -> Update:
     """Dedup and correlate: a repeat or a neighbour's alert joins the open incident, and
-    is looked at afresh when it may change the picture (agent.incident.reinvestigate)."""
+    is looked at afresh when it may change the picture (agent.incident.reinvestigate).
+    A recovery that no open incident holds opens none: on-call would be paged for
+    something already over (a recovery redelivered after a restart, or of an alert
+    never received)."""
     ctx, at = runtime.context, state.received_at
     window = timedelta(minutes=ctx.config.correlation_window_min)
     found = correlate(ctx.store, state.alerts, ctx.observe(at, state.run_id).topology(), at, window)
+    if found.incident is None and recovery_only(state.alerts):
+        return {"no_incident": NOTHING_TO_DO}
     if found.incident is None:
         opened = open_incident(ctx.store.new_id(at), state.alerts, at)
         source = ctx.telemetry_source(at)
@@ -108,7 +114,10 @@ def open_or_attach(state: TriageState, runtime: Runtime[TriageContext]) -> Updat
 
 
 def after_open(state: TriageState) -> str:
-    """A new incident is triaged; an attached alert only when it calls for a fresh look."""
+    """A new incident is triaged; an attached alert only when it calls for a fresh look;
+    a run without an incident ends here."""
+    if state.incident is None:
+        return "__end__"
     return "investigate" if state.correlated == "new" or state.reason else "__end__"
 
 

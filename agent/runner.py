@@ -46,6 +46,14 @@ class RunOutcome:
         return bool(self.pending)
 
 
+@dataclass(frozen=True, slots=True)
+class NoIncident:
+    """A run that ended at its first step without an incident, and why (a recovery that
+    no open incident holds)."""
+
+    reason: str
+
+
 class TriageRunner:
     """The compiled graph with its durable checkpoints where the context's engines keep them."""
 
@@ -58,8 +66,9 @@ class TriageRunner:
         alerts: list[Alert],
         received_at: datetime | None = None,
         on_step: Callable[[str], None] | None = None,
-    ) -> RunOutcome:
-        """Triage `alerts` up to the approval step (or to the end, if they only attach).
+    ) -> RunOutcome | NoIncident:
+        """Triage `alerts` up to the approval step (or to the end, if they only attach or
+        open nothing).
 
         `on_step` is told each step's name as it finishes, for progress displays.
         """
@@ -71,7 +80,7 @@ class TriageRunner:
             run_id=run_id, alerts=alerts, received_at=received_at or self.ctx.clock()
         )
         outcome = self._advance(run_id, state, on_step)
-        if outcome.correlated != "new":
+        if isinstance(outcome, RunOutcome) and outcome.correlated != "new":
             self.sync(outcome.incident)
         return outcome
 
@@ -103,7 +112,7 @@ class TriageRunner:
         run_id: str,
         start: TriageState | None,
         on_step: Callable[[str], None] | None = None,
-    ) -> RunOutcome:
+    ) -> RunOutcome | NoIncident:
         """Run the graph from `start` (None: from its last checkpoint) to the next stop."""
         for update in self.graph.stream(
             start, _thread(run_id), context=self.ctx, stream_mode="updates", durability=DURABILITY
@@ -111,7 +120,7 @@ class TriageRunner:
             if on_step is not None:
                 for step in update:
                     on_step(step)
-        return self._outcome(run_id)
+        return self._ended(run_id)
 
     def decide(self, incident_id: str, decision: Decision) -> RunOutcome:
         """Resume the incident's run with a person's decision on one draft."""
@@ -154,6 +163,12 @@ class TriageRunner:
         killed inside `sync`, between re-entering the step and reaching it)."""
         snapshot = self.graph.get_state(_thread(run_id))
         return bool(snapshot.interrupts) or snapshot.next == (APPROVAL,)
+
+    def _ended(self, run_id: str) -> RunOutcome | NoIncident:
+        """Where a first triage stopped: its incident, or why it opened none."""
+        values = self.graph.get_state(_thread(run_id)).values
+        reason = TriageState.model_validate(values).no_incident
+        return NoIncident(reason) if reason is not None else self._outcome(run_id)
 
     def _outcome(self, run_id: str) -> RunOutcome:
         snapshot = self.graph.get_state(_thread(run_id))

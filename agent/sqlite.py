@@ -30,6 +30,14 @@ def open_db(
     return db
 
 
+def add_column(db: sqlite3.Connection, table: str, column: str, declaration: str) -> None:
+    """`column` added to `table` in a file an earlier version made without it."""
+    with immediate(db):
+        known = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        if column not in known:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+
+
 @contextmanager
 def immediate(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """One write transaction: committed when the block ends, rolled back if it raises."""

@@ -34,6 +34,11 @@ class TriageState(BaseModel):
     reason: str | None = Field(
         None, description="Why this run looks again at an open incident (None: first triage)."
     )
+    no_incident: str | None = Field(
+        None,
+        description="Why the run ended at its first step without an incident (a recovery"
+        " that no open incident holds: nothing is happening any more).",
+    )
     before: Standing | None = Field(None, description="Where the incident stood before it.")
     kept_from: datetime | None = Field(
         None,

@@ -22,7 +22,7 @@ from agent.incident.models import Incident
 from agent.isolation.engine import isolate
 from agent.isolation.models import Isolation
 from agent.isolation.ranking import RankingModel
-from agent.runner import TriageRunner
+from agent.runner import NoIncident, TriageRunner
 from evals.alert_intake import case_alerts
 from evals.models import RecalledIncident
 from knowledge.memory import EmptyMemory, IncidentMemory
@@ -63,7 +63,10 @@ def graph_triage(config: TriageConfig | None = None, memory: MemoryFor | None = 
             ctx = build_context(
                 settings, home=Path(home), telemetry=dataset.at, memory=recall, ranking=ranking
             )
-            incident = TriageRunner(ctx).run(case_alerts(case), case.now).incident
+            outcome = TriageRunner(ctx).run(case_alerts(case), case.now)
+        if isinstance(outcome, NoIncident):
+            raise RuntimeError(f"{case.id}: {outcome.reason}")
+        incident = outcome.incident
         if incident.isolation is None:
             raise RuntimeError(f"{case.id}: the graph finished without an isolation")
         return CaseResult(

@@ -66,6 +66,10 @@ class Engines:
             "checkpoints": database,
         }
 
+    def problem(self) -> str | None:
+        """Why the database does not answer now, in one line (None: it does, or is SQLite)."""
+        return self.database.problem() if self.database is not None else None
+
     @cached_property
     def database(self) -> Database | None:
         """The PostgreSQL pool, migrated, when a database URL is configured."""

@@ -28,6 +28,11 @@ class InboxItem(BaseModel):
     attempts: int = 0
     incident_id: str | None = None
     correlated: str | None = None
+    outcome: str | None = Field(
+        None,
+        description="Why a done row holds no incident (a recovery that no open incident"
+        " holds: nothing to do); None when it has one.",
+    )
     error: str | None = Field(None, description="The last triage failure, if any.")
     updated_at: datetime
 
@@ -71,7 +76,16 @@ class Inbox(Protocol):
         """The row, now running (one more attempt); None if it is already done or failed."""
         ...
 
-    def finish(self, item_id: int, incident_id: str, correlated: str, at: datetime) -> None: ...
+    def finish(
+        self,
+        item_id: int,
+        incident_id: str | None,
+        correlated: str | None,
+        at: datetime,
+        outcome: str | None = None,
+    ) -> None:
+        """Done: the incident the row opened or joined, or (`outcome`) why it has none."""
+        ...
 
     def fail(self, item_id: int, error: str, at: datetime) -> None: ...
 

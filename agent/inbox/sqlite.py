@@ -26,7 +26,7 @@ from pydantic import TypeAdapter
 
 from agent.alert.models import Alert
 from agent.inbox.models import ERROR_CHARS, Accepted, InboxItem, InboxState, alert_key
-from agent.sqlite import immediate, open_db
+from agent.sqlite import add_column, immediate, open_db
 
 _ALERTS = TypeAdapter(list[Alert])
 
@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS inbox (
     attempts INTEGER NOT NULL DEFAULT 0,
     incident_id TEXT,
     correlated TEXT,
+    outcome TEXT,
     error TEXT,
     updated_at TEXT NOT NULL
 );
@@ -73,6 +74,7 @@ class SqliteInbox:
         self._queue_lock = threading.Lock()
         self._queue: list[_Pending] = []
         self._db = open_db(path, SCHEMA, synchronous)
+        add_column(self._db, "inbox", "outcome", "TEXT")
         self.arrived = threading.Event()
 
     def close(self) -> None:
@@ -195,11 +197,18 @@ class SqliteInbox:
         item = self.get(item_id)
         return item if item.state == "running" else None
 
-    def finish(self, item_id: int, incident_id: str, correlated: str, at: datetime) -> None:
+    def finish(
+        self,
+        item_id: int,
+        incident_id: str | None,
+        correlated: str | None,
+        at: datetime,
+        outcome: str | None = None,
+    ) -> None:
         self._update(
             item_id,
-            "state = 'done', incident_id = ?, correlated = ?, error = NULL",
-            (incident_id, correlated),
+            "state = 'done', incident_id = ?, correlated = ?, outcome = ?, error = NULL",
+            (incident_id, correlated, outcome),
             at,
         )
 
@@ -251,7 +260,7 @@ class SqliteInbox:
     def _select(self, tail: str, params: tuple[object, ...]) -> list[InboxItem]:
         columns = (
             "id, source, received_at, body_sha256, alerts, state, attempts, incident_id,"
-            " correlated, error, updated_at"
+            " correlated, outcome, error, updated_at"
         )
         with self._lock:
             rows = self._db.execute(f"SELECT {columns} FROM inbox {tail}", params).fetchall()
@@ -261,7 +270,7 @@ class SqliteInbox:
 def _item(row: tuple[object, ...]) -> InboxItem:
     names = (
         "id", "source", "received_at", "body_sha256", "alerts", "state", "attempts",
-        "incident_id", "correlated", "error", "updated_at",
+        "incident_id", "correlated", "outcome", "error", "updated_at",
     )  # fmt: skip
     values = dict(zip(names, row, strict=True))
     values["alerts"] = json.loads(str(values["alerts"]))

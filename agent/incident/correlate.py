@@ -4,13 +4,15 @@ In an alert storm, one fault fires hundreds of alerts across its neighbours.
 Responders want one incident, so an alert joins an open incident when it is
 the same condition (fingerprint), or names the same service or a call-graph
 neighbour of one, or (when it names no service) the same system, within the
-correlation window (counted from the incident's last alert). Only the alert's
-routing fields are read, never its text.
+correlation window (counted from the incident's last alert). A recovery (alerts
+that all say `resolved`) joins the open incident holding its fingerprint however
+late it comes; one that no open incident holds has nothing to join. Only the
+alert's routing fields are read, never its text.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel
@@ -21,6 +23,7 @@ from agent.incident.store import IncidentStore
 from tools.telemetry.models import Topology
 
 Match = Literal["new", "duplicate", "related"]
+EVER = datetime.min.replace(tzinfo=UTC)
 
 
 class Correlation(BaseModel):
@@ -54,11 +57,20 @@ def correlate(
     same = _alerting_since(store.open_with_keys(dedup, since), since)
     if same:
         return Correlation(match="duplicate", incident=same[0], reason="same alert fingerprint")
+    held = store.open_with_keys(dedup, EVER) if recovery_only(alerts) else []
+    if held:
+        reason = "the recovery of an alert it holds"
+        return Correlation(match="duplicate", incident=held[0], reason=reason)
     near = _alerting_since(store.open_with_keys(related, since), since)
     if near:
         shared = sorted(related & near[0].lookup_keys())
         return Correlation(match="related", incident=near[0], reason=_reason(shared))
     return Correlation(match="new")
+
+
+def recovery_only(alerts: list[Alert]) -> bool:
+    """Every alert says its condition ended: a recovery, with nothing firing to triage."""
+    return all(a.status == "resolved" for a in alerts)
 
 
 def _alerting_since(incidents: list[Incident], since: datetime) -> list[Incident]:

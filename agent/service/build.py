@@ -19,6 +19,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
+from pydantic import BaseModel, Field
+
 from agent.alert.models import Alert
 from agent.config import ConfigError, TriageConfig
 from agent.context import TriageContext, build_context
@@ -35,6 +37,16 @@ log = logging.getLogger(__name__)
 
 Role = Literal["all", "api", "worker"]
 STEP_DELAY_ENV = "TRIAGE_TEST_TRIAGE_DELAY_S"  # test-only: slows each graph step
+
+
+class Health(BaseModel):
+    """What /v1/health answers."""
+
+    status: Literal["ok", "degraded"]
+    reasons: list[str] = Field(description="Why it is degraded, one line each.")
+    inbox: dict[str, int] = Field(
+        description="Inbox rows per state; empty while the database does not answer."
+    )
 
 
 @dataclass
@@ -90,19 +102,25 @@ class Service:
             self.queue.publish([item.id])
         return item
 
-    def degraded(self) -> list[str]:
-        """Why the service is not fully working, one line each (empty: it is)."""
+    def health(self) -> Health:
+        """'ok', or 'degraded' with why; within seconds even with an engine down, because
+        each engine is asked with a short timeout and the inbox only when the database
+        answered (asked, it would wait out the pool)."""
+        database = self.ctx.engines.problem()
+        counts = self.inbox.counts() if database is None else {}
         reasons = gap_lines(self.looks.failing())
-        queue = self.queue.problem()
-        if queue is not None:
-            reasons.append(queue)
-        failed = self.inbox.counts().get("failed", 0)
+        reasons += [r for r in (database, self.queue.problem()) if r is not None]
+        failed = counts.get("failed", 0)
         if failed:
             reasons.append(
                 f"{failed} accepted alert request(s) failed triage: GET /v1/inbox?state=failed,"
                 " then POST /v1/inbox/<id>/retry"
             )
-        return reasons
+        return Health(status="degraded" if reasons else "ok", reasons=reasons, inbox=counts)
+
+    def degraded(self) -> list[str]:
+        """Why the service is not fully working, one line each (empty: it is)."""
+        return self.health().reasons
 
     def close(self) -> None:
         self.queue.close()

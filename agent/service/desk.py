@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -48,7 +49,7 @@ from agent.incident.service import note
 from agent.incident.store import IncidentStore
 from agent.retrospective.write import NotResolved
 from agent.routing.command import commander_named, handed_over
-from agent.runner import RunOutcome, TriageInProgress
+from agent.runner import NoIncident, RunOutcome, TriageInProgress
 from agent.service.drafting import (
     escalation_page,
     redraft,
@@ -92,18 +93,19 @@ class Desk:
 
     def triage(
         self, item: InboxItem, received_at: datetime, on_step: Callable[[str], None]
-    ) -> RunOutcome:
+    ) -> RunOutcome | NoIncident:
         """Run (or resume) the inbox row's triage; a joined incident's own run is synced."""
-        held = self._open(item, received_at)
-        with held[0]:
-            outcome = self.runner.triage(item.run_id, held[1], on_step)
-            if outcome.correlated != "new":
+        held, opened = self._open(item, received_at)
+        with held or nullcontext():
+            outcome = self.runner.triage(item.run_id, opened, on_step)
+            if isinstance(outcome, RunOutcome) and outcome.correlated != "new":
                 self._sync_joined(outcome.incident)
             return outcome
 
-    def _open(self, item: InboxItem, received_at: datetime) -> tuple[Held, Opened]:
+    def _open(self, item: InboxItem, received_at: datetime) -> tuple[Held | None, Opened]:
         """The run's first step under its correlation keys and the lock of the incident it
-        would join; what it opened or joined, with that incident's lock held."""
+        would join; what it opened or joined, with that incident's lock held (no lock when
+        it opened none)."""
         topology = self.ctx.observe(received_at, item.run_id).topology()
         dedup, related = keys_for(item.alerts, topology)
         with self.locks.acquire(key_locks(dedup | related)):
@@ -117,9 +119,10 @@ class Desk:
                 if held is not None:
                     held.release()
                 raise
-            if held is None or opened.incident_id != target:
-                if held is not None:
-                    held.release()
+            if held is not None and opened.incident_id != target:
+                held.release()
+                held = None
+            if held is None and opened.incident_id is not None:
                 held = self.holding(opened.incident_id)  # new: nobody else knows it yet
         return held, opened
 

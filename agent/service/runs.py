@@ -23,7 +23,7 @@ from typing import Any
 from agent.alert.models import Alert
 from agent.approval.models import Decision
 from agent.incident.models import Incident
-from agent.runner import DURABILITY, RunOutcome, TriageRunner, _thread
+from agent.runner import DURABILITY, NoIncident, RunOutcome, TriageRunner, _thread
 from agent.state import TriageState
 from knowledge.memory import Recollection
 
@@ -33,10 +33,10 @@ SENDS = "send_approved"
 
 @dataclass(frozen=True)
 class Opened:
-    """Where the first step of a run left it: its incident, and whether the run was
-    found already past that step (a resumed run)."""
+    """Where the first step of a run left it: its incident (None: it opened none, see
+    NoIncident), and whether the run was found already past that step (a resumed run)."""
 
-    incident_id: str
+    incident_id: str | None
     resumed: bool
 
 
@@ -47,7 +47,7 @@ class DeskRunner(TriageRunner):
         """Run `run_id`'s first step (dedup and correlation), unless it already ran."""
         thread = _thread(run_id)
         snapshot = self.graph.get_state(thread)
-        resumed = _incident_of(snapshot.values) is not None
+        resumed = _past_first_step(snapshot.values)
         if not resumed:
             start = self._start(run_id, alerts, received_at)
             if start is not None:
@@ -58,23 +58,24 @@ class DeskRunner(TriageRunner):
                     given, thread, context=self.ctx, interrupt_after=[OPENS], durability=DURABILITY
                 )
             snapshot = self.graph.get_state(thread)
-        incident = _incident_of(snapshot.values)
-        if incident is None:
+        if not _past_first_step(snapshot.values):
             raise RuntimeError(f"run {run_id} has no incident after its first step")
-        return Opened(incident.id, resumed)
+        incident = TriageState.model_validate(snapshot.values).incident
+        return Opened(incident.id if incident else None, resumed)
 
     def triage(
         self, run_id: str, opened: Opened, on_step: Callable[[str], None] | None = None
-    ) -> RunOutcome:
+    ) -> RunOutcome | NoIncident:
         """Run `run_id` on to the approval step: from its first step, from where a killed
-        process left it (holding the stored incident), or not at all when it got there."""
+        process left it (holding the stored incident), or not at all when it got there
+        (or opened no incident)."""
         thread = _thread(run_id)
         snapshot = self.graph.get_state(thread)
         # Not `next`: a step whose writes were saved before its checkpoint (a kill in
         # between) is no longer in `next`, yet the run has not moved past it.
         if snapshot.interrupts or not snapshot.tasks:
-            return self._outcome(run_id)
-        if opened.resumed:
+            return self._ended(run_id)
+        if opened.resumed and opened.incident_id is not None:
             self.graph.update_state(thread, {"incident": self.ctx.store.get(opened.incident_id)})
         return self._advance(run_id, None, on_step)
 
@@ -125,6 +126,10 @@ class DeskRunner(TriageRunner):
         return [Recollection.model_validate(r) for r in found]
 
 
-def _incident_of(values: dict[str, Any]) -> Incident | None:
-    """The incident a run's saved state holds (None before its first step finished)."""
-    return TriageState.model_validate(values).incident if values else None
+def _past_first_step(values: dict[str, Any]) -> bool:
+    """A run's saved state holds the incident its first step opened or joined, or why
+    it has none."""
+    if not values:
+        return False
+    state = TriageState.model_validate(values)
+    return state.incident is not None or state.no_incident is not None

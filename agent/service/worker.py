@@ -22,7 +22,7 @@ from queue import Queue
 from agent.engines.errors import one_line, unreachable
 from agent.inbox.models import Inbox, InboxItem
 from agent.inbox.queue import AlertQueue, Delivery
-from agent.runner import RunOutcome
+from agent.runner import NoIncident, RunOutcome
 from agent.service.desk import Desk
 
 log = logging.getLogger(__name__)
@@ -138,9 +138,21 @@ class InboxWorker:
             self.inbox.fail(item.id, reason, self.desk.ctx.clock())
             return
         clock = self.desk.ctx.clock()
+        if isinstance(outcome, NoIncident):
+            # A warning, so `triage serve` shows it: a recovery of an alert never received
+            # may mean its firing was lost on the way.
+            log.warning(
+                "inbox row %d (%d alert(s) from %s): %s",
+                item.id,
+                len(item.alerts),
+                item.source,
+                outcome.reason,
+            )
+            self.inbox.finish(item.id, None, None, clock, outcome=outcome.reason)
+            return
         self.inbox.finish(item.id, outcome.incident.id, outcome.correlated, clock)
 
-    def _triage_waiting_for_engines(self, item: InboxItem) -> RunOutcome:
+    def _triage_waiting_for_engines(self, item: InboxItem) -> RunOutcome | NoIncident:
         """The row's triage; a run cut short by an engine that went away is resumed once it
         answers again (from its checkpoint, so nothing is done twice)."""
         waits = iter(ENGINE_RETRY_S)

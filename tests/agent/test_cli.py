@@ -78,3 +78,23 @@ def test_help_lists_the_commands() -> None:
     assert done.returncode == 0
     for command in ("run", "replay", "demo", "drafts", "approve", "reject", "eval"):
         assert command in done.stdout
+
+
+def test_run_on_a_recovery_no_open_incident_holds_says_so_and_opens_nothing(
+    tmp_path: Path, synthetic: SyntheticDataset, case: CaseRecord
+) -> None:
+    payload = json.loads(json.dumps(case.alert.payload))
+    payload["status"] = "resolved"
+    for alert in payload["alerts"]:
+        alert.update(status="resolved", endsAt=case.now.isoformat())
+    alert_file = tmp_path / "resolved.json"
+    alert_file.write_text(json.dumps(payload), encoding="utf-8")
+    home = str(tmp_path / "home")
+    done = triage(
+        "run", str(alert_file), "--telemetry", str(synthetic.root), "--now", case.now.isoformat(),
+        "--data-dir", home,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "recovery with no open incident: nothing to do", done.stdout
+    listed = triage("incidents", "--json", "--data-dir", home)
+    assert json.loads(listed.stdout) == [], listed.stderr

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from agent.approval.service import ApprovalError
 from agent.bench.pager import FakePagerDuty
 from agent.config import TriageConfig, load_config
 from agent.context import build_context
-from agent.runner import APPROVAL, TriageRunner, _thread
+from agent.runner import APPROVAL, NoIncident, RunOutcome, TriageRunner, _thread
 from agent.service.runs import OPENS, SENDS, DeskRunner
 from agent.state import TriageState
 from tests.agent.conftest import ROUTING_KEY_ENV
@@ -137,6 +137,33 @@ def test_an_unrelated_alert_opens_a_second_incident(
     outcome = runner.run([other], case.now)
     assert outcome.correlated == "new"
     assert len(runner.ctx.store.recent()) == 2
+
+
+def _recovered(alerts: list[Alert], at: datetime) -> list[Alert]:
+    return [a.model_copy(update={"status": "resolved", "ends_at": at}) for a in alerts]
+
+
+def test_a_recovery_no_open_incident_holds_ends_the_run_without_one(
+    runner: TriageRunner, alerts: list[Alert], case: CaseRecord
+) -> None:
+    outcome = runner.run(_recovered(alerts, case.now), case.now)
+    assert outcome == NoIncident("recovery with no open incident: nothing to do")
+    assert runner.ctx.store.recent() == []
+
+
+def test_a_recovery_past_the_window_joins_the_open_incident_holding_its_alert(
+    runner: TriageRunner, alerts: list[Alert], case: CaseRecord
+) -> None:
+    """The window bounds which new alerts are related; the end of an alert the incident
+    holds belongs to it however late it comes (a sender redelivering after a restart)."""
+    first = runner.run(alerts, case.now)
+    assert isinstance(first, RunOutcome)
+    later = case.now + timedelta(minutes=runner.ctx.config.correlation_window_min + 30)
+    ended = runner.run(_recovered(alerts, later), later)
+    assert isinstance(ended, RunOutcome)
+    assert (ended.incident.id, ended.correlated) == (first.incident.id, "duplicate")
+    assert {a.status for a in ended.incident.alerts} == {"resolved"}
+    assert len(runner.ctx.store.recent()) == 1
 
 
 @pytest.mark.parametrize("language", ["en", "ja"])

@@ -1,10 +1,14 @@
-"""Worker processes for the distributed tests: `python -m agent worker` on a config file."""
+"""Helpers for the distributed tests: `python -m agent worker` on a config file, and a TCP
+relay that takes an engine away mid-test."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -47,3 +51,52 @@ def worker(
     """One `triage worker` with one triage thread."""
     args = ["worker", "--threads", "1", "--log-level", "warning"]
     return process(args, config, home, log, step_delay_s)
+
+
+class TcpProxy:
+    """A TCP relay on 127.0.0.1 in front of `upstream` (host, port): `stop()` drops every
+    connection and refuses new ones, as an engine that went away does."""
+
+    def __init__(self, upstream: tuple[str, int]) -> None:
+        self.upstream = upstream
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.listener.getsockname()[1])
+        self._open: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._stopped = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+                server = socket.create_connection(self.upstream)
+            except OSError:
+                return
+            with self._lock:
+                if self._stopped:  # accepted as it stopped
+                    client.close()
+                    server.close()
+                    return
+                self._open += [client, server]
+            for source, sink in ((client, server), (server, client)):
+                threading.Thread(target=_relay, args=(source, sink), daemon=True).start()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            with contextlib.suppress(OSError):
+                self.listener.shutdown(socket.SHUT_RDWR)  # wakes the waiting accept
+            self.listener.close()
+            for connection in self._open:
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
+                connection.close()
+
+
+def _relay(source: socket.socket, sink: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        while data := source.recv(65536):
+            sink.sendall(data)
+    with contextlib.suppress(OSError):
+        sink.shutdown(socket.SHUT_WR)

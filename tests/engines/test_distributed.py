@@ -234,3 +234,27 @@ def test_one_server_on_postgres_without_a_queue_triages_itself(
         incident = client.get(f"/v1/incidents/{done['incident_id']}").json()
     assert [d["state"] for d in incident["drafts"]].count("pending") >= 1
     assert server.ctx.engines.describe()["queue"] == "inbox table"
+
+
+def test_a_recovery_no_open_incident_holds_opens_nothing_on_a_worker(
+    tmp_path: Path, engines: EnginesConfig
+) -> None:
+    """On PostgreSQL and Redis as embedded: the row is kept, done, with its outcome."""
+    config = configured(None, engines)
+    path = write_config(config, tmp_path / "triage.yaml")
+    server = build_server(config, tmp_path / "api", role="api", env=ENV.get)
+    body = Path(__file__).parents[1] / "fixtures" / "alerts" / "alertmanager_resolved.json"
+    with (
+        TestClient(create_app(server)) as client,
+        worker(path, tmp_path / "worker", tmp_path / "worker.log"),
+    ):
+        reply = client.post("/v1/alerts/alertmanager", content=body.read_bytes(), headers=BEARER)
+        assert reply.status_code == 202, reply.text
+        done = wait_until(lambda: _row(client, reply.json()["inbox_id"]), timeout_s=120)
+        listed = client.get("/v1/incidents").json()
+    assert (done["incident_id"], done["outcome"]) == (
+        None,
+        "recovery with no open incident: nothing to do",
+    )
+    assert listed == []
+    assert "nothing to do" in (tmp_path / "worker.log").read_text()

@@ -6,9 +6,11 @@ from __future__ import annotations
 import logging
 import socket
 import subprocess
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -25,6 +27,7 @@ from agent.service import worker as worker_module
 from agent.service.build import build_service
 from agent.service.worker import InboxWorker
 from tests.engines.conftest import POSTGRES_URL, configured
+from tests.engines.support import TcpProxy
 from tests.server.support import wait_until
 
 AT = datetime(2026, 5, 11, 9, 0, tzinfo=UTC)
@@ -212,3 +215,41 @@ def _answers(url: str) -> bool:
         return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
     except redis.RedisError:
         return False
+
+
+def test_health_names_a_postgresql_that_went_away_within_seconds(
+    tmp_path: Path, engines: EnginesConfig
+) -> None:
+    """Not after the pool's 30 s wait for a connection: a load balancer asking would have
+    given up, and no reason would be shown."""
+    from fastapi.testclient import TestClient
+
+    from agent.server.app import build_server, create_app
+    from tests.server.support import ENV
+
+    parts = urlsplit(engines.database_url or "")
+    proxy = TcpProxy((parts.hostname or "127.0.0.1", parts.port or 5432))
+    through = urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{proxy.port}"))
+    settings = engines.model_copy(update={"database_url": through, "queue_url": None})
+    server = build_server(configured(None, settings), tmp_path / "home", env=ENV.get)
+    try:
+        with TestClient(create_app(server, run_jobs=False)) as client:
+            assert client.get("/v1/health").json()["status"] == "ok"
+            proxy.stop()
+            database = server.ctx.engines.database
+            assert database is not None
+            for empty_pool in (False, True):
+                if empty_pool:  # dropped connections discarded: the pool must make a new one
+                    database.pool.check()
+                started = time.monotonic()
+                reply = client.get("/v1/health")
+                assert time.monotonic() - started < 5, "health waited for the pool"
+                assert reply.status_code == 200, reply.text
+                health = reply.json()
+                assert health["status"] == "degraded", health
+                (reason,) = health["reasons"]
+                assert reason.startswith(f"PostgreSQL at 127.0.0.1:{proxy.port}/"), reason
+                assert "is not answering" in reason and "\n" not in reason, reason
+    finally:
+        proxy.stop()
+        server.service.close()

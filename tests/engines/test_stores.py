@@ -4,6 +4,7 @@ versioned migrations)."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,7 @@ from agent.config import TriageConfig
 from agent.config.engines import EnginesConfig
 from agent.engines import Engines
 from agent.engines.postgres.db import Database, migrations
+from agent.inbox.sqlite import SCHEMA, SqliteInbox
 from agent.incident.service import open_incident
 from agent.incident.store import IncidentNotFound
 
@@ -74,6 +76,33 @@ def test_the_inbox_keeps_each_alert_once_and_records_its_triage(opened: Engines)
     assert inbox.counts() == {"done": 1, "failed": 1}
     assert inbox.retry(partly.inbox_id, AT).state == "queued"
     assert inbox.alerts_stored() == 3
+
+
+def test_a_row_done_without_an_incident_keeps_its_outcome(opened: Engines) -> None:
+    inbox = opened.inbox
+    row = inbox.put("generic", [alert(1)], AT, "sha").inbox_id
+    inbox.start(row, AT)
+    inbox.finish(row, None, None, AT, outcome="recovery with no open incident: nothing to do")
+    done = inbox.get(row)
+    assert (done.state, done.incident_id, done.outcome) == (
+        "done",
+        None,
+        "recovery with no open incident: nothing to do",
+    )
+
+
+def test_an_embedded_inbox_from_before_outcomes_opens_and_records_them(tmp_path: Path) -> None:
+    path = tmp_path / "inbox.sqlite"
+    old = sqlite3.connect(path)
+    before = SCHEMA.replace("    outcome TEXT,\n", "")
+    assert "outcome" not in before
+    old.executescript(before)
+    old.close()
+    inbox = SqliteInbox(path)
+    row = inbox.put("generic", [alert(1)], AT, "sha").inbox_id
+    inbox.finish(row, None, None, AT, outcome="nothing to do")
+    assert inbox.get(row).outcome == "nothing to do"
+    inbox.close()
 
 
 def test_a_late_failure_of_a_repeat_delivery_does_not_undo_a_recorded_triage(

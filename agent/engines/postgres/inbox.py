@@ -24,7 +24,7 @@ from agent.inbox.queue import Delivery
 _ALERTS = TypeAdapter(list[Alert])
 COLUMNS = (
     "id, source, received_at, body_sha256, alerts::text AS alerts, state, attempts,"
-    " incident_id, correlated, error, updated_at"
+    " incident_id, correlated, outcome, error, updated_at"
 )
 
 
@@ -98,11 +98,18 @@ class PostgresInbox:
         )
         return rows[0] if rows else None
 
-    def finish(self, item_id: int, incident_id: str, correlated: str, at: datetime) -> None:
+    def finish(
+        self,
+        item_id: int,
+        incident_id: str | None,
+        correlated: str | None,
+        at: datetime,
+        outcome: str | None = None,
+    ) -> None:
         self._execute(
-            "UPDATE inbox SET state = 'done', incident_id = %s, correlated = %s, error = NULL,"
-            " updated_at = %s WHERE id = %s",
-            (incident_id, correlated, at, item_id),
+            "UPDATE inbox SET state = 'done', incident_id = %s, correlated = %s, outcome = %s,"
+            " error = NULL, updated_at = %s WHERE id = %s",
+            (incident_id, correlated, outcome, at, item_id),
         )
 
     def fail(self, item_id: int, error: str, at: datetime) -> None:

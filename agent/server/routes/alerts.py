@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from agent.server.deps import server_of
 from agent.server.errors import ApiError, Problem
 from agent.server.intake import IntakeResult
+from agent.service.build import Health
 
 router = APIRouter(tags=["alerts"])
 PROBLEMS: dict[int | str, dict[str, object]] = {
@@ -67,10 +68,9 @@ def _too_large(limit: int) -> ApiError:
 
 @router.get(
     "/v1/health",
-    summary="Liveness: 'ok', or 'degraded' with the reasons (a store failing, a failed triage)",
+    response_model=Health,
+    summary="Liveness: 'ok', or 'degraded' with the reasons (a store or an engine failing,"
+    " a failed triage)",
 )
-def health(request: Request) -> dict[str, object]:
-    server = server_of(request)
-    reasons = server.degraded()
-    status = "degraded" if reasons else "ok"
-    return {"status": status, "reasons": reasons, "inbox": server.inbox.counts()}
+def health(request: Request) -> Health:
+    return server_of(request).service.health()

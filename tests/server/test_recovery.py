@@ -1,0 +1,101 @@
+"""A recovery that no open incident holds opens nothing and pages no one, through a real
+HTTP server: the row is kept with its outcome, and one log line says so."""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from agent.server.app import build_server, create_app
+from tests.server.support import BEARER, DD_TOKEN, ENV, LiveServer, server_config, wait_until
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "alerts"
+NOTHING_TO_DO = "recovery with no open incident: nothing to do"
+RESOLVED = json.loads((FIXTURES / "alertmanager_resolved.json").read_text())
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[httpx.Client]:
+    """A live embedded server (its worker running), no telemetry: every triage is quick."""
+    server = build_server(server_config(None), tmp_path / "home", env=ENV.get)
+    with (
+        LiveServer(create_app(server)) as live,
+        httpx.Client(base_url=live.url, timeout=30) as client,
+    ):
+        yield client
+
+
+def finished(client: httpx.Client, row: int) -> dict[str, Any]:
+    """The inbox row once its triage is recorded (failing the test if it failed)."""
+
+    def done() -> dict[str, Any] | None:
+        item: dict[str, Any] = client.get(f"/v1/inbox/{row}").json()
+        assert item["state"] != "failed", item["error"]
+        return item if item["state"] == "done" else None
+
+    return wait_until(done, timeout_s=60)
+
+
+def firing(payload: dict[str, Any]) -> dict[str, Any]:
+    """The firing notification the Alertmanager recovery `payload` ends."""
+    fired = copy.deepcopy(payload)
+    fired["status"] = "firing"
+    for alert in fired["alerts"]:
+        alert.update(status="firing", endsAt="0001-01-01T00:00:00Z")
+    return fired
+
+
+@pytest.mark.parametrize(
+    ("source", "body", "headers"),
+    [
+        ("alertmanager", json.dumps(RESOLVED).encode(), BEARER),
+        (
+            "datadog",
+            (FIXTURES / "datadog_recovered.json").read_bytes(),
+            {"Authorization": f"Bearer {DD_TOKEN}"},
+        ),
+    ],
+)
+def test_a_recovery_no_open_incident_holds_opens_nothing_and_is_kept_with_its_outcome(
+    api: httpx.Client,
+    caplog: pytest.LogCaptureFixture,
+    source: str,
+    body: bytes,
+    headers: dict[str, str],
+) -> None:
+    with caplog.at_level(logging.INFO, logger="agent"):
+        reply = api.post(f"/v1/alerts/{source}", content=body, headers=headers)
+        assert reply.status_code == 202, reply.text
+        item = finished(api, reply.json()["inbox_id"])
+    assert api.get("/v1/incidents").json() == []
+    assert (item["incident_id"], item["outcome"]) == (None, NOTHING_TO_DO)
+    assert item["alerts"][0]["status"] == "resolved"
+    listed = api.get("/v1/inbox").json()
+    assert [(i["id"], i["outcome"]) for i in listed] == [(item["id"], NOTHING_TO_DO)]
+    said = [r.getMessage() for r in caplog.records if NOTHING_TO_DO in r.getMessage()]
+    assert len(said) == 1 and "\n" not in said[0], said
+    assert f"inbox row {item['id']}" in said[0], said
+    health = api.get("/v1/health").json()
+    assert health["status"] == "ok", health
+
+
+def test_the_recovery_of_an_open_incident_s_alert_still_joins_it(api: httpx.Client) -> None:
+    opened = api.post("/v1/alerts/alertmanager", json=firing(RESOLVED), headers=BEARER)
+    incident_id = finished(api, opened.json()["inbox_id"])["incident_id"]
+    ended = api.post("/v1/alerts/alertmanager", json=RESOLVED, headers=BEARER)
+    item = finished(api, ended.json()["inbox_id"])
+    assert (item["incident_id"], item["correlated"], item["outcome"]) == (
+        incident_id,
+        "duplicate",
+        None,
+    )
+    assert [i["id"] for i in api.get("/v1/incidents").json()] == [incident_id]
+    alerts = api.get(f"/v1/incidents/{incident_id}").json()["alerts"]
+    assert [a["status"] for a in alerts] == ["resolved"]
