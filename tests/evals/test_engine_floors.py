@@ -31,15 +31,15 @@ LATE = AlertLag.parse("300")
 # minutes, as they would for a real alert.
 # (dataset, alert lag) -> lowest acceptable out-of-sample AC@1.
 AC1_FLOORS = {
-    ("nezha-ob-dev", "0 s"): 0.87,  # measured 0.92
+    ("nezha-ob-dev", "0 s"): 0.91,  # measured 0.96
     ("nezha-ob-dev", "300 s"): 0.87,  # 0.92
-    ("nezha-tt-dev", "0 s"): 0.66,  # 0.71
+    ("nezha-tt-dev", "0 s"): 0.70,  # 0.75
     ("nezha-tt-dev", "300 s"): 0.56,  # 0.61
     ("petshop-dev", "0 s"): 0.74,  # 0.79
     ("petshop-dev", "300 s"): 0.74,  # 0.79
 }
 # Alert lag -> highest acceptable ECE of out-of-sample top-1 confidence, all dev cases:
-# the 0.10 (measured 0.05 on time and 0.06 at 300 s since the calibration is
+# the 0.10 (measured 0.07 on time and 0.04 at 300 s; the calibration is
 # fitted on the averaged probabilities, with alerts on time and late).
 ECE_CEILINGS = {"0 s": 0.10, "300 s": 0.10}
 
