@@ -1,10 +1,10 @@
 """Masking secrets and personal data before text leaves the telemetry store.
 
 Log lines and change summaries go into LLM prompts, drafts and pages. Whatever
-a service logged by mistake (a bearer token, a password in a DSN, a customer's
-e-mail, phone or card number) must not travel further. Each rule keeps enough context
-to read the line ("password=<REDACTED>") and masking is idempotent, so text
-can be redacted twice without harm. IP addresses are kept by default: they
+a service logged by mistake (a bearer token, a password in a DSN, a vendor's API
+token, a customer's e-mail, phone or card number) must not travel further. Each
+rule keeps enough context to read the line ("password=<REDACTED>") and masking
+is idempotent, so text can be redacted twice without harm. IP addresses are kept by default: they
 help triage and are rarely personal in a service estate.
 """
 
@@ -67,7 +67,8 @@ PRIVATE_KEY = Rule(
 )
 URL_PASSWORD = Rule(
     "url_password",
-    re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s:/@]+:)[^\s@/]+@"),
+    # The user may be empty: redis://:password@host is how Redis and others are configured.
+    re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s:/@]*:)[^\s@/]+@"),
     r"\1<REDACTED>@",
 )
 BEARER = Rule(
@@ -76,6 +77,17 @@ BEARER = Rule(
     r"\1<TOKEN>",
 )
 JWT = Rule("jwt", re.compile(r"\beyJ[\w-]+\.[\w-]+\.[\w-]+"), "<JWT>")
+# Tokens that name their vendor by prefix are secrets wherever they stand, with no
+# "key=" before them: GitHub, Slack, Stripe, GitLab, Google API, OpenAI/Anthropic keys.
+VENDOR_TOKEN = Rule(
+    "vendor_token",
+    re.compile(
+        r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,}"
+        r"|xox[abposr]-[A-Za-z0-9-]{10,}|[sr]k_(?:live|test)_[A-Za-z0-9]{10,}"
+        r"|glpat-[A-Za-z0-9_-]{20,}|AIza[0-9A-Za-z_-]{35}|sk-(?:proj-|ant-)?[A-Za-z0-9_-]{32,})"
+    ),
+    "<TOKEN>",
+)
 AWS_KEY = Rule("aws_access_key", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), "<AWS_KEY>")
 KEY_VALUE = Rule(
     "secret_value",
@@ -107,6 +119,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     URL_PASSWORD,
     BEARER,
     JWT,
+    VENDOR_TOKEN,
     AWS_KEY,
     KEY_VALUE,
     EMAIL,

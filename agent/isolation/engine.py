@@ -289,7 +289,7 @@ def judge(hypotheses: list[Hypothesis], evidence: list[Evidence]) -> tuple[Verdi
         return "inconclusive", f"Too close to call: {lead}, {runner.service} at" + (
             f" {shown(runner.confidence)}."
         )
-    elsewhere = _disagreeing(top, evidence)
+    elsewhere = disagreeing(top, evidence)
     if elsewhere:
         return "inconclusive", f"The signals disagree: {lead}, but {elsewhere}."
     if top.confidence >= CONCLUSIVE:
@@ -303,7 +303,7 @@ def shown(confidence: float) -> str:
     return f"{min(confidence, MAX_CONFIDENCE):.0%}"
 
 
-def _disagreeing(top: Hypothesis, evidence: list[Evidence]) -> str:
+def disagreeing(top: Hypothesis, evidence: list[Evidence]) -> str:
     """The kind of telemetry whose strongest evidence indicts another service while it
     holds nothing of note against the leader, worded; '' when none does."""
     cited = set(top.evidence_ids)

@@ -32,6 +32,10 @@ SECRETS = {
     "jane.doe@example.org": "mail jane.doe@example.org",
     "AKIAIOSFODNN7EXAMPLE": "key AKIAIOSFODNN7EXAMPLE",
     "4111 1111 1111 1111": "card 4111 1111 1111 1111",
+    "ghp_16C7e42F292c6912E7710c838347Ae178B4a": "git clone ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+    "xoxb-123456789012-1234567890123-AbCdEfGhIjKl": "slack xoxb-123456789012-1234567890123-AbCdEfGhIjKl",
+    "sk_live_51HxYzAbCdEfGhIjKlMn": "stripe key sk_live_51HxYzAbCdEfGhIjKlMn",
+    "s3ntinel": "cache redis://:s3ntinel@cache:6379",
 }
 
 

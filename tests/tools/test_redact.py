@@ -20,6 +20,14 @@ from tools.redact import redact, redact_counted, redact_data, rules
         ('{"api_key": "abc123", "user": "bob"}', '{"api_key": "<REDACTED>", "user": "bob"}'),
         ("client_secret=xyz&grant=code", "client_secret=<REDACTED>&grant=code"),
         ("postgres://app:s3cret@db:5432/x", "postgres://app:<REDACTED>@db:5432/x"),
+        ("redis://:hunter2@cache:6379/0", "redis://:<REDACTED>@cache:6379/0"),
+        ("clone with ghp_16C7e42F292c6912E7710c838347Ae178B4a", "clone with <TOKEN>"),
+        ("pat github_pat_11ABCDEFG0123456789_abcdefghij", "pat <TOKEN>"),
+        ("slack xoxb-123456789012-1234567890123-AbCdEfGhIjKl", "slack <TOKEN>"),
+        ("charge with sk_live_51HxYzAbCdEfGhIjKlMn failed", "charge with <TOKEN> failed"),
+        ("gitlab glpat-AbCdEfGhIjKlMnOpQrSt", "gitlab <TOKEN>"),
+        ("maps AIzaSyA1234567890abcdefghijklmnopqrstuv", "maps <TOKEN>"),
+        ("llm sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789", "llm <TOKEN>"),
         ("card 4111 1111 1111 1111 declined", "card <CARD> declined"),
         ("card 5555-5555-5555-4444 declined", "card <CARD> declined"),
         ("-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----", "<PRIVATE_KEY>"),
@@ -44,6 +52,7 @@ def test_masks(text: str, expected: str) -> None:
         "version v1.5.0 deployed by ci-bot",
         "trace 12345678-0123-4567-8901-123456789012",  # a UUID's digit groups
         "released 2026-12-07, build 0-1-2345, order 0123-45-678",  # dates, too few digits
+        "task-scheduler sk-learn ghp_short https://docs.example/a:b@c",  # no vendor token
     ],
 )
 def test_leaves_ordinary_text_alone(text: str) -> None:
