@@ -18,7 +18,7 @@ from agent.chat.answers import Answer
 from agent.incident.models import Incident
 from agent.llm import prompts
 from agent.llm.binding import Toolbox
-from agent.llm.budget import Budget, InvalidAssessment
+from agent.llm.budget import Budget, InvalidAssessment, prompt_chars
 from agent.llm.config import LLMConfig, chat_model
 from agent.llm.investigate import invoke
 from tools.redact import redact
@@ -89,7 +89,7 @@ def llm_answer(
 ) -> Answer:
     """The model's cited answer; raises LLMFailure (or any error) when it cannot give one."""
     budget = Budget(config.max_steps, config.max_tokens, config.max_seconds)
-    toolbox = Toolbox(session, set(session.backend.services()), config.max_tool_output_chars)
+    toolbox = Toolbox.of(session, config)
     chat = model if model is not None else chat_model(config)
     bound = chat.bind_tools([*session.specs(), submit_answer_spec()])
     messages: list[BaseMessage] = [
@@ -99,7 +99,7 @@ def llm_answer(
     while True:
         budget.start_step()
         response = invoke(bound, messages, budget)
-        budget.charge(response, sum(len(str(m.content)) for m in messages))
+        budget.charge(response, prompt_chars(messages))
         messages.append(response)
         submitted = next((c for c in response.tool_calls if c["name"] == SUBMIT_ANSWER), None)
         if submitted is not None:

@@ -19,6 +19,7 @@ from langchain_core.messages.tool import ToolCall as LCToolCall
 from agent.isolation.evidence import Evidence, EvidenceKind, EvidenceQuery
 from agent.llm import prompts
 from agent.llm.assessment import submit_spec
+from agent.llm.config import LLMConfig
 from tools.bounds import ellipsize
 from tools.redact import redact, redact_data
 from tools.toolset import ToolCall, ToolError, ToolSession
@@ -40,7 +41,14 @@ class Toolbox:
     session: ToolSession
     services: Collection[str]
     max_output_chars: int
+    max_calls: int
     evidence: dict[str, Evidence] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, session: ToolSession, config: LLMConfig) -> Toolbox:
+        """The tools over `session`, bounded as `config` says (output size, call count)."""
+        services = set(session.backend.services())
+        return cls(session, services, config.max_tool_output_chars, config.max_tool_calls)
 
     def specs(self) -> list[dict[str, Any]]:
         """Function specs for `bind_tools`: the enabled data tools, then submit_assessment."""
@@ -51,8 +59,12 @@ class Toolbox:
         return self.session.calls
 
     def run(self, call: LCToolCall) -> ToolMessage:
-        """Run one tool call from the model; the answer (or the error) as a tool message."""
+        """Run one tool call from the model; the answer (or the error) as a tool message.
+        Past the call budget the call is refused unrun, so the model can still submit."""
         call_id = call.get("id") or ""
+        if len(self.calls) >= self.max_calls:  # a model that asks forever must not read forever
+            spent = f"tool call budget spent ({self.max_calls} calls): answer with what you have"
+            return self.error(call_id, call["name"], spent)
         try:
             output = self.session.run(call["name"], call.get("args") or {})
         except ToolError as error:

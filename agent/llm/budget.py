@@ -8,10 +8,10 @@ says why in one line and reports can count failures by kind.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from langchain_core.messages import AIMessage
+from langchain_core.messages import AIMessage, BaseMessage
 
 Clock = Callable[[], float]
 
@@ -32,6 +32,11 @@ class BudgetExceeded(LLMFailure):
 class InvalidAssessment(LLMFailure):
     def __init__(self, detail: str) -> None:
         super().__init__(f"validation: {detail}")
+
+
+def prompt_chars(messages: Sequence[BaseMessage]) -> int:
+    """The size of a turn's prompt in characters, for the token estimates."""
+    return sum(len(str(m.content)) for m in messages)
 
 
 @dataclass
@@ -71,6 +76,17 @@ class Budget:
             raise BudgetExceeded(f"{self.max_steps} steps exceeded")
         self.check_time()
         self.steps += 1
+
+    def check_prompt(self, prompt_chars: int) -> None:
+        """Refuse a turn whose prompt alone (~4 characters a token) would pass the token
+        limit: usage is only reported after a call, and a flood of tool results must not
+        be sent (and paid for) before the limit notices it."""
+        estimate = prompt_chars // 4
+        if self.tokens + estimate > self.max_tokens:
+            raise BudgetExceeded(
+                f"token limit {self.max_tokens} exceeded by the next turn's prompt"
+                f" (~{estimate} tokens to send, {self.tokens} used)"
+            )
 
     def charge(self, message: AIMessage, prompt_chars: int) -> None:
         """Add a turn's tokens (from usage metadata, else estimated) and check the limits."""

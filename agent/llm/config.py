@@ -49,6 +49,9 @@ class LLMConfig(BaseModel):
         60_000, ge=1, description="Input plus output tokens over all turns, from usage metadata."
     )
     max_seconds: float = Field(120.0, gt=0, description="Wall clock for the whole investigation.")
+    max_tool_calls: int = Field(
+        20, ge=1, le=200, description="Tool calls over all turns; later ones are refused, not run."
+    )
     max_tool_output_chars: int = Field(
         6_000, ge=200, description="Each tool result is cut to this many characters."
     )

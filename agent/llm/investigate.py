@@ -29,7 +29,7 @@ from agent.isolation.models import Hypothesis, Isolation
 from agent.llm import prompts
 from agent.llm.assessment import SUBMIT_TOOL, Assessment
 from agent.llm.binding import Toolbox
-from agent.llm.budget import Budget, BudgetExceeded, Clock, LLMFailure
+from agent.llm.budget import Budget, BudgetExceeded, Clock, LLMFailure, prompt_chars
 from agent.llm.config import LLMConfig, chat_model
 from agent.llm.validate import candidates, check, merge, parse
 from tools.redact import redact
@@ -85,7 +85,7 @@ def llm_isolation(
     toolbox: Toolbox | None = None
     try:
         session = ToolSession(backend, registry)
-        toolbox = Toolbox(session, set(backend.services()), config.max_tool_output_chars)
+        toolbox = Toolbox.of(session, config)
         chat = model if model is not None else chat_model(config)
         messages: list[BaseMessage] = [
             SystemMessage(prompts.system_prompt(config)),
@@ -121,7 +121,7 @@ def converse(
         if budget.last_step and budget.steps > 1:
             messages.append(HumanMessage(prompts.LAST_TURN_REMINDER))
         response = invoke(bound, messages, budget)
-        budget.charge(response, sum(len(str(m.content)) for m in messages))
+        budget.charge(response, prompt_chars(messages))
         messages.append(response)
         submitted = next((c for c in response.tool_calls if c["name"] == SUBMIT_TOOL), None)
         if submitted is not None:
@@ -140,8 +140,10 @@ def converse(
 def invoke(
     bound: Runnable[Any, BaseMessage], messages: list[BaseMessage], budget: Budget
 ) -> AIMessage:
-    """One model turn, abandoned when the time budget runs out (a hung call cannot
-    hold the triage: the worker thread is a daemon and the SDK has its own timeout)."""
+    """One model turn: not sent when its prompt would pass the token limit, abandoned when
+    the time budget runs out (a hung call cannot hold the triage: the worker thread is a
+    daemon and the SDK has its own timeout)."""
+    budget.check_prompt(prompt_chars(messages))
     timeout = budget.remaining_seconds()
     if timeout <= 0:
         budget.check_time()

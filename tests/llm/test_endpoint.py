@@ -74,3 +74,60 @@ def test_no_endpoint_listening_falls_back(incident: Incident) -> None:
     assert not outcome.used_llm
     assert re.match(r"error: \w+", outcome.fallback_reason or ""), outcome.fallback_reason
     assert outcome.isolation.hypotheses == incident.deterministic.hypotheses
+
+
+def endpoint_config(url: str, **budgets: Any) -> LLMConfig:
+    return LLMConfig(
+        enabled=True,
+        model=f"bedrock:{MODEL_ID}",
+        region="us-east-1",
+        endpoint_url=url,
+        max_retries=0,
+        **budgets,
+    )
+
+
+def flood(calls_per_turn: int) -> Any:
+    """A model that never submits: every turn asks for `calls_per_turn` log searches."""
+
+    def script(body: dict[str, Any]) -> dict[str, Any]:
+        turn = len(body["messages"])
+        return response(
+            *(
+                tool_use("search_logs", {"start": f"-{i + 1}m", "limit": 50}, f"t{turn}-{i}")
+                for i in range(calls_per_turn)
+            )
+        )
+
+    return script
+
+
+def test_tool_calls_beyond_the_budget_are_refused_not_run(incident: Incident) -> None:
+    with fake_converse(flood(30)) as fake:
+        config = endpoint_config(fake.url, max_tool_calls=12, max_steps=3)
+        outcome = llm_isolation(
+            incident.backend, incident.alerts, incident.deterministic, config, chat_model(config)
+        )
+    assert not outcome.used_llm and outcome.fallback_reason == "budget: 3 steps exceeded"
+    assert len(outcome.tool_calls) == 12  # not 90
+    results = [
+        block["toolResult"] for block in fake.bodies[1]["messages"][-1]["content"]
+    ]  # turn 2 carries all 30 answers: 12 outputs, then 18 refusals
+    assert [r["status"] for r in results] == ["success"] * 12 + ["error"] * 18
+    assert "tool call budget" in results[-1]["content"][0]["text"]
+
+
+def test_a_turn_that_would_exceed_the_token_budget_is_not_sent(incident: Incident) -> None:
+    # The endpoint reports small usage, so only our own estimate of the prompt can stop
+    # the second turn, which carries 30 log searches (~100k characters) back.
+    with fake_converse(flood(30)) as fake:
+        config = endpoint_config(fake.url, max_tokens=20_000, max_tool_output_chars=4_000)
+        outcome = llm_isolation(
+            incident.backend, incident.alerts, incident.deterministic, config, chat_model(config)
+        )
+    assert not outcome.used_llm
+    assert (outcome.fallback_reason or "").startswith("budget: token limit 20000"), (
+        outcome.fallback_reason
+    )
+    assert len(fake.bodies) == 1
+    assert max(len(json.dumps(b)) for b in fake.bodies) < 20_000 * 4
