@@ -1,9 +1,10 @@
 """Checking the LLM's submitted ranking, and merging it into the deterministic result.
 
 The LLM may only re-order what the evidence already supports: every ranked
-service must be an evidence-backed candidate of the deterministic engine, and
-every claim must cite evidence that exists and concerns that service. Anything
-else raises InvalidAssessment, and the caller keeps the deterministic result.
+service must be an evidence-backed candidate of the deterministic engine, every
+claim must cite evidence that exists and concerns that service, and a new leader
+must be one the evidence does not contradict. Anything else raises
+InvalidAssessment, and the caller keeps the deterministic result.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from agent.isolation.engine import CONCLUSIVE
+from agent.isolation.engine import disagreeing, judge
 from agent.isolation.evidence import Evidence
 from agent.isolation.models import Hypothesis, Isolation
-from agent.llm.assessment import SUBMIT_TOOL, Assessment
+from agent.llm.assessment import SUBMIT_TOOL, Assessment, RankedSuspect
 from agent.llm.budget import InvalidAssessment
 from tools.redact import redact
 
@@ -41,7 +42,8 @@ def check(
     assessment: Assessment, allowed: Mapping[str, Hypothesis], evidence: Mapping[str, Evidence]
 ) -> None:
     """Raise InvalidAssessment unless the ranking re-orders evidence-backed candidates only,
-    each once, each citing existing evidence of which some concerns that service."""
+    each once, each citing existing evidence of which some concerns that service, and
+    leads with the engine's leader or one the evidence does not contradict."""
     seen: set[str] = set()
     for suspect in assessment.ranking:
         service = suspect.service
@@ -55,6 +57,24 @@ def check(
             raise InvalidAssessment(f"evidence id '{_shown(unknown[0])}' does not exist")
         if not any(_concerns(evidence[i], service) for i in suspect.evidence_ids):
             raise InvalidAssessment(f"no evidence cited for '{service}' concerns it")
+    _check_leader(assessment.ranking[0], allowed, evidence)
+
+
+def _check_leader(
+    leader: RankedSuspect, allowed: Mapping[str, Hypothesis], evidence: Mapping[str, Evidence]
+) -> None:
+    """A new leader decides who is paged, so it must pass the engine's own test: no kind of
+    telemetry may point strongly elsewhere while saying nothing of note about it. An alert
+    or log line that talks the model into 'blame X' cannot then move the page."""
+    if leader.service == next(iter(allowed)):
+        return
+    engine_ids = allowed[leader.service].evidence_ids
+    backed = allowed[leader.service].model_copy(
+        update={"evidence_ids": [*engine_ids, *leader.evidence_ids]}
+    )
+    against = disagreeing(backed, list(evidence.values()))
+    if against:
+        raise InvalidAssessment(f"'{leader.service}' cannot lead: {against}")
 
 
 def merge(
@@ -81,18 +101,18 @@ def merge(
     chosen = {h.service for h in ranked}
     rest = [h for h in deterministic.hypotheses if h.service not in chosen]
     known = {e.id for e in deterministic.evidence}
-    top = ranked[0]
-    verdict = "conclusive" if top.confidence >= CONCLUSIVE else "inconclusive"
+    hypotheses = [*ranked, *rest]
+    evidence = [*deterministic.evidence, *(e for e in new_evidence if e.id not in known)]
+    verdict, reason = judge(hypotheses, evidence)
     notes = [*deterministic.notes, note]
     if assessment.summary:
         notes.append(f"LLM summary: {redact(assessment.summary)}")
     return deterministic.model_copy(
         update={
-            "hypotheses": [*ranked, *rest],
-            "evidence": [*deterministic.evidence, *(e for e in new_evidence if e.id not in known)],
+            "hypotheses": hypotheses,
+            "evidence": evidence,
             "verdict": verdict,
-            "verdict_reason": f"{top.service} leads after LLM re-ranking"
-            f" ({top.confidence:.0%} confidence).",
+            "verdict_reason": f"After LLM re-ranking: {reason}",
             "notes": notes,
             "engine": engine,
         }
