@@ -184,8 +184,10 @@ def llm_review(state: TriageState, runtime: Runtime[TriageContext]) -> Update:
     backend = ctx.observe(at, state.run_id)
     outcome = llm_isolation(backend, incident.alerts, incident.isolation, ctx.config.llm)
     if outcome.fallback_reason:
+        # The kept result carries the failure, so the drafts and the war room say so too.
+        kept = incident.model_copy(update={"isolation": outcome.isolation})
         text = f"LLM investigation failed ({outcome.fallback_reason}); deterministic result kept."
-        return _record(ctx, incident, "fallback", text, at)
+        return _record(ctx, kept, "fallback", text, at)
     return _investigated(state, ctx, incident, _honest(outcome.isolation, incident, backend))
 
 

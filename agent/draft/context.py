@@ -22,7 +22,7 @@ from agent.routing.models import Routing
 from agent.severity.models import SeverityAssessment
 from tools.telemetry.replay.format import FaultType
 
-AnalysisBy = Literal["deterministic", "llm"]
+AnalysisBy = Literal["deterministic", "llm", "llm_failed"]
 NoteKind = Literal["action", "decision", "need"]
 MAX_SUSPECTS = 3
 

@@ -191,6 +191,10 @@ def _is_security(incident: Incident, suspects: list[Suspect]) -> bool:
 
 
 def _analysis_by(isolation: Isolation | None) -> AnalysisBy:
+    """Who ranked the suspects; an LLM that failed is named, so nobody takes its silence
+    for agreement."""
+    if isolation is not None and isolation.llm_fallback:
+        return "llm_failed"
     if isolation is None or isolation.engine == "deterministic":
         return "deterministic"
     return "llm"

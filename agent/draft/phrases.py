@@ -193,6 +193,7 @@ EN = Phrases(
     analysis_by={
         "deterministic": "deterministic engine",
         "llm": "LLM-assisted; verify before acting",
+        "llm_failed": "deterministic engine; the LLM's review failed and was not used",
     },
     example_policy="[EXAMPLE POLICY] No policy is configured: severity, teams, rotas and names"
     " come from the bundled fictional example (set `policy:` in triage.yaml).",
@@ -340,6 +341,7 @@ JA = Phrases(
     analysis_by={
         "deterministic": "決定論的解析エンジン",
         "llm": "LLM による解析（対応前に要確認）",
+        "llm_failed": "決定論的解析エンジン（LLM による検証は失敗したため使用していません）",
     },
     example_policy="【例示用ポリシー】ポリシーが未設定です。重大度・チーム・当番・名称は同梱の"
     "架空の例によるものです（triage.yaml の policy: を設定してください）。",

@@ -69,6 +69,11 @@ class Isolation(BaseModel):
     now: datetime | None = None
     notes: list[str] = Field(default_factory=list)
     engine: str = "deterministic"
+    llm_fallback: str | None = Field(
+        None,
+        description="Why an LLM's review of this result failed and was not used (agent.llm);"
+        " None when no LLM was asked, or its re-ranking is the one here.",
+    )
     harmed: list[str] | None = Field(
         None,
         description="Services whose request errors or latency clearly worsened"

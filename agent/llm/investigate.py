@@ -218,8 +218,11 @@ def _fallback(
     *,
     note: str | None = None,
 ) -> LLMOutcome:
+    failed = note is None  # a skip is not a failure: the model was never asked
     note = note or f"LLM failed: {reason}; deterministic result kept"
-    kept = deterministic.model_copy(update={"notes": [*deterministic.notes, note]})
+    kept = deterministic.model_copy(
+        update={"notes": [*deterministic.notes, note], "llm_fallback": reason if failed else None}
+    )
     return _outcome(kept, config, reason, budget, toolbox)
 
 

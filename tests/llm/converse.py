@@ -115,7 +115,16 @@ def stubbed_client() -> Iterator[Stubbed]:
         yield stub
 
 
-Script = Callable[[dict[str, Any]], Response]
+@dataclass(frozen=True)
+class ConverseError:
+    """An error reply as Bedrock sends it: the status, and the code in x-amzn-ErrorType."""
+
+    status: int
+    code: str
+    message: str
+
+
+Script = Callable[[dict[str, Any]], Response | ConverseError]
 
 
 @dataclass
@@ -141,12 +150,18 @@ def fake_converse(script: Script) -> Iterator[FakeConverse]:
             if not (path.startswith("/model/") and path.endswith("/converse")):
                 self._send(404, {"message": f"no route {path}"})
                 return
-            self._send(200, fake.script(body))
+            reply = fake.script(body)
+            if isinstance(reply, ConverseError):
+                self._send(reply.status, {"message": reply.message}, reply.code)
+            else:
+                self._send(200, reply)
 
-        def _send(self, status: int, payload: dict[str, Any]) -> None:
+        def _send(self, status: int, payload: dict[str, Any], error_type: str = "") -> None:
             data = json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
+            if error_type:
+                self.send_header("x-amzn-ErrorType", error_type)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)

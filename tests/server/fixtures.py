@@ -46,7 +46,12 @@ def client(server: Server) -> Iterator[TestClient]:
 @pytest.fixture
 def incident_id(client: TestClient, synthetic: SyntheticDataset) -> str:
     """The synthetic case posted as Alertmanager would, and triaged to the approval step."""
-    reply = client.post("/v1/alerts/alertmanager", content=case_body(synthetic), headers=BEARER)
+    return triaged(client, case_body(synthetic))
+
+
+def triaged(client: TestClient, body: bytes) -> str:
+    """The id of the incident an Alertmanager webhook `body` became, once triaged."""
+    reply = client.post("/v1/alerts/alertmanager", content=body, headers=BEARER)
     assert reply.status_code == 202, reply.text
     row = reply.json()["inbox_id"]
     done = wait_until(lambda: _done(client, row))
