@@ -196,6 +196,7 @@ class ChatService:
             "in_reply_to": author,
             "citations": answer.citations[:CITATIONS_IN_TIMELINE],
             "engine": engine,
+            "fallback_reason": fallback,
         }
         self.desk.record(incident.id, "chat", answer.text[:ANSWER_IN_TIMELINE], "agent", data)
         return ChatReply(

@@ -171,7 +171,10 @@ def invoke(
 
 
 def error_reason(error: BaseException) -> str:
-    """`error` as a one-line fallback reason; AWS errors by their code."""
+    """`error` as a one-line fallback reason: an LLMFailure's own (it names its kind), AWS
+    errors by their code, anything else by its type."""
+    if isinstance(error, LLMFailure):
+        return error.reason
     response = getattr(error, "response", None)
     details = response.get("Error") if isinstance(response, dict) else None
     if isinstance(details, dict) and details.get("Code"):

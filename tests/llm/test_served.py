@@ -5,6 +5,7 @@ drafts then say."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +24,7 @@ from tests.llm.converse import (
     response,
     submit,
     suspect,
+    tool_use,
 )
 from tests.server.fixtures import triaged
 from tests.server.support import ENV, case_body, server_config
@@ -121,3 +123,48 @@ def test_a_failed_llm_is_named_in_the_incident_and_its_drafts(
     for kind in ("page", "responder_update"):
         assert "the LLM's review failed and was not used" in drafts[kind], drafts[kind]
         assert "Throttling" not in drafts[kind]  # the why is for the timeline, not the page
+
+
+def chat_answer(cite: str) -> Script:
+    """A model that answers a chat question at once, citing `cite`, or the first evidence
+    id it was given when `cite` is empty."""
+
+    def script(body: dict[str, Any]) -> dict[str, Any]:
+        given = re.search(r"ev-[a-z]+-[0-9a-f]+", body["messages"][0]["content"][0]["text"])
+        cited = cite or (given.group(0) if given else "")
+        answer = {"answer": "payment's pool ran dry.", "evidence_ids": [cited]}
+        return response(tool_use("submit_answer", answer, "tooluse_a"))
+
+    return script
+
+
+def ask(client: TestClient, incident_id: str) -> dict[str, Any]:
+    line = {"author": "aki", "text": "why do you suspect payment?"}
+    reply: dict[str, Any] = client.post(f"/v1/incidents/{incident_id}/chat", json=line).json()
+    return reply
+
+
+def test_chat_with_the_llm_cites_the_incidents_evidence(
+    tmp_path: Path, synthetic: SyntheticDataset
+) -> None:
+    with served(tmp_path, synthetic, chat_answer("")) as (client, fake):
+        incident_id = triaged(client, case_body(synthetic))
+        reply = ask(client, incident_id)
+        evidence = client.get(f"/v1/incidents/{incident_id}/hypotheses").json()["evidence"]
+    assert reply["engine"].startswith("llm:") and reply["fallback_reason"] is None
+    assert reply["answer"] == "payment's pool ran dry."
+    assert reply["citations"][0] in {e["id"] for e in evidence}
+
+
+def test_chat_says_plainly_when_the_llm_answer_was_refused(
+    tmp_path: Path, synthetic: SyntheticDataset
+) -> None:
+    with served(tmp_path, synthetic, chat_answer("ev-made-up")) as (client, fake):
+        incident_id = triaged(client, case_body(synthetic))
+        reply = ask(client, incident_id)
+        timeline = client.get(f"/v1/incidents/{incident_id}/timeline").json()
+    reason = "validation: cites unknown evidence ['ev-made-up']"
+    assert (reply["engine"], reply["fallback_reason"]) == ("offline", reason)
+    assert reply["answer"].startswith("I suspect payment")  # the offline answer instead
+    answered = [e for e in timeline if e["kind"] == "chat" and e["actor"] == "agent"]
+    assert answered[-1]["data"]["fallback_reason"] == reason

@@ -156,7 +156,8 @@ async function chat(form) {
   input.value = "";
   try {
     const reply = await post(`/v1/incidents/${box.dataset.incident}/chat`, { author, text });
-    chatLine(`agent (${reply.engine})`, reply.answer, reply.citations);
+    const by = reply.fallback_reason ? `offline; LLM failed: ${reply.fallback_reason}` : reply.engine;
+    chatLine(`agent (${by})`, reply.answer, reply.citations);
     await refresh();
   } catch (error) {
     say(error.message, true);
