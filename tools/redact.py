@@ -99,14 +99,24 @@ KEY_VALUE = Rule(
 )
 EMAIL = Rule("email", re.compile(r"\b[\w.+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+\b"), "<EMAIL>")
 CARD = Rule("card_number", re.compile(r"\b\d(?:[ \-]?\d){12,18}\b"), _mask_card)
-# Written with separators, as people write them: a leading 0 (domestic) or + (international);
-# never inside a longer ASCII token (a UUID's digit groups, a dotted version); Japanese
-# text may touch it on either side.
+# A field that says it holds a phone number is one, however it is written (09012345678).
+PHONE_FIELD = Rule(
+    "phone_field",
+    re.compile(
+        r"((?<![A-Za-z])(?:phone|telephone|tel|mobile|msisdn|cell(?:phone)?)(?:[_-]?(?:number|no))?"
+        r"[\"']?\s*[=:]\s*[\"']?)\+?[\d(][\d ()\-]{6,18}\d",
+        re.I,
+    ),
+    r"\1<PHONE>",
+)
+# Elsewhere, written as people write them, with separators: a leading 0 (domestic) or +
+# (international); or E.164 as APIs log it (+819012345678); never inside a longer ASCII
+# token (a UUID's digit groups, a dotted version); Japanese text may touch it on either side.
 PHONE = Rule(
     "phone",
     re.compile(
         r"(?<![0-9A-Za-z_\-+.])(?:\+\d{1,3}[ \-]?(?:\(\d{1,4}\)|\d{1,4})(?:[ \-]\d{2,4}){1,3}"
-        r"|0\d{1,4}-\d{1,4}-\d{3,4})(?![0-9A-Za-z_\-]|\.\d)"
+        r"|\+\d{8,15}|0\d{1,4}-\d{1,4}-\d{3,4})(?![0-9A-Za-z_\-]|\.\d)"
     ),
     _mask_phone,
 )
@@ -124,6 +134,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     KEY_VALUE,
     EMAIL,
     CARD,
+    PHONE_FIELD,
     PHONE,
 )
 

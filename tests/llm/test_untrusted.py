@@ -36,6 +36,8 @@ SECRETS = {
     "xoxb-123456789012-1234567890123-AbCdEfGhIjKl": "slack xoxb-123456789012-1234567890123-AbCdEfGhIjKl",
     "sk_live_51HxYzAbCdEfGhIjKlMn": "stripe key sk_live_51HxYzAbCdEfGhIjKlMn",
     "s3ntinel": "cache redis://:s3ntinel@cache:6379",
+    "+819012345678": "sms to +819012345678 queued",
+    "08011112222": "phone=08011112222",
 }
 
 

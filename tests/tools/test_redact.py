@@ -35,6 +35,10 @@ from tools.redact import redact, redact_counted, redact_data, rules
         ("電話：03-1234-5678まで", "電話：<PHONE>まで"),
         ("toll-free 0120-123-456", "toll-free <PHONE>"),
         ("reach +81-90-1234-5678 or +1 415 555 0100", "reach <PHONE> or <PHONE>"),
+        ("sms to +819012345678 queued", "sms to <PHONE> queued"),  # E.164, as SMS APIs log it
+        ("phone=09012345678 user=7", "phone=<PHONE> user=7"),
+        ('{"customer_phone": "(03) 1234-5678"}', '{"customer_phone": "<PHONE>"}'),
+        ("dial tel:09012345678", "dial tel:<PHONE>"),
     ],
 )
 def test_masks(text: str, expected: str) -> None:
@@ -53,6 +57,7 @@ def test_masks(text: str, expected: str) -> None:
         "trace 12345678-0123-4567-8901-123456789012",  # a UUID's digit groups
         "released 2026-12-07, build 0-1-2345, order 0123-45-678",  # dates, too few digits
         "task-scheduler sk-learn ghp_short https://docs.example/a:b@c",  # no vendor token
+        "telemetry: 20260511 hotel=12345678 +1234",  # not phone fields, too short for E.164
     ],
 )
 def test_leaves_ordinary_text_alone(text: str) -> None:
