@@ -56,8 +56,8 @@ def served(
 def injected_alert(synthetic: SyntheticDataset) -> bytes:
     """The synthetic case's webhook with an instruction in its annotations."""
     payload = json.loads(case_body(synthetic))
-    for annotations in [payload["commonAnnotations"], *(a["annotations"] for a in payload["alerts"])]:
-        annotations["summary"] = f"{annotations['summary']}. {INJECTION}"
+    for notes in [payload["commonAnnotations"], *(a["annotations"] for a in payload["alerts"])]:
+        notes["summary"] = f"{notes['summary']}. {INJECTION}"
     return json.dumps(payload).encode()
 
 
@@ -147,7 +147,7 @@ def ask(client: TestClient, incident_id: str) -> dict[str, Any]:
 def test_chat_with_the_llm_cites_the_incidents_evidence(
     tmp_path: Path, synthetic: SyntheticDataset
 ) -> None:
-    with served(tmp_path, synthetic, chat_answer("")) as (client, fake):
+    with served(tmp_path, synthetic, chat_answer("")) as (client, _):
         incident_id = triaged(client, case_body(synthetic))
         reply = ask(client, incident_id)
         evidence = client.get(f"/v1/incidents/{incident_id}/hypotheses").json()["evidence"]
@@ -159,7 +159,7 @@ def test_chat_with_the_llm_cites_the_incidents_evidence(
 def test_chat_says_plainly_when_the_llm_answer_was_refused(
     tmp_path: Path, synthetic: SyntheticDataset
 ) -> None:
-    with served(tmp_path, synthetic, chat_answer("ev-made-up")) as (client, fake):
+    with served(tmp_path, synthetic, chat_answer("ev-made-up")) as (client, _):
         incident_id = triaged(client, case_body(synthetic))
         reply = ask(client, incident_id)
         timeline = client.get(f"/v1/incidents/{incident_id}/timeline").json()
