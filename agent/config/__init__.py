@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from agent.config.engines import CHROMA_ENV, DATABASE_ENV, QUEUE_ENV, EnginesConfig
 from agent.config.server import ServerConfig
 from agent.dispatch.config import DispatchConfig
-from agent.llm.config import LLMConfig
+from agent.llm.config import LLMConfig, LLMConfigError
 from knowledge.config import MemoryConfig
 from tools.telemetry.config import TelemetryConfig
 
@@ -108,7 +108,10 @@ def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> 
 
 def _read_config(path: Path | None) -> TriageConfig:
     if path is None:
-        return TriageConfig(llm=LLMConfig.from_env())
+        try:
+            return TriageConfig(llm=LLMConfig.from_env())
+        except LLMConfigError as error:
+            raise ConfigError(str(error)) from None
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except OSError as error:

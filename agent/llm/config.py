@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 BEDROCK_PROVIDERS = frozenset({"bedrock", "bedrock_converse", "aws"})
 SCRIPTED = "scripted"
@@ -87,7 +87,12 @@ class LLMConfig(BaseModel):
             values["enabled"] = True
         if "region" not in values and (region := env.get("AWS_REGION")):
             values["region"] = region
-        return cls.model_validate(values)
+        try:
+            return cls.model_validate(values)
+        except ValidationError as error:  # name the variable to fix, in one line
+            first = error.errors()[0]
+            name = f"{ENV_PREFIX}{first['loc'][0]}".upper() if first["loc"] else "TRIAGE_LLM_*"
+            raise LLMConfigError(f"environment: {name}: {first['msg']}") from None
 
 
 def split_model(model: str) -> tuple[str, str]:

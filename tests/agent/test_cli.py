@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.support.synthetic import SyntheticDataset
 from tools.telemetry.replay.format import CaseRecord
 
@@ -98,3 +100,29 @@ def test_run_on_a_recovery_no_open_incident_holds_says_so_and_opens_nothing(
     assert done.stdout.strip() == "recovery with no open incident: nothing to do", done.stdout
     listed = triage("incidents", "--json", "--data-dir", home)
     assert json.loads(listed.stdout) == [], listed.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "said"),
+    [
+        ("TRIAGE_LLM_MAX_STEPS", "0", "greater than or equal to 1"),
+        ("TRIAGE_LLM_MAX_TOOL_CALLS", "many", "valid integer"),
+    ],
+)
+def test_a_bad_llm_setting_in_the_environment_is_one_line(
+    tmp_path: Path,
+    case: CaseRecord,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    value: str,
+    said: str,
+) -> None:
+    alert = tmp_path / "alert.json"
+    alert.write_text(json.dumps(case.alert.payload), encoding="utf-8")
+    monkeypatch.delenv("TRIAGE_CONFIG", raising=False)
+    monkeypatch.setenv(name, value)
+    done = triage("run", str(alert), "--data-dir", str(tmp_path / "home"))
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith(f"error: environment: {name}: ") and said in line, line
