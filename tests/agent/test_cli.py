@@ -110,6 +110,7 @@ def test_run_on_a_recovery_no_open_incident_holds_says_so_and_opens_nothing(
     ],
 )
 def test_a_bad_llm_setting_in_the_environment_is_one_line(
+    *,
     tmp_path: Path,
     case: CaseRecord,
     monkeypatch: pytest.MonkeyPatch,
