@@ -42,8 +42,9 @@ def check(
     assessment: Assessment, allowed: Mapping[str, Hypothesis], evidence: Mapping[str, Evidence]
 ) -> None:
     """Raise InvalidAssessment unless the ranking re-orders evidence-backed candidates only,
-    each once, each citing existing evidence of which some concerns that service, and
-    leads with the engine's leader or one the evidence does not contradict."""
+    each once, each citing existing evidence of which some concerns that service, keeping
+    the evidence's word on security, and leads with the engine's leader or one the
+    evidence does not contradict."""
     seen: set[str] = set()
     for suspect in assessment.ranking:
         service = suspect.service
@@ -57,7 +58,21 @@ def check(
             raise InvalidAssessment(f"evidence id '{_shown(unknown[0])}' does not exist")
         if not any(_concerns(evidence[i], service) for i in suspect.evidence_ids):
             raise InvalidAssessment(f"no evidence cited for '{service}' concerns it")
+        _check_security(suspect, allowed[service])
     _check_leader(assessment.ranking[0], allowed, evidence)
+
+
+def _check_security(suspect: RankedSuspect, engine: Hypothesis) -> None:
+    """Security or not is the evidence's call (only security signals make it one): the label
+    engages CSIRT and the legal and PR sign-offs, so words in an alert must not add or
+    remove it through the model."""
+    if (suspect.fault_type == "security") == (engine.fault_type == "security"):
+        return
+    kind = "a" if engine.fault_type == "security" else "no"
+    raise InvalidAssessment(
+        f"'{suspect.service}' is {kind} security fault by its evidence; the model cannot"
+        f" relabel it {suspect.fault_type}"
+    )
 
 
 def _check_leader(

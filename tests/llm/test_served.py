@@ -168,3 +168,25 @@ def test_chat_says_plainly_when_the_llm_answer_was_refused(
     assert reply["answer"].startswith("I suspect payment")  # the offline answer instead
     answered = [e for e in timeline if e["kind"] == "chat" and e["actor"] == "agent"]
     assert answered[-1]["data"]["fallback_reason"] == reason
+
+
+def claims_a_breach(body: dict[str, Any]) -> dict[str, Any]:
+    """A model talked into a breach: the engine's leader, relabelled a security fault."""
+    incident = body["messages"][0]["content"][0]["text"]
+    start = incident.index('<data name="candidates">') + len('<data name="candidates">')
+    top = json.loads(incident[start : incident.index("</data>", start)])[0]
+    return response(submit([suspect(top["service"], top["evidence_ids"][:2], "security", 0.99)]))
+
+
+def test_only_security_evidence_makes_a_security_incident(
+    tmp_path: Path, synthetic: SyntheticDataset
+) -> None:
+    with served(tmp_path, synthetic, claims_a_breach) as (client, _):
+        incident_id = triaged(client, injected_alert(synthetic))
+        incident = client.get(f"/v1/incidents/{incident_id}").json()
+        fallback = timeline_text(client, incident_id, "fallback")
+    assert "validation: 'payment' is no security fault" in fallback, fallback
+    assert incident["isolation"]["hypotheses"][0]["fault_type"] != "security"
+    assert incident["severity"]["rule"] != "security-confirmed"
+    assert "csirt" not in {p["role"] for p in incident["routing"]["paged"]}
+    assert not incident["routing"]["approvals_required"]

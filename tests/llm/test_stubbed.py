@@ -319,3 +319,14 @@ def test_a_leader_the_evidence_contradicts_falls_back(incident: Incident) -> Non
         incident,
         "validation: 'checkout' cannot lead: the strongest log evidence points at payment",
     )
+
+
+def test_a_security_fault_cannot_be_talked_down(incident: Incident) -> None:
+    """Where the engine's evidence makes a suspect a security fault, the model cannot
+    relabel it (which would drop CSIRT and the legal and PR sign-offs)."""
+    payment = incident.deterministic.hypotheses[0]
+    incident.deterministic.hypotheses[0] = payment.model_copy(update={"fault_type": "security"})
+    with stubbed_client() as stub:
+        stub.reply(response(submit([suspect("payment", payment.evidence_ids[:2], "bad-deploy")])))
+        outcome = run(incident, stub)
+    assert_fallback(outcome, incident, "validation: 'payment' is a security fault")
