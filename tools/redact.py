@@ -89,6 +89,17 @@ VENDOR_TOKEN = Rule(
     "<TOKEN>",
 )
 AWS_KEY = Rule("aws_access_key", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), "<AWS_KEY>")
+# Tokens that say what they are by their prefix, wherever they stand (a responder types
+# "token sk_live_...", with no key=value around it): Stripe secret and restricted keys,
+# Slack, GitHub, GitLab and Google API keys.
+PREFIXED_TOKEN = Rule(
+    "prefixed_token",
+    re.compile(
+        r"\b(?:[sr]k_(?:live|test)_[A-Za-z0-9]{8,}|xox[abposr]-[A-Za-z0-9\-]{10,}"
+        r"|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_\w{20,}|glpat-[\w\-]{20,}|AIza[\w\-]{35})"
+    ),
+    "<TOKEN>",
+)
 KEY_VALUE = Rule(
     "secret_value",
     re.compile(
@@ -131,6 +142,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     JWT,
     VENDOR_TOKEN,
     AWS_KEY,
+    PREFIXED_TOKEN,
     KEY_VALUE,
     EMAIL,
     CARD,

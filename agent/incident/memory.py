@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agent.incident.models import Incident
 from agent.isolation.evidence import Evidence
 from knowledge.records import PastIncident, TimelineHighlight
+from tools.redact import redact
 from tools.telemetry.replay.format import FaultType
 
 TEMPLATES = 12
@@ -75,7 +76,8 @@ def resolved_record(
     record_id: str | None = None,
 ) -> PastIncident:
     """The past-incident record of a resolved incident, in the confirmed cause's terms:
-    the confirmed service first, the responder's description as root cause, the alert
+    the confirmed service first, the responder's description as root cause (secrets and
+    personal data masked: the memory is read by every later triage), the alert
     names and the log templates that moved (the confirmed service's first), tagged
     `corrected` when the cause differs from the agent's top suspect."""
     evidence = incident.isolation.evidence if incident.isolation else []
@@ -86,8 +88,8 @@ def resolved_record(
         summary=_summary(incident, cause, evidence),
         services=list(dict.fromkeys([cause.service, *incident.services])),
         fault_type=cause.fault_type,
-        root_cause=cause.description or f"{cause.fault_type} fault in {cause.service}",
-        resolution=resolution,
+        root_cause=redact(cause.description) or f"{cause.fault_type} fault in {cause.service}",
+        resolution=redact(resolution),
         severity=incident.severity.level if incident.severity else None,
         timeline=[
             TimelineHighlight(at=e.at, text=e.text)

@@ -28,6 +28,7 @@ class Words:
     seconds: str
     summary: str
     summary_cause: str
+    summary_resolution: str
     change: str
     impact_duration: str
     impact_harmed: str
@@ -38,6 +39,7 @@ class Words:
     detection_no_onset: str
     actors: Mapping[str, str]
     timeline: Mapping[str, str]
+    said: str
     quoted: str
     cause: str
     trigger: str
@@ -93,6 +95,7 @@ EN = Words(
     summary="{level} incident {id} affected {services}; triggered {start}, resolved {end}"
     " ({duration}).",
     summary_cause="The confirmed cause was {fault} in {service}{change}.",
+    summary_resolution="What resolved it, in the resolver's words: {text}",
     change=", set off by change {change}",
     impact_duration="Impact lasted about {duration}, from {start} until it was {until} {end}.",
     impact_harmed="Services with measured harm: {services}.",
@@ -117,6 +120,7 @@ EN = Words(
         "resolved": "{actor} resolved the incident",
         "note": "{actor} noted: {text}",
     },
+    said=": {text}",
     quoted="“{text}”",
     cause="Root cause: {fault} in {service}.",
     trigger="Trigger: change {change}.",
@@ -199,6 +203,7 @@ JA = Words(
     summary="{level} のインシデント {id} で {services} に影響がありました。{start} に発生し、"
     "{end} に解決しました（所要 {duration}）。",
     summary_cause="確定した原因は {service} の{fault}でした{change}。",
+    summary_resolution="解決策（解決者の説明）: {text}",
     change="（きっかけは変更 {change}）",
     impact_duration="影響は約 {duration} 続きました（{start} から、{until}の {end} まで）。",
     impact_harmed="影響が計測されたサービス: {services}。",
@@ -223,6 +228,7 @@ JA = Words(
         "resolved": "{actor}がインシデントを解決",
         "note": "{actor}のメモ: {text}",
     },
+    said=": {text}",
     quoted="「{text}」",
     cause="根本原因: {service} の{fault}。",
     trigger="きっかけ: 変更 {change}。",

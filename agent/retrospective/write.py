@@ -176,7 +176,16 @@ def _summary(s: Setting, _due: str) -> list[Line]:
             ),
             cites=resolved,
         ),
+        *_resolution(s, resolved),
     ]  # fmt: skip
+
+
+def _resolution(s: Setting, resolved: list[str]) -> list[Line]:
+    """What fixed it, as the resolver said (`--resolution`): the readers' first question."""
+    if not s.cause.resolution:
+        return []
+    text = s.words.summary_resolution.format(text=_quote(s, s.cause.resolution))
+    return [Line(text=text, cites=resolved)]
 
 
 def _impact(s: Setting, _due: str) -> list[Line]:
@@ -259,7 +268,11 @@ def _event(s: Setting, entry: TimelineEntry) -> str | None:
         return w.timeline["note"].format(actor=actor, text=_quote(s, said.text)) if said else None
     facts = _entry_facts(s, entry)
     template = w.timeline.get(entry.kind)
-    return template.format(actor=actor, **facts) if template else None
+    if template is None:
+        return None
+    remark = str(entry.data.get("note") or "")  # a mitigation's "what stopped the harm"
+    event = template.format(actor=actor, **facts)
+    return event + w.said.format(text=_quote(s, remark)) if remark else event
 
 
 def _entry_facts(s: Setting, entry: TimelineEntry) -> dict[str, str]:

@@ -200,14 +200,21 @@ class Desk:
     def mitigate(self, incident_id: str, by: str, note: str = "") -> Incident:
         """The harm has stopped (a rollback, a failover); the cause may still be open."""
         text = f"{by} mitigated the incident" + (f": {note}" if note else ".")
-        return self._advance(incident_id, "mitigated", by, text)
+        return self._advance(incident_id, "mitigated", by, text, {"note": note} if note else None)
 
     def _advance(
-        self, incident_id: str, to: Literal["acknowledged", "mitigated"], by: str, text: str
+        self,
+        incident_id: str,
+        to: Literal["acknowledged", "mitigated"],
+        by: str,
+        text: str,
+        data: dict[str, Any] | None = None,
     ) -> Incident:
+        """`data` keeps what the responder said apart from the sentence, for the postmortem."""
+
         def apply(incident: Incident, at: datetime) -> Incident:
             moved = advance(incident, to)
-            return incident if moved is None else note(moved, to, text, by, at)
+            return incident if moved is None else note(moved, to, text, by, at, data=data)
 
         return self._change(incident_id, apply)
 
