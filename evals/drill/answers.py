@@ -13,7 +13,7 @@ notes: rolled back payment at 12:49
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
@@ -40,6 +40,12 @@ class TeamAnswers(BaseModel):
     @classmethod
     def _listed(cls, value: object) -> object:
         return [value] if isinstance(value, str) else value
+
+    @field_validator("detected_at", "first_status_update_at")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        """A time without a zone is UTC (docs/drills.md), not the local time of the scorer."""
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 class AnswersError(ValueError):

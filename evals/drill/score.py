@@ -11,11 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from agent.policy.load import default_policy
+from agent.policy.models import Policy
 from evals.drill.agent import AgentAnswer, answer
-from evals.drill.answers import TeamAnswers
+from evals.drill.answers import AnswersError, TeamAnswers
 from evals.drill.scenario import DATASET, MANIFEST, SEALED
 from tools.telemetry.replay.backend import ReplayDataset
 from tools.telemetry.replay.format import DatasetFormatError
@@ -69,12 +72,6 @@ def load_truth(root: Path) -> dict[str, Any]:
     return truth
 
 
-def _ts(value: str) -> float:
-    from datetime import datetime
-
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-
-
 def _minutes(at: float | None, since: float) -> float | None:
     return None if at is None else (at - since) / 60.0
 
@@ -91,12 +88,56 @@ def _fmt(minutes: float | None) -> str:
     return "-" if minutes is None else f"{minutes:.1f} min"
 
 
-def score(root: Path, team: TeamAnswers) -> Scorecard:
+def in_policy_terms(team: TeamAnswers, policy: Policy) -> TeamAnswers:
+    """The answers as the truth words them, so a right answer typed by hand scores: a
+    service by any case or alias, a team by its name or display name, a level or a fault
+    type in any case."""
+
+    def service(said: str) -> str:
+        found = policy.service(said.strip())
+        return found.name if found else said.strip().casefold()
+
+    def paged(said: str) -> str:
+        key = said.strip().casefold()
+        names = {
+            n.casefold(): t.name
+            for t in policy.teams
+            for n in (t.name, t.display_name.en, t.display_name.ja)
+            if n
+        }
+        return names.get(key, key)
+
+    return team.model_copy(
+        update={
+            "root_cause_service": team.root_cause_service and service(team.root_cause_service),
+            "fault_type": team.fault_type and team.fault_type.strip().casefold(),
+            "severity": team.severity and team.severity.strip().upper(),
+            "paged": [paged(p) for p in team.paged],
+        }
+    )
+
+
+def _after_onset(team: TeamAnswers, start: datetime) -> None:
+    """Nobody detects or reports a fault before it began: such a time is a wrong date or
+    zone, refused rather than scored as the fastest possible answer."""
+    for field in ("detected_at", "first_status_update_at"):
+        at: datetime | None = getattr(team, field)
+        if at is not None and at < start:
+            raise AnswersError(
+                f"{field}: {at.astimezone(UTC):%Y-%m-%d %H:%M} UTC is before the fault began"
+                f" ({start:%Y-%m-%d %H:%M} UTC); check the date and the time zone"
+            )
+
+
+def score(root: Path, said: TeamAnswers) -> Scorecard:
     truth = load_truth(root)
     dataset = ReplayDataset.open((root / DATASET).resolve())
     case = next(c for c in dataset.cases() if c.id == truth["id"])
+    onset = datetime.fromisoformat(truth["fault_start"].replace("Z", "+00:00"))
+    _after_onset(said, onset)
+    team = in_policy_terms(said, default_policy())
     agent = answer(dataset, case)
-    start = _ts(truth["fault_start"])
+    start = onset.timestamp()
     alert_at = agent.alert_at
     rc = truth["root_cause"]
     team_detect = (
