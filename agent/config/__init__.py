@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from agent.config.engines import CHROMA_ENV, DATABASE_ENV, QUEUE_ENV, EnginesConfig
@@ -22,6 +21,7 @@ from agent.dispatch.config import DispatchConfig
 from agent.llm.config import LLMConfig, LLMConfigError
 from knowledge.config import MemoryConfig
 from tools.telemetry.config import TelemetryConfig
+from tools.yaml_file import YamlFileError, read_yaml
 
 Language = Literal["en", "ja"]
 
@@ -113,25 +113,15 @@ def _read_config(path: Path | None) -> TriageConfig:
         except LLMConfigError as error:
             raise ConfigError(str(error)) from None
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{path}: not valid YAML: {_yaml_problem(error)}") from None
+        raw = read_yaml(path)
+    except YamlFileError as error:
+        raise ConfigError(str(error)) from None
     try:
         return TriageConfig.model_validate(raw)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "(top level)"
         raise ConfigError(f"{path}: {where}: {first['msg']}") from None
-
-
-def _yaml_problem(error: yaml.YAMLError) -> str:
-    """PyYAML's message on one line: where (line, column) and what."""
-    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
-        mark = error.problem_mark
-        return f"line {mark.line + 1}, column {mark.column + 1}: {error.problem}"
-    return " ".join(str(error).split())
 
 
 def data_dir(override: Path | None = None) -> Path:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from agent.config import ConfigError, load_config
+from tests.agent.test_cli import triage
 
 EXAMPLE = Path(__file__).parents[2] / "config" / "triage.example.yaml"
 
@@ -48,3 +49,25 @@ def test_a_file_that_is_not_a_mapping_says_so_at_the_top_level(tmp_path: Path) -
     bad.write_text("- a\n- b\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"triage\.yaml: \(top level\): Input should be"):
         load_config(bad)
+
+
+@pytest.mark.parametrize("command", ["incidents", "doctor", "kb stats"])
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x95", "not UTF-8 text"),
+        (b"- a\n- b\n", "(top level)"),
+        (b"just a sentence\n", "(top level)"),
+    ],
+)
+def test_a_config_that_is_no_mapping_of_text_is_one_line_from_every_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str, content: bytes, says: str
+) -> None:
+    bad = tmp_path / "triage.yaml"
+    bad.write_bytes(content)
+    monkeypatch.setenv("TRIAGE_HOME", str(tmp_path / "home"))
+    done = triage(*command.split(), "--config", str(bad))
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.startswith(f"error: {bad}: ") and says in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr

@@ -44,7 +44,7 @@ def doctor(
     try:
         settings = load_telemetry_config(chosen) if chosen else TelemetryConfig()
     except TelemetryConfigError as error:
-        Console(stderr=True).print(f"error: {error}", markup=False)
+        Console(stderr=True, soft_wrap=True).print(f"error: {error}", markup=False)
         raise typer.Exit(2) from None
     when = at if at is None or at.tzinfo else at.replace(tzinfo=UTC)
     checks = diagnose(settings, when)

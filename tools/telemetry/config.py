@@ -11,9 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -25,6 +24,7 @@ from pydantic import (
 
 from tools.telemetry.backend import TelemetryKind
 from tools.telemetry.mapping import ServiceNaming
+from tools.yaml_file import YamlFileError, read_yaml
 
 StoreName = Literal["replay", "cloudwatch", "prometheus", "datadog"]
 Route = Literal["replay", "cloudwatch", "prometheus", "datadog", "none"]
@@ -489,11 +489,11 @@ def load_telemetry_config(path: Path) -> TelemetryConfig:
     """Only the `telemetry:` section of a triage.yaml (for tools that must not import
     the agent's own config, such as `triage doctor`)."""
     try:
-        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except OSError as error:
-        raise TelemetryConfigError(f"{path}: cannot read: {error.strerror}") from None
-    except yaml.YAMLError as error:
-        raise TelemetryConfigError(f"{path}: not valid YAML: {error}") from None
+        raw = read_yaml(path)
+    except YamlFileError as error:
+        raise TelemetryConfigError(str(error)) from None
+    if not isinstance(raw, dict):
+        raise TelemetryConfigError(f"{path}: (top level): expected a mapping of settings")
     try:
         return TelemetryConfig.model_validate(raw.get("telemetry") or {})
     except ValidationError as error:
