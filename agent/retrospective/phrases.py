@@ -57,6 +57,7 @@ class Words:
     well_engine: str
     well_ack: str
     well_mitigated: str
+    badly_ack: str
     badly_none: str
     well_none: str
     action: str
@@ -138,6 +139,8 @@ EN = Words(
     well_engine="The first analysis named the confirmed cause ({service}) as its top suspect.",
     well_ack="The incident was acknowledged {duration} after it was triggered.",
     well_mitigated="Impact was mitigated {duration} after the trigger.",
+    badly_ack="The incident was acknowledged {duration} after it was triggered, later than"
+    " the {limit} the escalation policy waits before paging the next person.",
     badly_none="Nothing in the record; add what the responders saw.",
     well_none="Nothing in the record; add what the responders saw.",
     action="{text} Owner: {owner}. Due: {due}.",
@@ -200,7 +203,7 @@ JA = Words(
     hours_minutes="{h}時間{m}分",
     minutes="{m}分",
     seconds="{s}秒",
-    summary="{level} のインシデント {id} で {services} に影響がありました。{start} に発生し、"
+    summary="{level} のインシデント {id} で {services} に影響がありました。{start} に起票され、"
     "{end} に解決しました（所要 {duration}）。",
     summary_cause="確定した原因は {service} の{fault}でした{change}。",
     summary_resolution="解決策（解決者の説明）: {text}",
@@ -247,8 +250,10 @@ JA = Words(
     factor_ranking="最初の分析は {service} ではなく {top} を指していました。",
     factor_none="記録からは見つかりません。",
     well_engine="最初の分析が確定した原因（{service}）を最有力候補に挙げていました。",
-    well_ack="発生から {duration} で対応開始が表明されました。",
-    well_mitigated="発生から {duration} で影響を緩和しました。",
+    well_ack="起票から {duration} で対応開始が表明されました。",
+    well_mitigated="起票から {duration} で影響を緩和しました。",
+    badly_ack="対応開始の表明は起票から {duration} 後で、エスカレーション方針が次の担当者を"
+    "呼び出すまでの {limit} を超えていました。",
     badly_none="記録にはありません。対応者の所見を追記してください。",
     well_none="記録にはありません。対応者の所見を追記してください。",
     action="{text} 担当: {owner}。期限: {due}。",

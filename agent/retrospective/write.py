@@ -398,7 +398,7 @@ def _went_well(s: Setting, _due: str) -> list[Line]:
         lines.append(
             Line(text=w.well_engine.format(service=service), cites=s.first("investigation"))
         )
-    if life.time_to_acknowledge_s is not None:
+    if life.time_to_acknowledge_s is not None and not _late_ack(s):
         text = w.well_ack.format(duration=_duration(s, life.time_to_acknowledge_s))
         lines.append(Line(text=text, cites=s.first("opened") + s.first("acknowledged")))
     if life.time_to_mitigate_s is not None:
@@ -407,8 +407,20 @@ def _went_well(s: Setting, _due: str) -> list[Line]:
     return lines or [Line(text=w.well_none)]
 
 
+def _late_ack(s: Setting) -> list[Line]:
+    """An acknowledgement slower than the policy's first unacknowledged-page step: the
+    policy's own bar, so a page answered hours later is not listed as what went well."""
+    steps = s.policy.escalation.unacknowledged
+    taken = s.life.time_to_acknowledge_s
+    if not steps or taken is None or taken <= 60 * steps[0].after_min:
+        return []
+    limit = _duration(s, 60 * steps[0].after_min)
+    text = s.words.badly_ack.format(duration=_duration(s, taken), limit=limit)
+    return [Line(text=text, cites=s.first("opened") + s.first("acknowledged"))]
+
+
 def _went_badly(s: Setting, _due: str) -> list[Line]:
-    lines = _late(s) + _escalations(s) + _gaps(s) + _misranked(s)
+    lines = _late(s) + _late_ack(s) + _escalations(s) + _gaps(s) + _misranked(s)
     return lines or [Line(text=s.words.badly_none)]
 
 

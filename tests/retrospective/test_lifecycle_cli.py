@@ -34,6 +34,8 @@ def closed(tmp_path_factory: pytest.TempPathFactory) -> Closed:
     assert triage("demo", "--data-dir", str(root)).returncode == 0
     home = ["--data-dir", str(root / "demo")]
     incident = json.loads(triage("incidents", "--json", *home).stdout)[0]["incident_id"]
+    # the demo replays a May incident: acknowledged today, months after its page
+    assert triage("ack", incident, "--by", "aki", *home).returncode == 0
     mitigated = triage("mitigate", incident, "--note", MITIGATION, "--by", "aki", *home)
     assert mitigated.returncode == 0, mitigated.stderr
     note = f"v1.35.9 broke request signing; token {TOKEN} was in the logs, reported by {EMAIL}"
@@ -68,3 +70,24 @@ def test_the_postmortem_says_what_mitigated_and_what_resolved_it(closed: Closed)
         markdown = str(postmortem["markdown"])
         assert MITIGATION in markdown and RESOLUTION in markdown
     assert MITIGATION in closed.exported and RESOLUTION in closed.exported
+
+
+def section(markdown: object, heading: str) -> str:
+    """The body of the Markdown section under `## heading`."""
+    return str(markdown).split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_an_acknowledgement_later_than_the_escalation_policy_did_not_go_well(
+    closed: Closed,
+) -> None:
+    english, japanese = closed.english["markdown"], closed.japanese["markdown"]
+    assert "acknowledged" not in section(english, "What went well")
+    assert "acknowledged" in section(english, "What did not go well")
+    assert "10 min" in section(english, "What did not go well")
+    assert "対応開始" not in section(japanese, "うまくいったこと")
+    assert "対応開始" in section(japanese, "うまくいかなかったこと")
+
+
+def test_the_japanese_summary_does_not_call_the_page_the_onset(closed: Closed) -> None:
+    summary = section(closed.japanese["markdown"], "概要")
+    assert "起票" in summary and "に発生し" not in summary
