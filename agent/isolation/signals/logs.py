@@ -42,9 +42,9 @@ def evidence(shift: LogShift, split: Split) -> Evidence:
             f"{shift.expected:.0f} since the onset, saw {shift.current_count}."
         )
     else:
-        what = "a new" if shift.kind == "new" else "a surge of a"
+        what = f"a new {level} line" if shift.kind == "new" else f"a surge of {level} lines"
         summary = (
-            f"{shift.service} started logging {what} {level} line: {shift.current_count} "
+            f"{shift.service} started logging {what}: {shift.current_count} "
             f"since the onset against about {shift.expected:.0f} expected."
         )
     summary_ja = _log_summary_ja(shift, level)
