@@ -244,7 +244,7 @@ def approve(
     home: HomeOption = None,
 ) -> None:
     """Approve a draft (optionally edited); it is sent once every required sign-off is in."""
-    body = edit.read_text(encoding="utf-8") if edit else None
+    body = _edited_body(edit) if edit else None
     decision = Decision(
         draft_id=draft, action="approve", by=by or _user(), edited_body=body, role=role
     )
@@ -264,6 +264,17 @@ def reject(
     """Reject a draft with a reason; nothing is sent."""
     decision = Decision(draft_id=draft, action="reject", by=by or _user(), reason=reason)
     _decide(incident, decision, config, home)
+
+
+def _edited_body(path: Path) -> str:
+    """The message a person wrote for --edit, as text; anything else is refused in one
+    line before a decision is recorded."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as error:
+        fail(f"{path}: cannot read: {error.strerror}")
+    except UnicodeDecodeError as error:
+        fail(f"{path}: not UTF-8 text (byte {error.start}); --edit takes the message as text")
 
 
 def _decide(incident: str, decision: Decision, config: Path | None, home: Path | None) -> None:

@@ -127,3 +127,25 @@ def test_a_bad_llm_setting_in_the_environment_is_one_line(
     assert "Traceback" not in done.stderr
     (line,) = done.stderr.strip().splitlines()
     assert line.startswith(f"error: environment: {name}: ") and said in line, line
+
+
+def test_an_edit_file_that_cannot_be_read_is_one_line_and_nothing_is_approved(
+    tmp_path: Path, synthetic: SyntheticDataset, case: CaseRecord
+) -> None:
+    alert = tmp_path / "alert.json"
+    alert.write_text(json.dumps(case.alert.payload), encoding="utf-8")
+    home = ["--data-dir", str(tmp_path / "home")]
+    ran = triage(
+        "run", str(alert), "--telemetry", str(synthetic.root), "--now", case.now.isoformat(),
+        "--json", *home,
+    )  # fmt: skip
+    incident = json.loads(ran.stdout)["incident_id"]
+    page = f"{incident}-page"
+    binary = tmp_path / "edited.docx"
+    binary.write_bytes(b"PK\x03\x04\x14\x00\x06\x00\x08\x00\xac\xff")
+    for edited, says in ((binary, "not UTF-8 text"), (tmp_path / "gone.txt", "cannot read")):
+        done = triage("approve", incident, page, "--edit", str(edited), *home)
+        assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+        assert done.stderr.startswith(f"error: {edited}: {says}"), done.stderr
+    drafts = json.loads(triage("drafts", incident, "--json", *home).stdout)
+    assert next(d for d in drafts if d["id"] == page)["state"] == "pending"
