@@ -12,6 +12,7 @@ from evals.drill.answers import AnswersError, load_answers
 from evals.drill.report import write
 from evals.drill.scenario import new_drill
 from evals.drill.score import score
+from evals.simulator.generate import OutputRefused
 from tools.telemetry.replay.format import DatasetFormatError
 
 drill_app = typer.Typer(
@@ -29,7 +30,11 @@ def new_command(
     ] = False,
 ) -> None:
     """Build a hidden scenario: a dataset without truth, the truth sealed aside."""
-    drill = new_drill(seed, out, fault=fault, security=security)
+    try:
+        drill = new_drill(seed, out, fault=fault, security=security)
+    except OutputRefused as error:
+        Console(stderr=True, soft_wrap=True).print(f"error: {error}", markup=False)
+        raise typer.Exit(2) from None
     Console().print(
         f"drill {drill.case_id} written to {out}: give responders BRIEFING.md and dataset/;"
         " keep sealed/ for the facilitator"

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from evals.simulator.faults import KINDS
-from evals.simulator.generate import Options, generate
+from evals.simulator.generate import Options, OutputRefused, generate
 
 # The window runs about 50 minutes past the onset; a lag leaves room for the
 # alert's rule to hold and for the triage minutes after it.
@@ -17,7 +17,9 @@ MAX_LAG_MIN = 30.0
 
 
 def simulate_command(  # noqa: PLR0917
-    out: Annotated[Path, typer.Option("--out", help="Dataset folder to write (replaced).")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Dataset folder to write (a dataset there is replaced).")
+    ],
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same bytes.")] = 1,
     cases: Annotated[int, typer.Option("--cases", min=1, help="How many incidents.")] = 20,
     faults: Annotated[
@@ -64,20 +66,24 @@ def simulate_command(  # noqa: PLR0917
     if fault_over and lag is None:
         raise typer.BadParameter("--fault-over needs --alert-lag (the fault ends after its alert)")
     console = Console()
-    summary = generate(
-        Options(
-            out=out,
-            seed=seed,
-            cases=cases,
-            faults=chosen,
-            storm=storm,
-            storm_cases=storm_cases,
-            prefix=prefix,
-            name=name,
-            alert_lag_min=lag,
-            fault_over=fault_over,
+    try:
+        summary = generate(
+            Options(
+                out=out,
+                seed=seed,
+                cases=cases,
+                faults=chosen,
+                storm=storm,
+                storm_cases=storm_cases,
+                prefix=prefix,
+                name=name,
+                alert_lag_min=lag,
+                fault_over=fault_over,
+            )
         )
-    )
+    except OutputRefused as error:
+        Console(stderr=True, soft_wrap=True).print(f"error: {error}", markup=False)
+        raise typer.Exit(2) from None
     console.print(
         f"wrote {summary.cases} cases to {out} in {summary.seconds:.1f} s"
         f" ({summary.bytes / 1e6:.1f} MB): "

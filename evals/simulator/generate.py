@@ -118,6 +118,24 @@ def _when(cursor: float, fault: FaultKind, rng: np.random.Generator) -> float:
     return float(np.floor(t + rng.uniform(0, 1800.0)))
 
 
+class OutputRefused(ValueError):
+    """The output folder holds something other than a dataset written before."""
+
+
+def _clear(out: Path) -> None:
+    """Remove an earlier dataset (or an empty folder) at `out`; refuse anything else, so
+    a mistyped --out never deletes someone's folder."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise OutputRefused(f"{out}: exists and is not a folder")
+    if any(out.iterdir()) and not (out / "dataset.json").is_file():
+        raise OutputRefused(
+            f"{out}: not empty and not a replay/1 dataset (no dataset.json); refusing to replace it"
+        )
+    shutil.rmtree(out)
+
+
 def generate(
     options: Options,
     estate: Estate | None = None,
@@ -130,8 +148,7 @@ def generate(
     estate = estate or Estate.from_policy()
     plans = plans if plans is not None else plan(options, estate)
     out = options.out
-    if out.exists():
-        shutil.rmtree(out)
+    _clear(out)
     out.mkdir(parents=True)
     tables = {
         "metrics": Partitions(out / "metrics", ".csv", METRICS_HEADER, options.compress),
