@@ -26,6 +26,7 @@ import yaml
 from pydantic import ValidationError
 
 from knowledge.records import MemoryRecord, PastIncident, Runbook
+from tools.yaml_file import yaml_problem
 
 SUFFIXES = (".md", ".markdown", ".json", ".jsonl")
 SKIPPED_NAMES = frozenset({"readme.md", "index.md"})
@@ -120,7 +121,9 @@ def split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str]:
     try:
         meta = yaml.safe_load(text[3:end]) or {}
     except yaml.YAMLError as error:
-        raise IngestError(f"{path}: front matter is not valid YAML: {error}") from None
+        raise IngestError(
+            f"{path}: front matter is not valid YAML: {yaml_problem(error)}"
+        ) from None
     if not isinstance(meta, dict):
         raise IngestError(f"{path}: front matter must be a mapping of fields")
     return meta, text[end + 4 :].lstrip("-\n")

@@ -1,6 +1,7 @@
 """Reading a settings file (triage.yaml) as YAML: every way it can be unreadable is one
-line that names the file, never a traceback. Shared by the agent's config and the
-tools that read only their own section of it (`triage doctor`)."""
+line that names the file, never a traceback. Shared by the agent's config, the
+tools that read only their own section of it (`triage doctor`) and the memory's
+front matter (`triage kb ingest`), which says where in one line too."""
 
 from __future__ import annotations
 

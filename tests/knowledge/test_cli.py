@@ -68,3 +68,12 @@ def test_bad_files_are_named_with_the_field_and_good_ones_are_kept(
     assert "ingested 1 incident from 2 file(s)" in done.output
     stats = json.loads(runner.invoke(app, ["kb", "stats", "--json"]).output)
     assert stats["records"] == 1
+
+
+def test_broken_front_matter_is_one_line_saying_where(app: typer.Typer, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.md"
+    broken.write_text("---\nid: RB-x\nkind: runbook\ntitle: [oops\n---\nbody\n", encoding="utf-8")
+    done = runner.invoke(app, ["kb", "ingest", str(broken)])
+    assert done.exit_code == 1 and "Traceback" not in done.output
+    (said,) = [line for line in done.output.splitlines() if "broken.md" in line]
+    assert "front matter is not valid YAML: line 4, column 13: expected" in said, done.output
