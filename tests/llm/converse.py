@@ -19,6 +19,8 @@ from urllib.parse import unquote
 import boto3
 from botocore.stub import ANY, Stubber
 
+from agent.llm.config import LLMConfig
+
 MODEL_ID = "anthropic.claude-3-5-sonnet-20240620-v1:0"
 Response = dict[str, Any]
 
@@ -179,3 +181,15 @@ def fake_converse(script: Script) -> Iterator[FakeConverse]:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+def bedrock_at(url: str, **budgets: Any) -> LLMConfig:
+    """Bedrock configured at a fake Converse endpoint, without retries (tests wait for none)."""
+    return LLMConfig(
+        enabled=True,
+        model=f"bedrock:{MODEL_ID}",
+        region="us-east-1",
+        endpoint_url=url,
+        max_retries=0,
+        **budgets,
+    )

@@ -10,7 +10,15 @@ from typing import Any
 from agent.llm.config import LLMConfig, chat_model
 from agent.llm.investigate import llm_isolation
 from tests.llm.conftest import Incident
-from tests.llm.converse import MODEL_ID, fake_converse, response, submit, suspect, tool_use
+from tests.llm.converse import (
+    MODEL_ID,
+    bedrock_at,
+    fake_converse,
+    response,
+    submit,
+    suspect,
+    tool_use,
+)
 
 
 def investigator(payment_ids: list[str]) -> Any:
@@ -36,13 +44,7 @@ def investigator(payment_ids: list[str]) -> Any:
 def test_happy_path_over_http(incident: Incident) -> None:
     payment = incident.evidence_of("payment")
     with fake_converse(investigator(payment)) as fake:
-        config = LLMConfig(
-            enabled=True,
-            model=f"bedrock:{MODEL_ID}",
-            region="us-east-1",
-            endpoint_url=fake.url,
-            max_retries=0,
-        )
+        config = bedrock_at(fake.url)
         outcome = llm_isolation(
             incident.backend, incident.alerts, incident.deterministic, config, chat_model(config)
         )
@@ -76,17 +78,6 @@ def test_no_endpoint_listening_falls_back(incident: Incident) -> None:
     assert outcome.isolation.hypotheses == incident.deterministic.hypotheses
 
 
-def endpoint_config(url: str, **budgets: Any) -> LLMConfig:
-    return LLMConfig(
-        enabled=True,
-        model=f"bedrock:{MODEL_ID}",
-        region="us-east-1",
-        endpoint_url=url,
-        max_retries=0,
-        **budgets,
-    )
-
-
 def flood(calls_per_turn: int) -> Any:
     """A model that never submits: every turn asks for `calls_per_turn` log searches."""
 
@@ -104,7 +95,7 @@ def flood(calls_per_turn: int) -> Any:
 
 def test_tool_calls_beyond_the_budget_are_refused_not_run(incident: Incident) -> None:
     with fake_converse(flood(30)) as fake:
-        config = endpoint_config(fake.url, max_tool_calls=12, max_steps=3)
+        config = bedrock_at(fake.url, max_tool_calls=12, max_steps=3)
         outcome = llm_isolation(
             incident.backend, incident.alerts, incident.deterministic, config, chat_model(config)
         )
@@ -121,7 +112,7 @@ def test_a_turn_that_would_exceed_the_token_budget_is_not_sent(incident: Inciden
     # The endpoint reports small usage, so only our own estimate of the prompt can stop
     # the second turn, which carries 30 log searches (~100k characters) back.
     with fake_converse(flood(30)) as fake:
-        config = endpoint_config(fake.url, max_tokens=20_000, max_tool_output_chars=4_000)
+        config = bedrock_at(fake.url, max_tokens=20_000, max_tool_output_chars=4_000)
         outcome = llm_isolation(
             incident.backend, incident.alerts, incident.deterministic, config, chat_model(config)
         )

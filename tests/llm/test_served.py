@@ -13,13 +13,12 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from agent.llm.config import LLMConfig
 from agent.server.app import build_server, create_app
 from tests.llm.converse import (
-    MODEL_ID,
     ConverseError,
     FakeConverse,
     Script,
+    bedrock_at,
     fake_converse,
     response,
     submit,
@@ -40,13 +39,7 @@ def served(
 ) -> Iterator[tuple[TestClient, FakeConverse]]:
     """`triage serve` on the synthetic shop, with Bedrock at a fake endpoint playing `script`."""
     with fake_converse(script) as fake:
-        llm = LLMConfig(
-            enabled=True,
-            model=f"bedrock:{MODEL_ID}",
-            region="us-east-1",
-            endpoint_url=fake.url,
-            max_retries=0,
-        )
+        llm = bedrock_at(fake.url)
         config = server_config(synthetic.root).model_copy(update={"llm": llm})
         server = build_server(config, tmp_path / "home", env=ENV.get)
         with TestClient(create_app(server)) as client:
