@@ -13,6 +13,7 @@ import subprocess
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,23 +32,25 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def alertmanager_config(webhook: str) -> str:
-    """One route to our webhook, sent at once (group_wait 1 s), with our bearer token."""
+def alertmanager_config(webhook: str, *, resolved: bool) -> str:
+    """One route to our webhook, sent at once (group_wait 1 s), with our bearer token;
+    with `resolved`, recoveries too, flushed every 2 s."""
+    interval = "2s" if resolved else "1m"
     return (
         "route:\n  receiver: triage\n  group_by: [alertname]\n"
-        "  group_wait: 1s\n  group_interval: 1m\n  repeat_interval: 4h\n"
+        f"  group_wait: 1s\n  group_interval: {interval}\n  repeat_interval: 4h\n"
         "receivers:\n- name: triage\n  webhook_configs:\n"
-        f"  - url: {webhook}\n    send_resolved: false\n"
+        f"  - url: {webhook}\n    send_resolved: {str(resolved).lower()}\n"
         f"    http_config:\n      authorization:\n        credentials: {AM_TOKEN}\n"
     )
 
 
 @contextmanager
-def running_alertmanager(folder: Path, webhook: str) -> Iterator[str]:
+def running_alertmanager(folder: Path, webhook: str, *, resolved: bool = False) -> Iterator[str]:
     """Alertmanager on a free port, routing everything to `webhook`; yields its URL."""
     assert ALERTMANAGER is not None
     config = folder / "alertmanager.yml"
-    config.write_text(alertmanager_config(webhook), encoding="utf-8")
+    config.write_text(alertmanager_config(webhook, resolved=resolved), encoding="utf-8")
     url = f"http://127.0.0.1:{free_port()}"
     with (folder / "alertmanager.log").open("wb") as log:
         process = subprocess.Popen(
@@ -97,6 +100,38 @@ def test_an_alert_sent_by_a_real_alertmanager_becomes_a_triaged_incident(
     assert [a["name"] for a in incident["alerts"]] == [f["labels"]["alertname"] for f in fired]
     assert incident["isolation"]["hypotheses"][0]["service"] == synthetic.spec.fault_service
     assert incident["drafts"] and {d["state"] for d in incident["drafts"]} == {"pending"}
+
+
+def test_a_real_alertmanagers_recovery_resolves_the_alert_on_its_incident(
+    server: Server, synthetic: SyntheticDataset, tmp_path: Path
+) -> None:
+    """Alertmanager sends the recovery of what it sent firing (send_resolved): it joins the
+    incident as that alert, now resolved; no second incident is opened and nothing paged."""
+    (case,) = synthetic.open().cases()
+    fired = [
+        {k: a[k] for k in ("labels", "annotations", "startsAt") if k in a}
+        for a in case.alert.payload["alerts"]
+    ]
+    with (
+        LiveServer(create_app(server)) as live,
+        running_alertmanager(
+            tmp_path, f"{live.url}/v1/alerts/alertmanager", resolved=True
+        ) as manager,
+    ):
+        post_alerts(manager, fired)
+        incident = wait_until(lambda: _triaged(live.url), timeout_s=90)
+        ended = datetime.now(UTC) - timedelta(seconds=1)
+        post_alerts(manager, [{**a, "endsAt": ended.isoformat()} for a in fired])
+        resolved = wait_until(lambda: _all_resolved(live.url, incident["id"]), timeout_s=60)
+        listed = httpx.get(f"{live.url}/v1/incidents").json()
+    assert [i["id"] for i in listed] == [incident["id"]]
+    assert len(resolved["alerts"]) == len(fired)
+    assert {d["state"] for d in resolved["drafts"]} == {"pending"}
+
+
+def _all_resolved(url: str, incident_id: str) -> dict[str, Any] | None:
+    incident: dict[str, Any] = httpx.get(f"{url}/v1/incidents/{incident_id}").json()
+    return incident if {a["status"] for a in incident["alerts"]} == {"resolved"} else None
 
 
 def _triaged(url: str) -> dict[str, Any] | None:
