@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
+from typer.main import get_command_name
 
 from agent.alert.errors import AlertParseError, SnsSubscriptionConfirmation
 from agent.alert.models import Alert
@@ -28,6 +29,7 @@ from agent.approval.models import Decision
 from agent.approval.service import ApprovalError
 from agent.config import ConfigError, TriageConfig, data_dir, load_config
 from agent.context import TriageContext, build_context
+from agent.doctor_cli import doctor
 from agent.draft.models import Language
 from agent.engines.errors import EngineUnavailable
 from agent.incident.lifecycle import LifecycleError
@@ -539,9 +541,21 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC)
 
 
+app.command(name="doctor")(doctor)
+
+
 def _load_plugins() -> None:
+    """Commands from other packages. A built-in command wins over a plug-in of the same
+    name, so an install whose metadata still names a command's old home (`doctor` was a
+    plug-in in tools/) neither breaks nor shadows it."""
+    builtin = {
+        info.name or get_command_name(info.callback.__name__)
+        for info in app.registered_commands
+        if info.callback is not None
+    }
     for entry in entry_points(group="triage.commands"):
-        entry.load()(app)
+        if entry.name not in builtin:
+            entry.load()(app)
 
 
 @app.callback()

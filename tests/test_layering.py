@@ -31,7 +31,8 @@ FORBIDDEN = {
 }
 DYNAMIC = {"import_module", "__import__"}
 AGENT_LAYERS: list[set[str]] = [
-    {"__main__", "cli", "kb_cli", "worker_cli", "served", "views", "server", "web", "bench"},
+    {"__main__", "cli", "doctor_cli", "kb_cli", "worker_cli", "served", "views", "server", "web",
+     "bench"},
     {"chat"},
     {"service"},
     {"runner", "graph", "nodes", "state", "checkpoint"},

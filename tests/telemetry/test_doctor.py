@@ -120,6 +120,36 @@ def test_the_doctor_command(loaded_moto: str, shifted: Shifted, tmp_path: Path) 
     assert done.returncode == 2 and "telemetry" in done.stderr and "Traceback" not in done.stderr
 
 
+@pytest.mark.parametrize(
+    ("settings", "reason"),
+    [
+        ({"langauge": "ja"}, "langauge: Extra inputs are not permitted"),
+        ({"policy": "missing-policy.yaml"}, "missing-policy.yaml: no such file"),
+    ],
+)
+def test_a_config_other_commands_refuse_fails_the_doctor_in_one_line(
+    tmp_path: Path, settings: dict[str, str], reason: str
+) -> None:
+    """The doctor checks the whole config, not only `telemetry:`: a typo'd key or a
+    missing policy file is a failed check, not a clean bill of health."""
+    dataset = tmp_path / "dataset"
+    dataset.mkdir()
+    path = tmp_path / "triage.yaml"
+    path.write_text(yaml.safe_dump({**settings, "telemetry": {"path": str(dataset)}}), "utf-8")
+    done = doctor(path, "--json")
+    assert done.returncode == 1, done.stdout + done.stderr
+    checks = {(c["store"], c["check"]): c for c in map(json.loads, done.stdout.splitlines())}
+    config = checks["triage", "config"]
+    assert config["status"] == "fail" and reason in config["detail"]
+    assert "\n" not in config["detail"] and "Traceback" not in done.stderr
+
+
+def test_the_doctor_passes_the_config_every_command_accepts(tmp_path: Path) -> None:
+    done = doctor(write_config(tmp_path / "triage.yaml", {"backend": "replay"}), "--json")
+    checks = {(c["store"], c["check"]): c for c in map(json.loads, done.stdout.splitlines())}
+    assert checks["triage", "config"]["status"] == "ok", checks
+
+
 # -- Datadog --------------------------------------------------------------------------
 
 
