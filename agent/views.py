@@ -145,23 +145,30 @@ def scorecard_lines(card: Scorecard) -> list[str]:
     engine = card.engine
     since = f" since {card.since:%Y-%m-%d %H:%M} UTC" if card.since else ""
     lines = [
-        f"{card.incidents} incidents{since}",
+        f"{counted(card.incidents, 'incident')}{since}",
         f"  by severity: {_counts(card.by_severity)}",
         f"  by team:     {_counts(card.by_team)}",
         f"  by stage:    {_counts(card.by_stage)}",
         f"time to acknowledge: {_timing(card.time_to_acknowledge)}",
         f"time to mitigate:    {_timing(card.time_to_mitigate)}",
         f"time to resolve:     {_timing(card.time_to_resolve)}",
-        f"engine on {engine.confirmed} confirmed causes: top-1 {share_text(engine.top1)},"
-        f" top-3 {share_text(engine.top3)}, fault type {share_text(engine.fault_type_top1)},"
+        f"engine on {counted(engine.confirmed, 'confirmed cause')}:"
+        f" top-1 {share_text(engine.top1)}, top-3 {share_text(engine.top3)},"
+        f" fault type {share_text(engine.fault_type_top1)},"
         f" Brier {_number(engine.brier)}, calibration error {_number(engine.calibration_error)}",
     ]
     lines += [
-        f"  confidence {b.low:.1f}-{b.high:.1f}: {b.count} incidents, said"
+        f"  confidence {b.low:.1f}-{b.high:.1f}: {counted(b.count, 'incident')}, said"
         f" {b.mean_confidence:.0%}, right {b.accuracy:.0%}"
         for b in engine.calibration
     ]
     return lines
+
+
+def counted(count: int, noun: str) -> str:
+    """`1 incident`, `2 incidents`: the noun agrees with the number (English's regular
+    plural; the nouns counted here take no other)."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _counts(counts: dict[str, int]) -> str:
@@ -173,7 +180,7 @@ def _timing(durations: Durations) -> str:
         return "-"
     return (
         f"median {duration_text(durations.median_s)}, p90 {duration_text(durations.p90_s)}"
-        f" ({durations.count} incidents)"
+        f" ({counted(durations.count, 'incident')})"
     )
 
 
