@@ -72,7 +72,7 @@ TEXT: dict[str, dict[str, str]] = {
         "IC: {ic}。承認待ちの下書き: {pending}。",
         "suspect": "{service}（{fault}、{confidence:.0%}）",
         "none": "なし",
-        "why": "{service} を疑っています（{fault}、確信度 {confidence:.0%}、{n} 件中 {rank} 位）。"
+        "why": "{service} を疑っています（{fault}、確度 {confidence:.0%}、{n} 件中 {rank} 位）。"
         "{rationale}\n根拠:\n{evidence}",
         "not_suspect": "{service} は被疑に含まれていません。被疑: {suspects}。",
         "changes": "直近 {minutes} 分の変更{where}:\n{lines}",

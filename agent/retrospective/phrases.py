@@ -237,12 +237,12 @@ JA = Words(
     trigger="きっかけ: 変更 {change}。",
     trigger_linked="きっかけ: エンジンが {service} に結び付けた変更: {change}",
     trigger_none="きっかけ: 特定された変更はありません。",
-    engine_right="エンジンの最有力候補は {service}（{fault}、確信度 {confidence}）で、"
+    engine_right="エンジンの最有力候補は {service}（{fault}、確度 {confidence}）で、"
     "確定した原因と一致しました。",
     engine_ranked="エンジンは {service} を {rank} 位としました。"
-    "最有力候補は {top}（確信度 {confidence}）でした。",
+    "最有力候補は {top}（確度 {confidence}）でした。",
     engine_missed="エンジンは {service} を候補に挙げていません。"
-    "最有力候補は {top}（確信度 {confidence}）でした。",
+    "最有力候補は {top}（確度 {confidence}）でした。",
     responder_words="解決者の説明: {text}",
     factor_gap="調査中に {kinds} のテレメトリを読めませんでした。",
     factor_late="アラートは発生の {lag} 後に発報しました。",

@@ -35,10 +35,15 @@ def test_demo_resolve_then_postmortem_json(tmp_path: Path) -> None:
 
     japanese = json.loads(triage("postmortem", incident, "--lang", "ja", "--json", *home).stdout)
     assert japanese["sections"][0]["title"] == "概要" and japanese["language"] == "ja"
+    # confidence is 確度 in every Japanese text, as in the page that was sent
+    assert "確度" in japanese["markdown"] and "確信度" not in japanese["markdown"]
 
     stats = json.loads(triage("stats", "--json", *home).stdout)
     assert stats["engine"]["confirmed"] == 1 and stats["engine"]["top1"] == 1.0
     assert stats["by_severity"] == {"SEV1": 1} and stats["time_to_resolve"]["count"] == 1
+    words = triage("stats", *home).stdout
+    assert words.startswith("1 incident\n") and "engine on 1 confirmed cause:" in words, words
+    assert "(1 incident)" in words and "1 incidents" not in words, words
 
     again = triage("resolve", incident, "--cause", "payment", *home)
     assert again.returncode == 2 and "cannot be resolved again" in again.stderr
