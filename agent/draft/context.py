@@ -180,6 +180,7 @@ class DraftContext(BaseModel):
     def internal_names(self) -> list[str]:
         """Names that must not reach outside audiences: services and instances."""
         names = [ref.name for ref in self.affected]
+        names += self.severity.harmed
         names += [s.service for s in self.suspects]
         names += [s.instance for s in self.suspects if s.instance]
         return list(dict.fromkeys(n for n in names if n))

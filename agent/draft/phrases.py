@@ -37,6 +37,7 @@ class Phrases:
     none_recorded: str
     truncated: str
     some_services: str
+    more_services: str
     internal_component: str
     issue: str
     issue_security: str
@@ -151,6 +152,7 @@ EN = Phrases(
     none_recorded="none recorded yet",
     truncated="… (truncated)",
     some_services="some of our services",
+    more_services="+{count} more",
     internal_component="an internal component",
     issue="issue",
     issue_security="issue",
@@ -299,6 +301,7 @@ JA = Phrases(
     none_recorded="まだ記録されていません",
     truncated="…（以下省略）",
     some_services="一部のサービス",
+    more_services="ほか{count}件",
     internal_component="社内システムの一部",
     issue="障害",
     issue_security="事象",

@@ -37,6 +37,7 @@ def assess(policy: Policy, inputs: SeverityInputs) -> SeverityAssessment:
         pr_statement=settings.pr_statement,
         retrospective=settings.retrospective.description,
         engage=list(settings.engage),
+        harmed=list(inputs.affected_services),
     )
 
 

@@ -38,3 +38,8 @@ class SeverityAssessment(BaseModel):
     pr_statement: bool = False
     retrospective: str = ""
     engage: list[str] = Field(default_factory=list, description="Roles pulled in at this level.")
+    harmed: list[str] = Field(
+        default_factory=list,
+        description="The services the level counted as harmed, suspect first (the blast"
+        " radius); the page lists these, so its list and the level agree.",
+    )

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from agent.config import load_config
+from agent.context import build_context
 from tests.support.synthetic import SyntheticDataset
 from tools.telemetry.replay.format import CaseRecord
 
@@ -149,3 +151,31 @@ def test_an_edit_file_that_cannot_be_read_is_one_line_and_nothing_is_approved(
         assert done.stderr.startswith(f"error: {edited}: {says}"), done.stderr
     drafts = json.loads(triage("drafts", incident, "--json", *home).stdout)
     assert next(d for d in drafts if d["id"] == page)["state"] == "pending"
+
+
+@pytest.mark.parametrize(
+    ("language", "label"), [("en", "Affected services: "), ("ja", "影響を受けているサービス：")]
+)
+def test_the_page_lists_the_services_severity_counted_as_harmed(
+    tmp_path: Path, synthetic: SyntheticDataset, case: CaseRecord, language: str, label: str
+) -> None:
+    """The page's affected services are the blast radius the level was set by, not only
+    the services the alert named."""
+    alert, config, home = tmp_path / "alert.json", tmp_path / "triage.yaml", tmp_path / "home"
+    alert.write_text(json.dumps(case.alert.payload), encoding="utf-8")
+    config.write_text(f"language: {language}\n", encoding="utf-8")
+    common = ("--config", str(config), "--data-dir", str(home))
+    done = triage(
+        "run", str(alert), "--telemetry", str(synthetic.root), "--now", case.now.isoformat(),
+        "--json", *common,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    stored = build_context(load_config(config), home=home).store.get(result["incident_id"])
+    top = stored.isolation.top() if stored.isolation else None
+    assert top is not None and stored.isolation is not None and stored.isolation.harmed
+    counted = dict.fromkeys([top.service, *stored.isolation.harmed])
+    assert len(counted) > len(stored.services)  # more harmed than the alert names
+    page = next(d["body"] for d in result["drafts"] if d["kind"] == "page")
+    (line,) = [line for line in page.splitlines() if line.startswith(label)]
+    assert all(name in line for name in counted), (line, counted)

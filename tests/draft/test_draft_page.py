@@ -148,3 +148,18 @@ def test_llm_analysis_is_labelled() -> None:
     assert "Analysis: deterministic engine" in write_draft(make_context(), "page").body
     llm = write_draft(make_context(analysis_by="llm"), "page")
     assert "Analysis: LLM-assisted; verify before acting" in llm.body
+
+
+@pytest.mark.parametrize(
+    ("language", "line"),
+    [
+        ("en", "Affected services: s0, s1, s2, s3, s4, +3 more"),
+        ("ja", "影響を受けているサービス：s0、s1、s2、s3、s4、ほか3件"),
+    ],
+)
+def test_a_wide_blast_radius_is_the_first_few_services_and_how_many_more(
+    language: str, line: str
+) -> None:
+    harmed = severity("SEV1").model_copy(update={"harmed": [f"s{i}" for i in range(8)]})
+    page = write_draft(make_context(language=language, severity=harmed), "page")
+    assert line in page.body.splitlines()

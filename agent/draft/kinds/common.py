@@ -23,6 +23,9 @@ from agent.routing.models import Responder
 from tools.bounds import ellipsize
 from tools.telemetry.guard import grouped
 
+# Services a page names before "+N more": enough for the usual incident, one line for all.
+SHOWN_SERVICES = 5
+
 
 def draft_id(incident_id: str, kind: DraftKind) -> str:
     """Stable per incident and kind, so a re-draft is a new revision of the same draft."""
@@ -170,5 +173,11 @@ def impact_text(ctx: DraftContext, p: Phrases) -> str:
 
 
 def internal_services(ctx: DraftContext, p: Phrases) -> str:
-    found = [untrusted(ref.name, MAX_NAME) for ref in ctx.affected]
+    """The services severity counted as harmed, so the page's list and its level agree
+    (the alerts' services for an incident assessed before severity recorded them); the
+    first few and how many more, so a wide outage stays one line."""
+    counted = ctx.severity.harmed or [ref.name for ref in ctx.affected]
+    found = [untrusted(name, MAX_NAME) for name in counted[:SHOWN_SERVICES]]
+    if len(counted) > SHOWN_SERVICES:
+        found.append(p.more_services.format(count=len(counted) - SHOWN_SERVICES))
     return p.list_sep.join(found) if found else p.unknown
