@@ -166,9 +166,14 @@ def scorecard_lines(card: Scorecard) -> list[str]:
 
 
 def counted(count: int, noun: str) -> str:
-    """`1 incident`, `2 incidents`: the noun agrees with the number (English's regular
-    plural; the nouns counted here take no other)."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+    """`1 incident`, `2 incidents`: the number and its noun."""
+    return f"{count} {plural(noun, count)}"
+
+
+def plural(noun: str, count: int) -> str:
+    """The noun as it agrees with `count` (English's regular plural; the nouns counted
+    here take no other): the war room sets the number apart and the noun beside it."""
+    return noun if count == 1 else f"{noun}s"
 
 
 def _counts(counts: dict[str, int]) -> str:

@@ -29,7 +29,7 @@ from agent.incident.scorecard import stored_scorecard
 from agent.server.deps import TOKEN_COOKIE, api_access, server_of
 from agent.server.routes.incidents import answers
 from agent.server.schemas import IncidentSummary
-from agent.views import duration_text, share_text
+from agent.views import duration_text, plural, share_text
 from agent.web.facts import alert_views, draft_routes
 from agent.web.plots import evidence_plots
 from tools.telemetry.replay.format import FAULT_TYPES
@@ -44,6 +44,7 @@ TEMPLATES = Environment(
 TEMPLATES.filters["percent"] = percent
 TEMPLATES.filters["share"] = share_text
 TEMPLATES.filters["duration"] = duration_text
+TEMPLATES.filters["plural"] = plural
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
     " object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"

@@ -45,3 +45,5 @@ def test_stats_over_the_api_and_on_the_overview_page(
     page = client.get("/overview")
     assert page.status_code == 200 and 'class="top1">0%<' in page.text
     assert "payments" in page.text
+    assert 'class="incident-count">1</strong> incident.' in page.text
+    assert "<strong>1</strong> confirmed cause:" in page.text
