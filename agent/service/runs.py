@@ -47,7 +47,7 @@ class DeskRunner(TriageRunner):
         """Run `run_id`'s first step (dedup and correlation), unless it already ran."""
         thread = _thread(run_id)
         snapshot = self.graph.get_state(thread)
-        resumed = _past_first_step(snapshot.values)
+        resumed = _first_step(snapshot.values) is not None
         if not resumed:
             start = self._start(run_id, alerts, received_at)
             if start is not None:
@@ -58,10 +58,10 @@ class DeskRunner(TriageRunner):
                     given, thread, context=self.ctx, interrupt_after=[OPENS], durability=DURABILITY
                 )
             snapshot = self.graph.get_state(thread)
-        if not _past_first_step(snapshot.values):
+        state = _first_step(snapshot.values)
+        if state is None:
             raise RuntimeError(f"run {run_id} has no incident after its first step")
-        incident = TriageState.model_validate(snapshot.values).incident
-        return Opened(incident.id if incident else None, resumed)
+        return Opened(state.incident.id if state.incident else None, resumed)
 
     def triage(
         self, run_id: str, opened: Opened, on_step: Callable[[str], None] | None = None
@@ -126,10 +126,10 @@ class DeskRunner(TriageRunner):
         return [Recollection.model_validate(r) for r in found]
 
 
-def _past_first_step(values: dict[str, Any]) -> bool:
-    """A run's saved state holds the incident its first step opened or joined, or why
-    it has none."""
+def _first_step(values: dict[str, Any]) -> TriageState | None:
+    """A run's saved state once its first step ran: it holds the incident that step opened
+    or joined, or why it has none (None before then); read once, used for both."""
     if not values:
-        return False
+        return None
     state = TriageState.model_validate(values)
-    return state.incident is not None or state.no_incident is not None
+    return state if state.incident is not None or state.no_incident is not None else None
