@@ -27,6 +27,7 @@ from agent.alert.models import Alert
 from agent.alert.parse import parse_alert
 from agent.approval.models import Decision
 from agent.approval.service import ApprovalError
+from agent.cli_options import ConfigOption, HomeOption, JsonOption
 from agent.config import ConfigError, TriageConfig, data_dir, load_config
 from agent.context import TriageContext, build_context
 from agent.doctor_cli import doctor
@@ -80,14 +81,6 @@ USER_ERRORS = (
     UnknownPerson,
 )
 
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", help="triage.yaml (default: TRIAGE_CONFIG or built-in).")
-]
-HomeOption = Annotated[
-    Path | None,
-    typer.Option("--data-dir", help="State directory (default: TRIAGE_HOME or per-user)."),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead.")]
 ByOption = Annotated[str, typer.Option("--by", help="Who decides (recorded in the timeline).")]
 
 

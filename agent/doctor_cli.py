@@ -9,14 +9,14 @@ which may not import the agent; this command hands its config check to them.
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from agent.config import ConfigError, load_config
+from agent.cli_options import ConfigOption
+from agent.config import ConfigError, config_path, load_config
 from agent.policy.errors import PolicyError
 from agent.policy.load import load_policy
 from tools.telemetry.cli import run_doctor
@@ -24,10 +24,7 @@ from tools.telemetry.doctor import Check
 
 
 def doctor(
-    config: Annotated[
-        Path | None,
-        typer.Option("--config", help="triage.yaml (default: TRIAGE_CONFIG or built-in)."),
-    ] = None,
+    config: ConfigOption = None,
     at: Annotated[
         datetime | None,
         typer.Option("--at", help="Probe as of this time (UTC); default: now."),
@@ -36,9 +33,7 @@ def doctor(
 ) -> None:
     """Check the config (and its policy) and that every configured telemetry store answers
     and lets us read it."""
-    chosen = config or (
-        Path(os.environ["TRIAGE_CONFIG"]) if os.environ.get("TRIAGE_CONFIG") else None
-    )
+    chosen = config_path(config)
     run_doctor(chosen, at, as_json, first=[config_check(chosen)])
 
 

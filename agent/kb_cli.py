@@ -17,6 +17,7 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
+from agent.cli_options import ConfigOption, HomeOption
 from agent.config import ConfigError, data_dir, load_config
 from knowledge.embeddings import EmbeddingError
 from knowledge.ingest import read_paths
@@ -31,14 +32,6 @@ kb = typer.Typer(
 )
 console = Console()
 errors = Console(stderr=True, soft_wrap=True)
-
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", help="triage.yaml (default: TRIAGE_CONFIG or built-in).")
-]
-HomeOption = Annotated[
-    Path | None,
-    typer.Option("--data-dir", help="State directory (default: TRIAGE_HOME or per-user)."),
-]
 
 
 def fail(message: str) -> NoReturn:

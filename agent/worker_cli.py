@@ -12,17 +12,18 @@ import logging
 import os
 import signal
 import threading
-from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from agent.cli_options import ConfigOption, HomeOption
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
     def worker(
-        config: Annotated[Path | None, typer.Option("--config", help="triage.yaml.")] = None,
-        home: Annotated[Path | None, typer.Option("--data-dir", help="State directory.")] = None,
+        config: ConfigOption = None,
+        home: HomeOption = None,
         threads: Annotated[
             int | None, typer.Option(help="Triage threads (default: server.workers).")
         ] = None,

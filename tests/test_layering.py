@@ -40,6 +40,7 @@ AGENT_LAYERS: list[set[str]] = [
     {
         "__init__", "alert", "approval", "config", "dispatch", "draft", "incident", "inbox",
         "isolation", "llm", "policy", "retrospective", "routing", "severity", "sqlite", "demo",
+        "cli_options",  # a leaf (typer only) that every command's module may import
     },
 ]  # fmt: skip
 

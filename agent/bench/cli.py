@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from agent.cli_options import ConfigOption
+
 
 def register(app: typer.Typer) -> None:
     bench = typer.Typer(help="Measure this deployment on this machine.", no_args_is_help=True)
@@ -30,7 +32,7 @@ def register(app: typer.Typer) -> None:
         rate: Annotated[
             float | None, typer.Option(min=0.1, help="Alerts/s (default: all at once).")
         ] = None,
-        config: Annotated[Path | None, typer.Option("--config", help="triage.yaml.")] = None,
+        config: ConfigOption = None,
         work: Annotated[
             Path | None, typer.Option(help="Where logs go (default: a temp dir).")
         ] = None,

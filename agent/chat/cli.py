@@ -12,6 +12,7 @@ from rich.console import Console
 
 from agent.chat.repl import ChatClient, ChatError, HttpChat, repl, show
 from agent.chat.service import ChatService
+from agent.cli_options import ConfigOption, HomeOption
 from agent.service.desk import Desk
 
 
@@ -40,8 +41,8 @@ def register(app: typer.Typer) -> None:
         author: Annotated[
             str | None, typer.Option("--as", help="Your name in the timeline (default: login).")
         ] = None,
-        config: Annotated[Path | None, typer.Option("--config", help="triage.yaml.")] = None,
-        home: Annotated[Path | None, typer.Option("--data-dir", help="State directory.")] = None,
+        config: ConfigOption = None,
+        home: HomeOption = None,
     ) -> None:
         """Ask about an incident, or tell it what you did, decided or need (/action, /need)."""
         console = Console()

@@ -103,7 +103,12 @@ def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> 
     """The config at `path` (or TRIAGE_CONFIG), else defaults, LLM settings from env; the
     engines' URLs from the environment win over the file."""
     env = os.environ if environ is None else environ
-    return _read_config(path or _env_path("TRIAGE_CONFIG")).with_environment(env)
+    return _read_config(config_path(path)).with_environment(env)
+
+
+def config_path(given: Path | None) -> Path | None:
+    """The triage.yaml a command reads: --config, else TRIAGE_CONFIG, else none (defaults)."""
+    return given or _env_path("TRIAGE_CONFIG")
 
 
 def _read_config(path: Path | None) -> TriageConfig:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+from agent.cli_options import ConfigOption, HomeOption
 
 if TYPE_CHECKING:
     from agent.config import TriageConfig
@@ -19,8 +20,8 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option(help="Bind address (default: server.host).")
         ] = None,
         port: Annotated[int | None, typer.Option(help="Port (default: server.port).")] = None,
-        config: Annotated[Path | None, typer.Option("--config", help="triage.yaml.")] = None,
-        home: Annotated[Path | None, typer.Option("--data-dir", help="State directory.")] = None,
+        config: ConfigOption = None,
+        home: HomeOption = None,
         log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
         role: Annotated[
             str,
