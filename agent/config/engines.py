@@ -42,6 +42,13 @@ class EnginesConfig(BaseModel):
         " this long (XAUTOCLAIM); make it longer than a slow triage.",
     )
     pool_size: int = Field(20, ge=2, le=200, description="PostgreSQL connections per process.")
+    pool_timeout_s: float = Field(
+        5.0,
+        gt=0,
+        le=120,
+        description="How long a request or a triage step waits for a PostgreSQL connection"
+        " before it fails: a request answers 503 naming PostgreSQL, a triage waits and resumes.",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -77,7 +77,7 @@ class Engines:
             return None
         from agent.engines.postgres.db import Database
 
-        db = Database(self.settings.database_url, self.settings.pool_size)
+        db = Database(self.settings.database_url, self.settings)
         db.migrate()
         return db
 

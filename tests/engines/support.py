@@ -55,11 +55,12 @@ def worker(
 
 class TcpProxy:
     """A TCP relay on 127.0.0.1 in front of `upstream` (host, port): `stop()` drops every
-    connection and refuses new ones, as an engine that went away does."""
+    connection and refuses new ones, as an engine that went away does. A new relay on the
+    same `port` is the engine back."""
 
-    def __init__(self, upstream: tuple[str, int]) -> None:
+    def __init__(self, upstream: tuple[str, int], port: int = 0) -> None:
         self.upstream = upstream
-        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener = socket.create_server(("127.0.0.1", port))
         self.port = int(self.listener.getsockname()[1])
         self._open: list[socket.socket] = []
         self._lock = threading.Lock()

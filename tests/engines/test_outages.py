@@ -3,6 +3,7 @@ triaged without a person retrying them, and what is said about it is one line.""
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx
 import psycopg
 import pytest
 import redis
@@ -23,14 +25,17 @@ from agent.inbox.queue import InboxPolling
 from agent.inbox.sqlite import SqliteInbox
 from agent.incident.service import open_incident
 from agent.runner import RunOutcome
+from agent.server.app import Server, build_server, create_app
 from agent.service import worker as worker_module
 from agent.service.build import build_service
 from agent.service.worker import InboxWorker
 from tests.engines.conftest import POSTGRES_URL, configured
 from tests.engines.support import TcpProxy
-from tests.server.support import wait_until
+from tests.server.support import BEARER, ENV, LiveServer, wait_until
 
 AT = datetime(2026, 5, 11, 9, 0, tzinfo=UTC)
+FIRING = Path(__file__).parents[1] / "fixtures" / "alerts" / "alertmanager_firing.json"
+FAST_S = 15.0  # generous beside the default 5 s wait for a connection; the pool's own is 30 s
 ALERT = Alert(source="generic", name="Err", fingerprint="fp-1", starts_at=AT, service="payment")
 
 
@@ -107,7 +112,7 @@ def test_a_database_that_cannot_be_reached_at_start_is_one_line_saying_why(what:
     else:
         url, why = POSTGRES_URL.rsplit("/", 1)[0] + "/no_such_db_triage", "does not exist"
     with pytest.raises(DatabaseUnavailable) as raised:
-        Database(url, 2)
+        Database(url, EnginesConfig(pool_size=2))
     message = str(raised.value)
     assert message.startswith("cannot connect to PostgreSQL at 127.0.0.1:"), message
     assert why in message and "\n" not in message, message
@@ -149,8 +154,7 @@ def test_a_request_meeting_a_database_gone_away_is_503_naming_it_in_one_log_line
 ) -> None:
     from fastapi.testclient import TestClient
 
-    from agent.server.app import build_server, create_app
-    from tests.server.support import ENV, server_config
+    from tests.server.support import server_config
 
     server = build_server(server_config(None), tmp_path / "home", env=ENV.get)
 
@@ -224,23 +228,15 @@ def test_health_names_a_postgresql_that_went_away_within_seconds(
     given up, and no reason would be shown."""
     from fastapi.testclient import TestClient
 
-    from agent.server.app import build_server, create_app
-    from tests.server.support import ENV
-
-    parts = urlsplit(engines.database_url or "")
-    proxy = TcpProxy((parts.hostname or "127.0.0.1", parts.port or 5432))
-    through = urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{proxy.port}"))
-    settings = engines.model_copy(update={"database_url": through, "queue_url": None})
-    server = build_server(configured(None, settings), tmp_path / "home", env=ENV.get)
+    proxy = TcpProxy(_upstream(engines))
+    server = _server_through(proxy, engines, tmp_path)
     try:
         with TestClient(create_app(server, run_jobs=False)) as client:
             assert client.get("/v1/health").json()["status"] == "ok"
             proxy.stop()
-            database = server.ctx.engines.database
-            assert database is not None
             for empty_pool in (False, True):
-                if empty_pool:  # dropped connections discarded: the pool must make a new one
-                    database.pool.check()
+                if empty_pool:
+                    _drop_pooled(server)
                 started = time.monotonic()
                 reply = client.get("/v1/health")
                 assert time.monotonic() - started < 5, "health waited for the pool"
@@ -253,3 +249,77 @@ def test_health_names_a_postgresql_that_went_away_within_seconds(
     finally:
         proxy.stop()
         server.service.close()
+
+
+def _upstream(engines: EnginesConfig) -> tuple[str, int]:
+    parts = urlsplit(engines.database_url or "")
+    return parts.hostname or "127.0.0.1", parts.port or 5432
+
+
+def _server_through(proxy: TcpProxy, engines: EnginesConfig, tmp_path: Path) -> Server:
+    """A server (no queue) reaching the test's PostgreSQL through `proxy`."""
+    parts = urlsplit(engines.database_url or "")
+    through = urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{proxy.port}"))
+    settings = engines.model_copy(update={"database_url": through, "queue_url": None})
+    return build_server(configured(None, settings), tmp_path / "home", env=ENV.get)
+
+
+def _drop_pooled(server: Server) -> None:
+    """The pool discards the connections the engine dropped (as their next use would), so
+    what follows must make new ones."""
+    database = server.ctx.engines.database
+    assert database is not None
+    database.pool.check()
+
+
+def _unavailable(reply: httpx.Response) -> None:
+    assert reply.status_code == 503, reply.text
+    problem = reply.json()
+    assert problem["error"] == "engine_unavailable", problem
+    assert problem["detail"].startswith("PostgreSQL is unreachable ("), problem
+    assert "\n" not in problem["detail"], problem
+
+
+def test_requests_meeting_a_database_that_refuses_fail_within_seconds_as_503_naming_it(
+    tmp_path: Path, engines: EnginesConfig, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Pages, the API and an alert each answer 503 naming PostgreSQL within seconds, not
+    after the pool's default 30 s wait; the refused alert, sent again as Alertmanager does,
+    is accepted once PostgreSQL answers: refused or stored, never dropped."""
+    proxy = TcpProxy(_upstream(engines))
+    server = _server_through(proxy, engines, tmp_path)
+    seeded = server.ctx.store.save(open_incident(server.ctx.store.new_id(AT), [ALERT], AT))
+    alert = FIRING.read_bytes()
+    requests = [
+        ("GET", "/v1/incidents"),
+        ("GET", "/"),
+        ("GET", "/overview"),
+        ("GET", f"/incidents/{seeded.id}"),
+        ("POST", "/v1/alerts/alertmanager"),
+    ]
+    headers = {**BEARER, "Accept": "text/html"}
+    try:
+        with (
+            caplog.at_level(logging.WARNING),
+            LiveServer(create_app(server, run_jobs=False)) as live,
+            httpx.Client(base_url=live.url, headers=headers, timeout=120) as client,
+        ):
+            proxy.stop()
+            _drop_pooled(server)
+            for method, path in requests:
+                started = time.monotonic()
+                reply = client.request(method, path, content=alert if method == "POST" else None)
+                assert time.monotonic() - started < FAST_S, f"{method} {path} waited for the pool"
+                _unavailable(reply)
+            proxy = TcpProxy(_upstream(engines), proxy.port)
+            post = "/v1/alerts/alertmanager"
+            wait_until(lambda: client.post(post, content=alert).status_code == 202, timeout_s=60)
+            (row,) = client.get("/v1/inbox").json()
+            assert [a["fingerprint"] for a in row["alerts"]] == [
+                a["fingerprint"] for a in json.loads(alert)["alerts"]
+            ], row
+    finally:
+        proxy.stop()
+        server.service.close()
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors and all(r.exc_info is None and "\n" not in r.getMessage() for r in errors)

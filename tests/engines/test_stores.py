@@ -144,7 +144,8 @@ def test_concurrent_ids_and_deliveries_never_collide(
 
 def test_migrations_are_versioned_and_applied_once(engines: EnginesConfig) -> None:
     assert engines.database_url is not None
-    first, second = Database(engines.database_url, 2), Database(engines.database_url, 2)
+    small = engines.model_copy(update={"pool_size": 2})
+    first, second = Database(engines.database_url, small), Database(engines.database_url, small)
     try:
         applied = first.migrate()
         assert applied == [name for _, name, _ in migrations()]

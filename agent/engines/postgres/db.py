@@ -15,14 +15,15 @@ from psycopg import Connection
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from agent.config.engines import EnginesConfig
 from agent.engines.errors import EngineUnavailable
 
 log = logging.getLogger(__name__)
 
 MIGRATION_LOCK = 0x7472696167650001  # one process migrates at a time
 CONNECT_TIMEOUT_S = 10.0
-# How long the health check waits for a connection and a `SELECT 1`; a triage waits for
-# the pool's own timeout (30 s) instead, and the worker then waits and resumes.
+# How long the health check waits for a connection and a `SELECT 1`; requests and triages
+# wait `engines.pool_timeout_s` instead (a triage then waits and resumes).
 HEALTH_TIMEOUT_S = 2.0
 MIGRATION_POLL_S = 0.2
 
@@ -41,12 +42,13 @@ class Database:
     """A pool of autocommit connections returning rows as dicts (as the LangGraph
     checkpointer needs); write transactions are explicit (`connection.transaction()`)."""
 
-    def __init__(self, url: str, size: int) -> None:
+    def __init__(self, url: str, settings: EnginesConfig) -> None:
         self.url = url
         self.pool: ConnectionPool[Any] = ConnectionPool(
             url,
             min_size=1,
-            max_size=size,
+            max_size=settings.pool_size,
+            timeout=settings.pool_timeout_s,  # not psycopg's 30 s: callers are waiting
             kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
             open=False,
             name="triage",
