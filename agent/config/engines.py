@@ -49,6 +49,13 @@ class EnginesConfig(BaseModel):
         description="How long a request or a triage step waits for a PostgreSQL connection"
         " before it fails: a request answers 503 naming PostgreSQL, a triage waits and resumes.",
     )
+    connect_timeout_s: int = Field(
+        5,
+        ge=2,  # libpq's least
+        le=120,
+        description="A new PostgreSQL connection is given up after this long, so a network"
+        " that drops packets cannot hold the pool's connecting threads (psycopg waits 130 s).",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -101,3 +101,30 @@ def _relay(source: socket.socket, sink: socket.socket) -> None:
             sink.sendall(data)
     with contextlib.suppress(OSError):
         sink.shutdown(socket.SHUT_WR)
+
+
+class Blackhole:
+    """A host on 127.0.0.1:`port` that takes TCP connections and never says a word, as a
+    network that swallows packets looks to a client: only the client's own timeout ends
+    its wait. `release_port()` frees the port for a working relay and keeps the silent
+    connections open, as the ones hung in a real blackhole stay hung; `close()` drops them."""
+
+    def __init__(self, port: int) -> None:
+        self.listener = socket.create_server(("127.0.0.1", port))
+        self._held: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                self._held.append(self.listener.accept()[0])
+
+    def release_port(self) -> None:
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)
+        self.listener.close()
+
+    def close(self) -> None:
+        self.release_port()
+        for connection in self._held:
+            connection.close()

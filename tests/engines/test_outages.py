@@ -30,7 +30,7 @@ from agent.service import worker as worker_module
 from agent.service.build import build_service
 from agent.service.worker import InboxWorker
 from tests.engines.conftest import POSTGRES_URL, configured
-from tests.engines.support import TcpProxy
+from tests.engines.support import Blackhole, TcpProxy
 from tests.server.support import BEARER, ENV, LiveServer, wait_until
 
 AT = datetime(2026, 5, 11, 9, 0, tzinfo=UTC)
@@ -323,3 +323,34 @@ def test_requests_meeting_a_database_that_refuses_fail_within_seconds_as_503_nam
         server.service.close()
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert errors and all(r.exc_info is None and "\n" not in r.getMessage() for r in errors)
+
+
+def test_a_database_behind_a_blackhole_fails_requests_within_seconds_and_serves_once_back(
+    tmp_path: Path, engines: EnginesConfig
+) -> None:
+    """Connections taken and never answered (a blackholed network): a request fails within
+    seconds, and the pool's own connection attempts give up after the connect timeout (not
+    psycopg's 130 s), so the server answers again soon after PostgreSQL is reachable."""
+    proxy = TcpProxy(_upstream(engines))
+    server = _server_through(proxy, engines, tmp_path)
+    hole: Blackhole | None = None
+    try:
+        with (
+            LiveServer(create_app(server, run_jobs=False)) as live,
+            httpx.Client(base_url=live.url, timeout=200) as client,
+        ):
+            assert client.get("/v1/incidents").status_code == 200
+            proxy.stop()
+            hole = Blackhole(proxy.port)
+            _drop_pooled(server)
+            started = time.monotonic()
+            _unavailable(client.get("/v1/incidents"))
+            assert time.monotonic() - started < FAST_S, "the request waited for the pool"
+            hole.release_port()
+            proxy = TcpProxy(_upstream(engines), proxy.port)
+            wait_until(lambda: client.get("/v1/incidents").status_code == 200, timeout_s=40)
+    finally:
+        proxy.stop()
+        if hole is not None:
+            hole.close()
+        server.service.close()

@@ -21,7 +21,6 @@ from agent.engines.errors import EngineUnavailable
 log = logging.getLogger(__name__)
 
 MIGRATION_LOCK = 0x7472696167650001  # one process migrates at a time
-CONNECT_TIMEOUT_S = 10.0
 # How long the health check waits for a connection and a `SELECT 1`; requests and triages
 # wait `engines.pool_timeout_s` instead (a triage then waits and resumes).
 HEALTH_TIMEOUT_S = 2.0
@@ -49,15 +48,20 @@ class Database:
             min_size=1,
             max_size=settings.pool_size,
             timeout=settings.pool_timeout_s,  # not psycopg's 30 s: callers are waiting
-            kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+            kwargs={
+                "autocommit": True,
+                "prepare_threshold": 0,
+                "row_factory": dict_row,
+                "connect_timeout": settings.connect_timeout_s,
+            },
             open=False,
             name="triage",
         )
         try:
             # One connection first: its error says why (refused, no such database, auth),
             # where the pool would only retry in the log and then time out.
-            psycopg.connect(url, connect_timeout=int(CONNECT_TIMEOUT_S)).close()
-            self.pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)
+            psycopg.connect(url, connect_timeout=settings.connect_timeout_s).close()
+            self.pool.open(wait=True, timeout=settings.connect_timeout_s)
         except (PoolTimeout, psycopg.Error) as error:
             self.pool.close()
             reason = " ".join(str(error).split()) or type(error).__name__
