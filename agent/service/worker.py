@@ -31,8 +31,10 @@ IDLE_WAIT_S = 1.0
 STOP_WAIT_S = 5.0
 # An engine that went away mid-triage (PostgreSQL restarting, a dropped connection) is
 # waited for, then the run resumes from its checkpoint; only after these waits is the row
-# failed, so a brief outage never leaves an accepted alert needing a manual retry.
-ENGINE_RETRY_S = (1.0, 2.0, 4.0, 8.0, 15.0)
+# failed, so a brief outage never leaves an accepted alert needing a manual retry. Each
+# attempt fails after at most engines.pool_timeout_s, so these waits are most of the
+# patience: about three and a half minutes in all.
+ENGINE_RETRY_S = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0, 60.0)
 ClockFor = Callable[[InboxItem], datetime]
 
 
