@@ -24,7 +24,7 @@ from agent.draft.write import write_drafts
 from agent.incident.correlate import correlate, recovery_only
 from agent.incident.models import Incident, TimelineKind
 from agent.incident.reinvestigate import due_on_alerts, last_look
-from agent.incident.service import attach, note, open_incident
+from agent.incident.service import attach, note, open_incident, recovered
 from agent.incident.standing import Standing, what_changed
 from agent.isolation.degraded import degrade, gap_lines
 from agent.isolation.engine import alert_services, isolate
@@ -94,7 +94,8 @@ def _incident(state: TriageState) -> Incident:
 def open_or_attach(state: TriageState, runtime: Runtime[TriageContext]) -> Update:
     """Dedup and correlate: a repeat or a neighbour's alert joins the open incident, and
     is looked at afresh when it may change the picture (agent.incident.reinvestigate).
-    A recovery that no open incident holds opens none: on-call would be paged for
+    A recovery of a resolved incident's alert is one line on its timeline, and the run
+    ends. A recovery that no incident holds opens none: on-call would be paged for
     something already over (a recovery redelivered after a restart, or of an alert
     never received)."""
     ctx, at = runtime.context, state.received_at
@@ -107,6 +108,9 @@ def open_or_attach(state: TriageState, runtime: Runtime[TriageContext]) -> Updat
         source = ctx.telemetry_source(at)
         incident = opened.model_copy(update={"run_id": state.run_id, "telemetry": source})
         return {**_save(ctx, incident), "correlated": found.match}
+    if found.incident.ended:
+        incident, text = recovered(found.incident, state.alerts)
+        return {**_record(ctx, incident, "alert", text, at), "correlated": found.match}
     reason = due_on_alerts(found.incident, state.alerts, at, ctx.config.reinvestigate)
     incident = attach(found.incident, state.alerts, found.reason, at)
     update = {**_save(ctx, incident), "correlated": found.match, "reason": reason}

@@ -6,8 +6,9 @@ the same condition (fingerprint), or names the same service or a call-graph
 neighbour of one, or (when it names no service) the same system, within the
 correlation window (counted from the incident's last alert). A recovery (alerts
 that all say `resolved`) joins the open incident holding its fingerprint however
-late it comes; one that no open incident holds has nothing to join. Only the
-alert's routing fields are read, never its text.
+late it comes, or else is recorded on an incident holding it that was resolved
+within the window (the alert ended after the responders did); one that neither
+holds has nothing to join. Only the alert's routing fields are read, never its text.
 """
 
 from __future__ import annotations
@@ -51,16 +52,17 @@ def correlate(
     now: datetime,
     window: timedelta,
 ) -> Correlation:
-    """Find the open incident these alerts belong to, if any."""
+    """Find the incident these alerts belong to, if any: an open one, or for a recovery
+    one it ended after."""
     dedup, related = keys_for(alerts, topology)
     since = now - window
     same = _alerting_since(store.open_with_keys(dedup, since), since)
     if same:
         return Correlation(match="duplicate", incident=same[0], reason="same alert fingerprint")
-    held = store.open_with_keys(dedup, EVER) if recovery_only(alerts) else []
-    if held:
+    held = _holding(store, dedup, since) if recovery_only(alerts) else None
+    if held is not None:
         reason = "the recovery of an alert it holds"
-        return Correlation(match="duplicate", incident=held[0], reason=reason)
+        return Correlation(match="duplicate", incident=held, reason=reason)
     near = _alerting_since(store.open_with_keys(related, since), since)
     if near:
         shared = sorted(related & near[0].lookup_keys())
@@ -71,6 +73,13 @@ def correlate(
 def recovery_only(alerts: list[Alert]) -> bool:
     """Every alert says its condition ended: a recovery, with nothing firing to triage."""
     return all(a.status == "resolved" for a in alerts)
+
+
+def _holding(store: IncidentStore, dedup: set[str], since: datetime) -> Incident | None:
+    """The incident a recovery ends an alert of: the open one holding its fingerprint,
+    else a resolved (or closed) one holding it, last updated since `since`."""
+    found = store.open_with_keys(dedup, EVER) or store.ended_with_keys(dedup, since)
+    return found[0] if found else None
 
 
 def _alerting_since(incidents: list[Incident], since: datetime) -> list[Incident]:

@@ -126,6 +126,11 @@ class Incident(BaseModel):
     def draft(self, draft_id: str) -> Draft | None:
         return next((d for d in self.drafts if d.id == draft_id), None)
 
+    @property
+    def ended(self) -> bool:
+        """Resolved or closed: alerts no longer join, triage or page it."""
+        return self.status in ("resolved", "closed")
+
     def handed_to(self) -> str | None:
         """Whom a person last handed incident command to (None: policy's choice stands)."""
         handed = (e for e in reversed(self.timeline) if e.kind == "command")

@@ -44,14 +44,9 @@ def attach(incident: Incident, alerts: list[Alert], reason: str, at: datetime) -
     """
     seen = {(a.fingerprint, a.starts_at) for a in incident.alerts}
     fresh = [a for a in alerts if (a.fingerprint, a.starts_at) not in seen]
-    recovered = {(a.fingerprint, a.starts_at): a for a in alerts if a.status == "resolved"}
-    held = [
-        recovered.get((a.fingerprint, a.starts_at), a) if a.status == "firing" else a
-        for a in incident.alerts
-    ]
     updated = incident.model_copy(
         update={
-            "alerts": [*held, *fresh],
+            "alerts": [*_ended(incident.alerts, alerts), *fresh],
             "fingerprints": sorted({*incident.fingerprints, *(a.fingerprint for a in alerts)}),
             "services": sorted({*incident.services, *(a.service for a in alerts if a.service)}),
         }
@@ -77,6 +72,25 @@ def attach(incident: Incident, alerts: list[Alert], reason: str, at: datetime) -
     return note(updated, "alert", text, "agent", at, data=data)
 
 
+def recovered(incident: Incident, alerts: list[Alert]) -> tuple[Incident, str]:
+    """A resolved (or closed) incident whose alerts ended after it did: the held copies
+    say so, and the timeline line to record. Nothing else changes: recoveries never
+    reopen, redraft or page."""
+    names = sorted({redact(a.name) for a in alerts})
+    text = f"Alert{'s' if len(names) > 1 else ''} {_shown(names)} resolved;"
+    text += f" the incident stays {incident.status}."
+    return incident.model_copy(update={"alerts": _ended(incident.alerts, alerts)}), text
+
+
+def _ended(held: list[Alert], alerts: list[Alert]) -> list[Alert]:
+    """`held` with each firing alert that one of `alerts` recovers replaced by its recovery
+    (same fingerprint and start), so the incident shows that it ended and when."""
+    recoveries = {(a.fingerprint, a.starts_at): a for a in alerts if a.status == "resolved"}
+    return [
+        recoveries.get((a.fingerprint, a.starts_at), a) if a.status == "firing" else a for a in held
+    ]
+
+
 def note(
     incident: Incident,
     kind: TimelineKind,
@@ -99,5 +113,9 @@ def _describe(alerts: list[Alert]) -> str:
 
 def _counted(count: int, names: list[str]) -> str:
     """'3 alerts (A, B and C)'; more than three names are counted, not listed."""
-    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-    return f"{count} alert{'s' if count != 1 else ''} ({shown})"
+    return f"{count} alert{'s' if count != 1 else ''} ({_shown(names)})"
+
+
+def _shown(names: list[str]) -> str:
+    """'A, B, C and 2 more'."""
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")

@@ -43,6 +43,7 @@ CREATE TABLE IF NOT EXISTS incident_keys (
 );
 CREATE TABLE IF NOT EXISTS counters (day TEXT PRIMARY KEY, n INTEGER NOT NULL);
 """
+ENDED = "('resolved', 'closed')"  # the statuses alerts no longer join (Incident.ended)
 
 
 class IncidentNotFound(LookupError):
@@ -70,6 +71,11 @@ class IncidentStore(Protocol):
 
     def open_with_keys(self, keys: set[str], since: datetime) -> list[Incident]:
         """Unresolved incidents updated since `since` that carry any of `keys`, newest first."""
+        ...
+
+    def ended_with_keys(self, keys: set[str], since: datetime) -> list[Incident]:
+        """Resolved or closed incidents updated since `since` that carry any of `keys`,
+        newest first (where a late recovery of their alerts is recorded)."""
         ...
 
     def close(self) -> None: ...
@@ -152,13 +158,19 @@ class SqliteIncidentStore:
 
     def open_with_keys(self, keys: set[str], since: datetime) -> list[Incident]:
         """Unresolved incidents updated since `since` that carry any of `keys`."""
+        return self._with_keys(keys, since, ended=False)
+
+    def ended_with_keys(self, keys: set[str], since: datetime) -> list[Incident]:
+        return self._with_keys(keys, since, ended=True)
+
+    def _with_keys(self, keys: set[str], since: datetime, ended: bool) -> list[Incident]:
         if not keys:
             return []
         marks = ", ".join("?" for _ in keys)
         rows = self._db.execute(
             "SELECT DISTINCT i.document FROM incidents i JOIN incident_keys k"
             f" ON k.incident_id = i.id WHERE k.key IN ({marks})"
-            " AND i.status NOT IN ('resolved', 'closed')"
+            f" AND i.status {'' if ended else 'NOT '}IN {ENDED}"
             " AND i.updated_at >= ? ORDER BY i.updated_at DESC",
             (*sorted(keys), since.isoformat()),
         )

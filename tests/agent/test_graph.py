@@ -166,6 +166,28 @@ def test_a_recovery_past_the_window_joins_the_open_incident_holding_its_alert(
     assert len(runner.ctx.store.recent()) == 1
 
 
+def test_a_recovery_of_a_resolved_incident_s_alert_is_recorded_there_within_the_window(
+    runner: TriageRunner, alerts: list[Alert], case: CaseRecord
+) -> None:
+    """Soon after the resolution the recovery is that incident's (one timeline line, still
+    resolved); past the window the fingerprint may be another occurrence: nothing to do."""
+    first = runner.run(alerts, case.now)
+    assert isinstance(first, RunOutcome)
+    runner.ctx.store.save(first.incident.model_copy(update={"status": "resolved"}))
+    soon = case.now + timedelta(minutes=10)
+    ended = runner.run(_recovered(alerts, soon), soon)
+    assert isinstance(ended, RunOutcome) and not ended.waiting
+    assert (ended.incident.id, ended.correlated) == (first.incident.id, "duplicate")
+    assert ended.incident.status == "resolved" and ended.incident.drafts == first.incident.drafts
+    assert ended.incident.timeline[-1].text.endswith("resolved; the incident stays resolved.")
+    window = timedelta(minutes=runner.ctx.config.correlation_window_min)
+    late = soon + window + timedelta(minutes=1)
+    assert runner.run(_recovered(alerts, late), late) == NoIncident(
+        "recovery with no open incident: nothing to do"
+    )
+    assert len(runner.ctx.store.recent()) == 1
+
+
 @pytest.mark.parametrize("language", ["en", "ja"])
 def test_drafts_come_in_the_configured_language(
     language: str, home: Path, synthetic: SyntheticDataset, alerts: list[Alert], case: CaseRecord

@@ -55,6 +55,9 @@ def test_incidents_are_saved_found_and_listed(opened: Engines) -> None:
     store.save(first.model_copy(update={"status": "resolved"}))
     assert store.open_with_keys({"svc:payment"}, AT - timedelta(minutes=30)) == []
     assert [i.id for i in store.recent("resolved")] == [first.id]
+    assert [i.id for i in store.ended_with_keys({"fp:fp-1"}, AT)] == [first.id]
+    assert store.ended_with_keys({"fp:fp-1"}, AT + timedelta(seconds=1)) == []
+    assert store.ended_with_keys({"fp:fp-2"}, AT) == [], "the open one is not ended"
     with pytest.raises(IncidentNotFound, match="INC-20260511-0002"):
         store.get("INC-nope")
 

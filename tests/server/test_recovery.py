@@ -14,7 +14,15 @@ import httpx
 import pytest
 
 from agent.server.app import build_server, create_app
-from tests.server.support import BEARER, DD_TOKEN, ENV, LiveServer, server_config, wait_until
+from tests.server.support import (
+    BEARER,
+    DD_TOKEN,
+    ENV,
+    LearningMemory,
+    LiveServer,
+    server_config,
+    wait_until,
+)
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "alerts"
 NOTHING_TO_DO = "recovery with no open incident: nothing to do"
@@ -25,6 +33,7 @@ RESOLVED = json.loads((FIXTURES / "alertmanager_resolved.json").read_text())
 def api(tmp_path: Path) -> Iterator[httpx.Client]:
     """A live embedded server (its worker running), no telemetry: every triage is quick."""
     server = build_server(server_config(None), tmp_path / "home", env=ENV.get)
+    server.ctx.memory = LearningMemory()  # type: ignore[assignment]  # resolving teaches it
     with (
         LiveServer(create_app(server)) as live,
         httpx.Client(base_url=live.url, timeout=30) as client,
@@ -99,3 +108,32 @@ def test_the_recovery_of_an_open_incident_s_alert_still_joins_it(api: httpx.Clie
     assert [i["id"] for i in api.get("/v1/incidents").json()] == [incident_id]
     alerts = api.get(f"/v1/incidents/{incident_id}").json()["alerts"]
     assert [a["status"] for a in alerts] == ["resolved"]
+
+
+def test_the_recovery_of_a_resolved_incident_s_alert_is_on_its_timeline_and_reopens_nothing(
+    api: httpx.Client,
+) -> None:
+    """The alert ended after a responder resolved the incident: its timeline says so, and
+    nothing is opened, paged or reopened."""
+    opened = api.post("/v1/alerts/alertmanager", json=firing(RESOLVED), headers=BEARER)
+    incident_id = finished(api, opened.json()["inbox_id"])["incident_id"]
+    cause = {"by": "aki", "service": "api-gateway", "summary": "probe target restarted"}
+    assert api.post(f"/v1/incidents/{incident_id}/resolve", json=cause).status_code == 200
+    before = api.get(f"/v1/incidents/{incident_id}").json()
+    ended = api.post("/v1/alerts/alertmanager", json=RESOLVED, headers=BEARER)
+    item = finished(api, ended.json()["inbox_id"])
+    assert (item["incident_id"], item["correlated"], item["outcome"]) == (
+        incident_id,
+        "duplicate",
+        None,
+    )
+    assert [i["id"] for i in api.get("/v1/incidents").json()] == [incident_id]
+    after = api.get(f"/v1/incidents/{incident_id}").json()
+    assert after["status"] == "resolved"
+    assert after["drafts"] == before["drafts"], "nothing new to approve or send"
+    assert after["dispatches"] == before["dispatches"]
+    assert after["timeline"][:-1] == before["timeline"]
+    last = after["timeline"][-1]
+    assert last["kind"] == "alert" and last["actor"] == "agent", last
+    assert last["text"] == "Alert ProbeFailure resolved; the incident stays resolved.", last
+    assert [a["status"] for a in after["alerts"]] == ["resolved"]

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from agent.engines.postgres.db import Database
 from agent.incident.models import Incident, IncidentStatus
-from agent.incident.store import not_found
+from agent.incident.store import ENDED, not_found
 
 
 class PostgresIncidentStore:
@@ -75,12 +75,18 @@ class PostgresIncidentStore:
         )
 
     def open_with_keys(self, keys: set[str], since: datetime) -> list[Incident]:
+        return self._with_keys(keys, since, ended=False)
+
+    def ended_with_keys(self, keys: set[str], since: datetime) -> list[Incident]:
+        return self._with_keys(keys, since, ended=True)
+
+    def _with_keys(self, keys: set[str], since: datetime, ended: bool) -> list[Incident]:
         if not keys:
             return []
         return self._documents(
             "SELECT document::text AS doc FROM incidents WHERE id IN"
             " (SELECT incident_id FROM incident_keys WHERE key = ANY(%s))"
-            " AND status NOT IN ('resolved', 'closed') AND updated_at >= %s"
+            f" AND status {'' if ended else 'NOT '}IN {ENDED} AND updated_at >= %s"
             " ORDER BY updated_at DESC",
             (sorted(keys), since),
         )
