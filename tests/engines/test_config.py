@@ -47,3 +47,21 @@ def test_a_bad_engine_url_is_one_clear_line(env: dict[str, str], says: str) -> N
     with pytest.raises(ConfigError, match=says) as raised:
         load_config(None, env)
     assert str(raised.value).startswith("environment: ") and "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("engines", "says"),
+    [
+        ({"pool_timeout_s": 0}, "engines.pool_timeout_s: Input should be greater than 0"),
+        ({"connect_timeout_s": 1}, "engines.connect_timeout_s: Input should be greater than or"),
+    ],
+)
+def test_the_database_waits_are_validated_in_one_line(
+    tmp_path: Path, engines: dict[str, float], says: str
+) -> None:
+    path = tmp_path / "triage.yaml"
+    path.write_text(yaml.safe_dump({"engines": engines}), encoding="utf-8")
+    with pytest.raises(ConfigError, match=says) as raised:
+        load_config(path, {})
+    assert str(raised.value).startswith(f"{path}: ") and "\n" not in str(raised.value)
+    assert load_config(None, {}).engines.pool_timeout_s == 5.0
