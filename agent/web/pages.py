@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime
@@ -23,6 +24,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from agent.draft.text import percent
+from agent.engines.errors import one_line, unreachable
 from agent.incident.lifecycle import lifecycle
 from agent.incident.models import Incident
 from agent.incident.scorecard import stored_scorecard
@@ -55,6 +57,7 @@ STREAM_LIFETIME_S = 300.0
 LIST_LIMIT = 100
 FAILED_SHOWN = 20
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["war room"])
 guarded = APIRouter(tags=["war room"], dependencies=[Depends(api_access)])
 
@@ -153,7 +156,15 @@ def _stream(request: Request, stamp: Callable[[], str]) -> StreamingResponse:
         while time.monotonic() - started < STREAM_LIFETIME_S:
             if await request.is_disconnected():
                 return
-            current = await run_in_threadpool(stamp)
+            try:
+                current = await run_in_threadpool(stamp)
+            except Exception as error:
+                engine = unreachable(error)
+                if engine is None:
+                    raise
+                # Headers are sent, so no 503 now: end the body, and the browser reconnects.
+                log.warning("event stream ended: %s is unreachable (%s)", engine, one_line(error))
+                return
             if current != last:
                 last = current
                 yield f"event: changed\ndata: {current}\n\n"

@@ -354,3 +354,30 @@ def test_a_database_behind_a_blackhole_fails_requests_within_seconds_and_serves_
         if hole is not None:
             hole.close()
         server.service.close()
+
+
+def test_a_live_event_stream_meeting_a_database_gone_away_ends_cleanly(
+    tmp_path: Path, engines: EnginesConfig, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The war room's event stream ends its body (the browser reconnects after its retry)
+    with one warning line, instead of the connection being cut with a traceback."""
+    proxy = TcpProxy(_upstream(engines))
+    server = _server_through(proxy, engines, tmp_path)
+    try:
+        with (
+            caplog.at_level(logging.WARNING, logger="agent"),
+            LiveServer(create_app(server, run_jobs=False)) as live,
+            httpx.Client(base_url=live.url, timeout=60) as client,
+            client.stream("GET", "/v1/events") as reply,
+        ):
+            lines = reply.iter_lines()
+            assert next(lines) == "retry: 2000" and next(lines) == ""
+            assert next(lines).startswith("event: changed")
+            proxy.stop()
+            rest = list(lines)  # an incomplete body raises here
+    finally:
+        proxy.stop()
+        server.service.close()
+    assert not any(line.startswith("event:") for line in rest), rest
+    said = [r.getMessage() for r in caplog.records if "event stream" in r.getMessage()]
+    assert len(said) == 1 and "PostgreSQL" in said[0] and "\n" not in said[0], said
