@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from evals.models import NO_LAG, CalibrationBin, CalibrationSummary
+from evals.models import NO_LAG, CalibrationBin, CalibrationSummary, CaseScore, VerdictRow
 
 ECE_BINS = 10
 
@@ -85,3 +85,23 @@ def summarize_calibration(
         ece=expected_calibration_error(confidences, outcomes),
         bins=reliability_bins(confidences, outcomes),
     )
+
+
+def by_verdict(cases: Sequence[CaseScore], dataset: str, lag: str) -> list[VerdictRow]:
+    """Per verdict the engine gave (conclusive, inconclusive, no-signal): how many top
+    suspects, their mean confidence and how often they were right."""
+    rows = []
+    for verdict in sorted({c.verdict for c in cases if c.verdict}):
+        group = [c for c in cases if c.verdict == verdict]
+        confidences = [c.confidence for c in group if c.confidence is not None]
+        rows.append(
+            VerdictRow(
+                dataset=dataset,
+                lag=lag,
+                verdict=verdict,
+                n=len(group),
+                mean_confidence=float(np.mean(confidences)) if confidences else None,
+                hit_rate=sum(c.hit1 for c in group) / len(group),
+            )
+        )
+    return rows

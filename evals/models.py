@@ -97,6 +97,7 @@ class CaseScore(BaseModel):
     page_team_correct: bool | None = None
     candidates: int = 0
     ranked: int = Field(0, description="How many services the ranking named.")
+    verdict: str | None = Field(None, description="The engine's verdict on its ranking.")
     error: str | None = None
 
     @property
@@ -149,6 +150,18 @@ class CalibrationSummary(BaseModel):
     brier: float | None = None
     ece: float | None = None
     bins: list[CalibrationBin] = Field(default_factory=list)
+
+
+class VerdictRow(BaseModel):
+    """The engine's top suspects under one verdict: a confidence is honest only if a
+    responder can read "inconclusive" as less likely right than "conclusive"."""
+
+    dataset: str
+    lag: str = NO_LAG
+    verdict: str
+    n: int
+    mean_confidence: float | None = None
+    hit_rate: float
 
 
 class TimingSummary(BaseModel):
@@ -239,6 +252,7 @@ class Scores(BaseModel):
     summary: list[ScoreRow] = Field(default_factory=list)
     by_fault_type: list[ScoreRow] = Field(default_factory=list)
     calibration: list[CalibrationSummary] = Field(default_factory=list)
+    by_verdict: list[VerdictRow] = Field(default_factory=list)
     timing: list[TimingSummary] = Field(default_factory=list)
     cases: list[CaseScore] = Field(default_factory=list)
     memory: list[MemoryScore] = Field(default_factory=list)

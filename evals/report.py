@@ -36,6 +36,7 @@ from evals.models import (
     ScoreRow,
     Scores,
     TimingSummary,
+    VerdictRow,
 )
 from evals.plots import accuracy_bars, reliability_diagram
 from evals.scoring import run_timings, service_ranking
@@ -74,6 +75,7 @@ class ReportData(BaseModel):
     summary: list[ScoreRow] = Field(default_factory=list)
     by_fault_type: list[ScoreRow] = Field(default_factory=list)
     calibration: list[CalibrationSummary] = Field(default_factory=list)
+    by_verdict: list[VerdictRow] = Field(default_factory=list)
     timing: list[TimingSummary] = Field(default_factory=list)
     memory: list[MemoryScore] = Field(default_factory=list)
     baseline_setup_s: float | None = None
@@ -142,6 +144,7 @@ def build_report_data(run: EvalRun, scores: Scores | None) -> ReportData:
         summary=scores.summary if scores else [],
         by_fault_type=scores.by_fault_type if scores else [],
         calibration=scores.calibration if scores else [],
+        by_verdict=scores.by_verdict if scores else [],
         timing=timing,
         memory=scores.memory if scores else [],
         baseline_setup_s=run.baseline_setup_s,
@@ -352,6 +355,20 @@ def calibration_bins_table(data: ReportData) -> Tab:
     return head, rows
 
 
+def verdict_table(data: ReportData) -> Tab:
+    """The engine's top suspects per verdict, out of sample, per dataset and pooled."""
+    head = ["dataset", *data.lag_head(), "verdict", "cases", "mean confidence", "hit rate"]
+    rows = [
+        [v.dataset, *data.lag_cells(v.lag), v.verdict, str(v.n), *_verdict_cells(v)]
+        for v in data.by_verdict
+    ]
+    return head, rows
+
+
+def _verdict_cells(row: VerdictRow) -> list[str]:
+    return [fmt(row.mean_confidence), fmt(row.hit_rate)]
+
+
 def memory_table(data: ReportData) -> Tab:
     head = ["dataset", "cases", "with an earlier same-cause case", "recall@5"]
     head += ["AC@1 without memory", "AC@1 with memory"]
@@ -438,6 +455,10 @@ RELIABILITY_NOTE = (
     "The reliability diagram's numbers: per confidence bin, how many top-1 suspects, their"
     " mean confidence and how often they were right. The diagram shows the first lag."
 )
+VERDICT_NOTE = (
+    "The verdict the engine gave with its ranking, held against the truth: a responder"
+    " reads 'inconclusive' as less likely right than 'conclusive' at the same confidence."
+)
 BLIND_NOTE = "No dataset had truth.jsonl: a blind run, predictions only, nothing scored."
 
 
@@ -492,7 +513,12 @@ def _score_sections(data: ReportData) -> list[Section]:
         tables=[calibration_bins_table(data)],
         images=[(RELIABILITY_PNG, "reliability diagram")],
     )
-    return [*out, calibration, reliability]
+    out += [calibration, reliability]
+    if data.by_verdict:
+        out.append(
+            Section("By verdict", level=3, notes=[VERDICT_NOTE], tables=[verdict_table(data)])
+        )
+    return out
 
 
 # -- markdown ----------------------------------------------------------------------

@@ -14,7 +14,7 @@ from datetime import datetime
 
 import numpy as np
 
-from evals.calibration import summarize_calibration
+from evals.calibration import by_verdict, summarize_calibration
 from evals.models import (
     ALL_DATASETS,
     ENGINE,
@@ -31,6 +31,7 @@ from evals.models import (
     ScoreRow,
     Scores,
     TimingSummary,
+    VerdictRow,
 )
 from tools.telemetry.replay.format import TruthRecord
 
@@ -106,6 +107,7 @@ def score_case(
         ),
         candidates=candidates,
         ranked=len(services),
+        verdict=prediction.verdict,
         error=prediction.error,
     )
 
@@ -258,6 +260,7 @@ def score_run(run: EvalRun, truths: dict[str, dict[str, TruthRecord]]) -> Scores
     summary: list[ScoreRow] = []
     by_fault_type: list[ScoreRow] = []
     calibration: list[CalibrationSummary] = []
+    verdicts: list[VerdictRow] = []
     scored = [d.name for d in run.datasets if d.name in truths]
     groups = [*scored, ALL_DATASETS] if len(scored) > 1 else scored
     for dataset in groups:
@@ -274,6 +277,8 @@ def score_run(run: EvalRun, truths: dict[str, dict[str, TruthRecord]]) -> Scores
                 confident = [(c.confidence, c.hit1) for c in group if c.confidence is not None]
                 if confident:
                     calibration.append(summarize_calibration(confident, dataset, method, lag))
+                if method == ENGINE:
+                    verdicts += by_verdict(group, dataset, lag)
                 if dataset != ALL_DATASETS:
                     by_fault_type += [
                         score_row(
@@ -291,6 +296,7 @@ def score_run(run: EvalRun, truths: dict[str, dict[str, TruthRecord]]) -> Scores
         summary=summary,
         by_fault_type=by_fault_type,
         calibration=calibration,
+        by_verdict=verdicts,
         timing=timing,
         cases=cases,
         memory=memory_scores(run, truths, cases),

@@ -94,11 +94,13 @@ def test_reports_hold_the_tables_and_embedded_plots(tiny: Path, tmp_path: Path) 
         "## Scores",
         "## By true fault type",
         "## Calibration",
+        "### By verdict",
         "## Timing",
         "## Cases",
     ):
         assert heading in md
     assert "| tiny-shop | engine | 3 | 0.33 | 1.00 | 1.00 | 0.80 |" in md
+    assert "| tiny-shop | conclusive | 3 | 0.70 | 0.33 |" in md
     assert "| tiny-shop | tiny-02 | db (database) | cart, db, frontend | 0.70 | 2 | miss |" in md
     assert (out / "reliability.png").read_bytes().startswith(b"\x89PNG")
 

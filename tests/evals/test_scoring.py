@@ -167,3 +167,37 @@ def test_score_run_groups_by_dataset_fault_type_and_pools_all() -> None:
     assert timing["d1"].median_s == 2.0 and timing["d1"].n == 2
     assert timing["blind"].n == 1  # timed although never scored
     assert {c.id for c in scores.cases} == {"a", "b", "c"}
+
+
+def test_the_verdicts_are_scored_apart_per_dataset_and_pooled() -> None:
+    """Two conclusive answers (one right) and one inconclusive miss: the report can
+    show whether 'inconclusive' is right less often at the same confidence."""
+
+    def said(case_id: str, dataset: str, confidence: float, verdict: str) -> Prediction:
+        ranking = [RankedSuspect(service="x", confidence=confidence), RankedSuspect(service="y")]
+        return Prediction(id=case_id, dataset=dataset, ranking=ranking, verdict=verdict)
+
+    run = EvalRun(
+        started_at=datetime(2024, 1, 1, tzinfo=UTC),
+        out_dir="/tmp/x",
+        datasets=[
+            DatasetRun(name="d1", path="/d1", services=2, has_truth=True),
+            DatasetRun(name="d2", path="/d2", services=2, has_truth=True),
+        ],
+        predictions=[
+            said("a", "d1", 0.9, "conclusive"),
+            said("b", "d1", 0.7, "conclusive"),
+            said("c", "d2", 0.8, "inconclusive"),
+        ],
+    )
+    truths = {"d1": {"a": truth("a", "x"), "b": truth("b", "y")}, "d2": {"c": truth("c", "y")}}
+    rows = {(v.dataset, v.verdict): v for v in score_run(run, truths).by_verdict}
+    assert set(rows) == {
+        ("d1", "conclusive"),
+        ("d2", "inconclusive"),
+        (ALL_DATASETS, "conclusive"),
+        (ALL_DATASETS, "inconclusive"),
+    }
+    pooled = rows[(ALL_DATASETS, "conclusive")]
+    assert (pooled.n, pooled.mean_confidence, pooled.hit_rate) == (2, pytest.approx(0.8), 0.5)
+    assert rows[(ALL_DATASETS, "inconclusive")].hit_rate == 0.0
