@@ -7,6 +7,7 @@ alerts are on disk before the answer goes out.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,12 +20,18 @@ from agent.alert.fields import NotJson, load_json
 from agent.alert.models import Alert
 from agent.alert.parse import parse_alert
 from agent.config.server import Limits, SourceAuth
+from agent.engines.errors import one_line
 from agent.inbox.models import Accepted, body_digest
 from agent.server.auth import Env, Unauthorized, check_source
 from agent.server.errors import ApiError
 from agent.server.sns import Fetch, SnsVerifier, confirm_subscription, signed_part
 
-IntakeStatus = Literal["accepted", "duplicate", "ignored", "subscription_confirmed"]
+log = logging.getLogger(__name__)
+SENT_ID_MAX = 512  # SNS topic ARNs and confirmation tokens are far shorter
+
+IntakeStatus = Literal[
+    "accepted", "duplicate", "ignored", "subscription_confirmed", "subscription_pending"
+]
 
 
 class IntakeResult(BaseModel):
@@ -33,6 +40,7 @@ class IntakeResult(BaseModel):
     status: IntakeStatus
     inbox_id: int | None = Field(None, description="The inbox row holding these alerts.")
     alerts: int = Field(0, description="New alerts stored by this request.")
+    detail: str | None = Field(None, description="What the operator has to do, when anything.")
 
     @property
     def http_status(self) -> int:
@@ -62,8 +70,7 @@ class Intake:
         try:
             alerts = parse_alert(decoded, source)
         except SnsSubscriptionConfirmation as handshake:
-            self._confirm(handshake)
-            return IntakeResult(status="subscription_confirmed")
+            return self._handshake(source, handshake, verified=auth.auth == "sns")
         except AlertParseError as error:
             raise invalid_alert(str(error)) from None
         if len(alerts) > self.limits.max_alerts:
@@ -95,14 +102,46 @@ class Intake:
             raise Unauthorized(f"SNS topic {decoded.get('TopicArn')!r} is not accepted here")
         self.sns.verify(decoded)
 
-    def _confirm(self, handshake: SnsSubscriptionConfirmation) -> None:
+    def _handshake(
+        self, source: str, handshake: SnsSubscriptionConfirmation, *, verified: bool
+    ) -> IntakeResult:
+        """Confirm with AWS only a signed request from a listed topic: the operator's
+        `topic_arns` is the approval. Anything else is never fetched; the log says how."""
+        topic = _sent(handshake.topic_arn)
+        if not verified:
+            detail = (
+                f"{source}: SNS subscription to {topic} not confirmed: only a"
+                f" signed message from a topic in server.sources.{source}.topic_arns (auth: sns)"
+                f" is confirmed here; to confirm it by hand: {_by_hand(handshake)}"
+            )
+            log.warning("%s", detail)
+            return IntakeResult(status="subscription_pending", detail=detail)
         try:
             confirm_subscription(handshake.subscribe_url, self.confirm_fetch)
         except Unauthorized as error:
             raise ApiError(400, "invalid_subscription", str(error), "SubscribeURL") from None
         except Exception as error:
-            detail = f"could not confirm the SNS subscription: {type(error).__name__}"
+            detail = (
+                f"{source}: could not confirm the SNS subscription to {topic}"
+                f" ({one_line(error)}); SNS may resend it, or confirm it by hand:"
+                f" {_by_hand(handshake)}"
+            )
+            log.warning("%s", detail)
             raise ApiError(502, "subscription_failed", detail, "SubscribeURL") from None
+        return IntakeResult(status="subscription_confirmed")
+
+
+def _by_hand(handshake: SnsSubscriptionConfirmation) -> str:
+    """The AWS CLI command that confirms the subscription (the token is valid 3 days)."""
+    return (
+        f"aws sns confirm-subscription --topic-arn {_sent(handshake.topic_arn)}"
+        f" --token {_sent(handshake.token)}"
+    )
+
+
+def _sent(text: str) -> str:
+    """A sender's identifier fit for one log line: no line breaks, bounded."""
+    return "".join(text.split())[:SENT_ID_MAX]
 
 
 def _unauthorized(source: str, check: Callable[[], None]) -> None:

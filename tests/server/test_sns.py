@@ -204,3 +204,56 @@ def test_a_number_of_thousands_of_digits_in_the_message_is_a_400(
     reply = client.post("/v1/alerts/cloudwatch", content=signed(message, key))
     assert reply.status_code == 400, reply.text
     assert reply.json()["field"] == "Message"
+
+
+def how_to_confirm(confirmation: dict[str, Any]) -> str:
+    """The manual step an operator is told: the AWS CLI's confirm-subscription."""
+    return (
+        f"aws sns confirm-subscription --topic-arn {confirmation['TopicArn']}"
+        f" --token {confirmation['Token']}"
+    )
+
+
+def assert_logged_once(caplog: pytest.LogCaptureFixture, text: str) -> None:
+    said = [r.getMessage() for r in caplog.records if text in r.getMessage()]
+    assert len(said) == 1 and "\n" not in said[0], said
+
+
+def test_a_subscription_not_verified_by_sns_is_never_fetched_and_says_how_to_confirm(
+    tmp_path: Path, fetches: Fetches, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Without `auth: sns` neither the signature nor the topic was checked: nothing
+    approved the topic, so nothing is sent to AWS; the operator is told how instead."""
+    config = TriageConfig.model_validate({"server": {"sources": {"cloudwatch": {"auth": "none"}}}})
+    server = build_server(config, tmp_path / "home", env=ENV.get, confirm_fetch=fetches)
+    confirmation = fixture("cloudwatch_sns_subscription_confirmation.json")
+    with TestClient(create_app(server, run_jobs=False)) as client, caplog.at_level("WARNING"):
+        reply = client.post("/v1/alerts/cloudwatch", json=confirmation)
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["status"] == "subscription_pending"
+    assert how_to_confirm(confirmation) in reply.json()["detail"]
+    assert fetches.urls == []
+    assert_logged_once(caplog, how_to_confirm(confirmation))
+
+
+def test_a_confirmation_that_cannot_reach_sns_says_how_to_confirm_by_hand(
+    tmp_path: Path, key: rsa.RSAPrivateKey, cert_pem: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    def offline(url: str) -> bytes:
+        if url.endswith(".pem"):
+            return cert_pem
+        raise OSError("Network is unreachable")
+
+    config = TriageConfig.model_validate(
+        {"server": {"sources": {"cloudwatch": {"auth": "sns", "topic_arns": [TOPIC]}}}}
+    )
+    server = build_server(
+        config, tmp_path / "home", env=ENV.get, sns_fetch=offline, confirm_fetch=offline
+    )
+    confirmation = fixture("cloudwatch_sns_subscription_confirmation.json")
+    with TestClient(create_app(server, run_jobs=False)) as client, caplog.at_level("WARNING"):
+        reply = client.post("/v1/alerts/cloudwatch", content=signed(confirmation, key))
+    assert reply.status_code == 502, reply.text
+    assert "Network is unreachable" in reply.json()["detail"]
+    assert how_to_confirm(confirmation) in reply.json()["detail"]
+    assert_logged_once(caplog, how_to_confirm(confirmation))

@@ -38,7 +38,9 @@ async def post_alerts(source: str, request: Request) -> JSONResponse:
 
     A redelivery of alerts already stored (same fingerprint, start and status)
     answers 200 `duplicate` with the row that holds them. An SNS subscription
-    confirmation is verified and confirmed (200 `subscription_confirmed`).
+    confirmation from a listed topic is verified and confirmed (200
+    `subscription_confirmed`); any other is not, and `detail` says how to (200
+    `subscription_pending`).
     """
     server = server_of(request)
     body = await read_body(request, server.config.server.limits.max_body_bytes)
