@@ -43,7 +43,12 @@ def attach(incident: Incident, alerts: list[Alert], reason: str, at: datetime) -
     with a count, so a storm of hundreds of alerts reads as one line, not hundreds.
     """
     seen = {(a.fingerprint, a.starts_at) for a in incident.alerts}
-    fresh = [a for a in alerts if (a.fingerprint, a.starts_at) not in seen]
+    fresh = [
+        a
+        for a in alerts
+        if (a.fingerprint, a.starts_at) not in seen
+        and not (a.status == "resolved" and any(_recovers(a, h) for h in incident.alerts))
+    ]
     updated = incident.model_copy(
         update={
             "alerts": [*_ended(incident.alerts, alerts), *fresh],
@@ -83,12 +88,30 @@ def recovered(incident: Incident, alerts: list[Alert]) -> tuple[Incident, str]:
 
 
 def _ended(held: list[Alert], alerts: list[Alert]) -> list[Alert]:
-    """`held` with each firing alert that one of `alerts` recovers replaced by its recovery
-    (same fingerprint and start), so the incident shows that it ended and when."""
-    recoveries = {(a.fingerprint, a.starts_at): a for a in alerts if a.status == "resolved"}
-    return [
-        recoveries.get((a.fingerprint, a.starts_at), a) if a.status == "firing" else a for a in held
-    ]
+    """`held` with each firing alert that one of `alerts` recovers ended as the latest
+    such recovery says, keeping when it began, so the incident shows that it ended."""
+    recoveries = [a for a in alerts if a.status == "resolved"]
+    return [_recovered_copy(a, recoveries) for a in held]
+
+
+def _recovered_copy(held: Alert, recoveries: list[Alert]) -> Alert:
+    """A firing copy as the latest recovery of it says, keeping when it began."""
+    ends = [r for r in recoveries if _recovers(r, held)]
+    if held.status != "firing" or not ends:
+        return held
+    last = max(ends, key=_end_of)
+    return last.model_copy(update={"starts_at": held.starts_at, "ends_at": _end_of(last)})
+
+
+def _recovers(recovery: Alert, held: Alert) -> bool:
+    """Whether `recovery` ends `held`: the same condition, begun by the time it ended.
+    SNS (CloudWatch OK) and Datadog do not say when a recovered condition began, so the
+    start cannot be matched; a flapping alert's earlier recovery leaves later firings."""
+    return recovery.fingerprint == held.fingerprint and held.starts_at <= _end_of(recovery)
+
+
+def _end_of(recovery: Alert) -> datetime:
+    return recovery.ends_at or recovery.starts_at
 
 
 def note(

@@ -137,3 +137,24 @@ def test_the_recovery_of_a_resolved_incident_s_alert_is_on_its_timeline_and_reop
     assert last["kind"] == "alert" and last["actor"] == "agent", last
     assert last["text"] == "Alert ProbeFailure resolved; the incident stays resolved.", last
     assert [a["status"] for a in after["alerts"]] == ["resolved"]
+
+
+def test_a_recovery_that_does_not_say_when_it_began_ends_the_alert_it_recovers(
+    api: httpx.Client,
+) -> None:
+    """Datadog's Recovered (like CloudWatch's OK over SNS) carries only its own time: it
+    still ends the firing alert, which keeps its start, so nothing shows it firing on."""
+    headers = {"Authorization": f"Bearer {DD_TOKEN}"}
+    fired = api.post(
+        "/v1/alerts/datadog",
+        content=(FIXTURES / "datadog_triggered.json").read_bytes(),
+        headers=headers,
+    )
+    incident_id = finished(api, fired.json()["inbox_id"])["incident_id"]
+    recovery = (FIXTURES / "datadog_recovered.json").read_bytes()
+    ended = api.post("/v1/alerts/datadog", content=recovery, headers=headers)
+    assert finished(api, ended.json()["inbox_id"])["incident_id"] == incident_id
+    alerts = api.get(f"/v1/incidents/{incident_id}").json()["alerts"]
+    assert [(a["status"], a["starts_at"], a["ends_at"]) for a in alerts] == [
+        ("resolved", "2024-03-14T09:55:02Z", "2024-03-14T10:15:02Z")
+    ]
