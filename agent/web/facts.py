@@ -3,6 +3,8 @@ described them, and what became of each draft.
 
 Links come from alert payloads (untrusted), so only absolute http(s) URLs become
 links; anything else (javascript:, data:, relative paths) is shown as text or not at all.
+Senders leak credentials into alert text and links, so the page shows them masked
+(tools/redact), as the drafts and the incident's title do.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from urllib.parse import urlsplit
 from agent.dispatch.config import DispatchConfig
 from agent.dispatch.service import outcome_text, route_text
 from agent.incident.models import Incident
+from tools.redact import redact
 
 ALERTS_SHOWN = 10
 RUNBOOK_KEYS = ("runbook_url", "runbook", "runbookUrl", "playbook", "playbook_url")
@@ -52,14 +55,14 @@ def alert_views(incident: Incident) -> list[AlertView]:
         description = next((notes[k] for k in DESCRIPTION_KEYS if notes.get(k)), "")
         runbook = next((notes[k] for k in RUNBOOK_KEYS if notes.get(k)), None)
         seen[alert.fingerprint] = AlertView(
-            name=alert.name,
+            name=redact(alert.name),
             source=alert.source,
             status=alert.status,
             starts_at=alert.starts_at,
-            summary=alert.summary,
-            description="" if description == alert.summary else description,
-            runbook=safe_link(runbook),
-            link=safe_link(alert.url),
+            summary=redact(alert.summary),
+            description="" if description == alert.summary else redact(description),
+            runbook=safe_link(redact(runbook or "")),
+            link=safe_link(redact(alert.url or "")),
         )
     return list(seen.values())
 
