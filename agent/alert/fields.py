@@ -61,12 +61,14 @@ class NotJson(ValueError):
 
 def load_json(body: str | bytes) -> Any:
     """A sender's JSON (bytes as UTF-8, a BOM allowed); every refusal is one NotJson: not
-    UTF-8 text, nested too deeply, or the parser's first clause (its advice on
+    UTF-8 text, empty, nested too deeply, or the parser's first clause (its advice on
     `sys.set_int_max_str_digits` for a number of thousands of digits is not theirs)."""
     try:
         text = body.decode("utf-8-sig") if isinstance(body, bytes) else body
     except UnicodeDecodeError:
         raise NotJson("not UTF-8 text", "not UTF-8 text") from None
+    if not text.strip():
+        raise NotJson("empty, not JSON", "empty")
     try:
         return json.loads(text)
     except RecursionError:

@@ -160,13 +160,16 @@ def invalid_alert(message: str) -> ApiError:
 
 
 def decode_json(body: bytes, max_depth: int, source: str) -> Any:
-    """The body as JSON, refusing what is not UTF-8 JSON or is nested deeper than `max_depth`."""
+    """The body as JSON, refusing what is not UTF-8 JSON, a bare string (no sender's
+    shape), or is nested deeper than `max_depth`."""
     try:
         decoded = load_json(body)
     except NotJson as error:
         if error.deep:
             raise ApiError(400, "too_deep", f"{source}: payload: {error}", "payload") from None
         raise invalid_alert(f"{source}: payload: {error}") from None
+    if isinstance(decoded, str):  # parse_alert would take it for the body's text
+        raise invalid_alert(f"{source}: payload: expected an object, got string")
     depth = json_depth(decoded)
     if depth > max_depth:
         detail = f"{source}: payload: nested {depth} levels deep; at most {max_depth}"

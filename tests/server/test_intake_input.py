@@ -101,3 +101,22 @@ def test_one_request_that_cannot_be_stored_fails_alone(tmp_path: Path) -> None:
     assert isinstance(outcomes["good"], Accepted), outcomes["good"]
     assert [a.name for item in inbox.items() for a in item.alerts] == ["Good"]
     inbox.close()
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (b"", "alertmanager: payload: empty, not JSON"),
+        (b" \r\n", "alertmanager: payload: empty, not JSON"),
+        (b'"{\\"receiver\\": \\"r\\"}"', "alertmanager: payload: expected an object, got string"),
+    ],
+)
+def test_an_empty_body_or_a_json_string_says_so(
+    intake: tuple[TestClient, Server], body: bytes, problem: str
+) -> None:
+    """Not 'Expecting value: line 1 column 1 (char 0)', nor 'not JSON' for valid JSON."""
+    client, server = intake
+    reply = client.post("/v1/alerts/alertmanager", content=body, headers=BEARER)
+    assert reply.status_code == 400, reply.text
+    assert (reply.json()["detail"], reply.json()["field"]) == (problem, "payload")
+    assert server.inbox.alerts_stored() == 0
