@@ -52,6 +52,7 @@ def test_another_scope_of_the_same_monitor_is_another_condition(load: Load) -> N
 def test_default_template_parses_with_less_detail(load: Load) -> None:
     (alert,) = parse_alert(load("datadog_default_template.json"))
     assert (alert.name, alert.status, alert.service) == ("Disk almost full", "firing", None)
+    assert alert.labels == {"host": "web-3"}, "the group that fired, from the title"
     assert alert.starts_at == datetime(2024, 3, 14, 10, 35, 2, tzinfo=UTC)
     payload = load("datadog_default_template.json")
     payload["title"] = "[Recovered on {host:web-3}] Disk almost full"
@@ -142,3 +143,18 @@ def test_a_log_monitor_names_its_search_terms(load: Load) -> None:
     assert (alert.metric.name, alert.metric.period_s) == ("logs", 900)
     assert alert.metric.dimensions == {"service": "payment", "status": "error"}
     assert alert.service == "payment"
+
+
+def test_default_template_takes_the_service_from_the_group_in_its_title(load: Load) -> None:
+    """Datadog's default payload has no tags, but its title names the group that fired
+    ($ALERT_SCOPE): the service there routes and correlates the alert."""
+    payload = load("datadog_default_template.json")
+    payload["title"] = "[P1] [Triggered on {service:payment,env:prod}] Payment errors high"
+    (alert,) = parse_alert(payload)
+    assert (alert.name, alert.service, alert.labels) == (
+        "Payment errors high",
+        "payment",
+        {"service": "payment", "env": "prod"},
+    )
+    other = {**payload, "title": payload["title"].replace("payment", "cart")}
+    assert parse_alert(other)[0].fingerprint != alert.fingerprint, "each group its own"

@@ -13,7 +13,7 @@ monitor watched, and a service the tags do not name is read from the query.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 from agent.alert.derive import SERVICE_LABELS, SYSTEM_LABELS, fingerprint_of, pick
@@ -40,6 +40,9 @@ _TITLE_PREFIX = re.compile(
     r"\b[^\]]*\])+\s*",
     re.IGNORECASE,
 )
+# The group that fired, as the title names it, for a template without $ALERT_SCOPE (the
+# default one): "[Triggered on {service:payment,env:prod}] Payment errors high".
+_TITLE_SCOPE = re.compile(r"^(?:\s*\[[^\]]*\])*?\s*\[[\w -]+ on \{(?P<scope>[^}]*)\}\]")
 # `avg(last_5m):sum:trace.http.request.errors{env:prod} by {service}.as_rate() > 0.05`
 _METRIC_QUERY = re.compile(
     r"^\s*(?P<time>\w+)\((?P<window>last_\w+)\)\s*:\s*(?P<space>\w+):(?P<metric>[\w.\-]+)"
@@ -60,7 +63,7 @@ def parse(payload: object) -> list[Alert]:
     body = Fields.of(NAME, payload)
     title = body.text("alert_title") or body.need_text("title")
     name = _TITLE_PREFIX.sub("", title) or title
-    scope = _tags(body, "alert_scope")
+    scope = _tags(body, "alert_scope") if "alert_scope" in body.data else _title_scope(title)
     labels = {**_tags(body, "tags"), **scope}
     if hostname := body.text("hostname"):
         labels.setdefault("host", hostname)
@@ -142,7 +145,16 @@ def _status(body: Fields, title: str) -> tuple[AlertStatus, str | None]:
 def _tags(body: Fields, key: str) -> dict[str, str]:
     """Datadog's comma-separated `key:value` tags; a bare tag maps to ""."""
     raw = body.data.get(key)
-    items = raw if isinstance(raw, list) else (body.text(key) or "").split(",")
+    return _split_tags(raw if isinstance(raw, list) else (body.text(key) or "").split(","))
+
+
+def _title_scope(title: str) -> dict[str, str]:
+    """The group a title says fired ("[Triggered on {host:web-3}] ..."), else none."""
+    found = _TITLE_SCOPE.match(title)
+    return _split_tags(found["scope"].split(",")) if found else {}
+
+
+def _split_tags(items: Sequence[object]) -> dict[str, str]:
     tags: dict[str, str] = {}
     for item in items:
         name, _, value = str(item).strip().partition(":")
