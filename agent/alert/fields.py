@@ -65,8 +65,9 @@ def load_json(body: str | bytes) -> Any:
     `sys.set_int_max_str_digits` for a number of thousands of digits is not theirs)."""
     try:
         text = body.decode("utf-8-sig") if isinstance(body, bytes) else body
-    except UnicodeDecodeError:
-        raise NotJson("not UTF-8 text", "not UTF-8 text") from None
+    except UnicodeDecodeError as error:
+        where = f"not UTF-8 text: byte 0x{error.object[error.start]:02x} at offset {error.start}"
+        raise NotJson(where, where) from None
     if not text.strip():
         raise NotJson("empty, not JSON", "empty")
     try:

@@ -83,7 +83,7 @@ def test_unknown_shape_lists_what_was_looked_for() -> None:
     ("payload", "message"),
     [
         ("{not json", r"^alert: payload: not JSON: "),
-        (b"\xff\xfe\x00", r"^alert: payload: not UTF-8 text$"),
+        (b"\xff\xfe\x00", r"^alert: payload: not UTF-8 text: byte 0xff at offset 0$"),
         ("[" * 100_000 + "]" * 100_000, r"^alert: payload: nested too deeply$"),
     ],
 )

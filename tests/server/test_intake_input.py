@@ -120,3 +120,15 @@ def test_an_empty_body_or_a_json_string_says_so(
     assert reply.status_code == 400, reply.text
     assert (reply.json()["detail"], reply.json()["field"]) == (problem, "payload")
     assert server.inbox.alerts_stored() == 0
+
+
+def test_a_body_that_is_not_utf8_says_which_byte_and_where(
+    intake: tuple[TestClient, Server],
+) -> None:
+    """Latin-1 from a misconfigured forwarder: the sender is told the byte and its offset."""
+    client, server = intake
+    body = '{"receiver": "r", "alerts": [], "note": "Café"}'.encode("latin-1")
+    reply = client.post("/v1/alerts/alertmanager", content=body, headers=BEARER)
+    assert reply.status_code == 400, reply.text
+    assert reply.json()["detail"] == "alertmanager: payload: not UTF-8 text: byte 0xe9 at offset 44"
+    assert server.inbox.alerts_stored() == 0
