@@ -136,22 +136,28 @@ def test_share_true_ignores_unjudged() -> None:
     assert share_true([None, None]) is None
 
 
-def test_score_run_groups_by_dataset_fault_type_and_pools_all() -> None:
-    run = EvalRun(
+def _run(predictions: list[Prediction], *scored: str, blind: tuple[str, ...] = ()) -> EvalRun:
+    """A run over datasets of two services each, `scored` ones with truth."""
+    datasets = [
+        DatasetRun(name=name, path=f"/{name}", services=2, has_truth=name in scored)
+        for name in (*scored, *blind)
+    ]
+    return EvalRun(
         started_at=datetime(2024, 1, 1, tzinfo=UTC),
         out_dir="/tmp/x",
-        datasets=[
-            DatasetRun(name="d1", path="/d1", services=2, has_truth=True),
-            DatasetRun(name="d2", path="/d2", services=2, has_truth=True),
-            DatasetRun(name="blind", path="/b", services=2),
-        ],
-        predictions=[
-            Prediction(id="a", dataset="d1", ranking=suspects("x", "y"), elapsed_s=1.0),
-            Prediction(id="b", dataset="d1", ranking=suspects("x", "y"), elapsed_s=3.0),
-            Prediction(id="c", dataset="d2", ranking=suspects("x", "y"), elapsed_s=2.0),
-            Prediction(id="z", dataset="blind", ranking=suspects("x"), elapsed_s=5.0),
-        ],
+        datasets=datasets,
+        predictions=predictions,
     )
+
+
+def test_score_run_groups_by_dataset_fault_type_and_pools_all() -> None:
+    predictions = [
+        Prediction(id="a", dataset="d1", ranking=suspects("x", "y"), elapsed_s=1.0),
+        Prediction(id="b", dataset="d1", ranking=suspects("x", "y"), elapsed_s=3.0),
+        Prediction(id="c", dataset="d2", ranking=suspects("x", "y"), elapsed_s=2.0),
+        Prediction(id="z", dataset="blind", ranking=suspects("x"), elapsed_s=5.0),
+    ]
+    run = _run(predictions, "d1", "d2", blind=("blind",))
     truths = {
         "d1": {"a": truth("a", "x", "cpu"), "b": truth("b", "y", "memory")},
         "d2": {"c": truth("c", "y", "cpu")},
@@ -177,19 +183,12 @@ def test_the_verdicts_are_scored_apart_per_dataset_and_pooled() -> None:
         ranking = [RankedSuspect(service="x", confidence=confidence), RankedSuspect(service="y")]
         return Prediction(id=case_id, dataset=dataset, ranking=ranking, verdict=verdict)
 
-    run = EvalRun(
-        started_at=datetime(2024, 1, 1, tzinfo=UTC),
-        out_dir="/tmp/x",
-        datasets=[
-            DatasetRun(name="d1", path="/d1", services=2, has_truth=True),
-            DatasetRun(name="d2", path="/d2", services=2, has_truth=True),
-        ],
-        predictions=[
-            said("a", "d1", 0.9, "conclusive"),
-            said("b", "d1", 0.7, "conclusive"),
-            said("c", "d2", 0.8, "inconclusive"),
-        ],
-    )
+    predictions = [
+        said("a", "d1", 0.9, "conclusive"),
+        said("b", "d1", 0.7, "conclusive"),
+        said("c", "d2", 0.8, "inconclusive"),
+    ]
+    run = _run(predictions, "d1", "d2")
     truths = {"d1": {"a": truth("a", "x"), "b": truth("b", "y")}, "d2": {"c": truth("c", "y")}}
     rows = {(v.dataset, v.verdict): v for v in score_run(run, truths).by_verdict}
     assert set(rows) == {
