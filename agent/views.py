@@ -7,6 +7,7 @@ same shape a person sees.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -193,13 +194,15 @@ def _timing(durations: Durations) -> str:
 DURATION_UNITS = (("s", 1, 120), ("min", 60, 7200), ("h", 3600, 172800), ("d", 86400, float("inf")))
 
 
-def duration_text(seconds: float | None) -> str:
+def duration_text(seconds: float | None, units: Mapping[str, str] | None = None) -> str:
     """A duration in the unit a reader takes in at a glance (a replayed incident
-    resolved today is months, not a million minutes)."""
+    resolved today is months, not a million minutes); `units` words the unit in
+    another language, set close ('12.0分')."""
     if seconds is None:
         return "-"
     unit, size = next(u for u in DURATION_UNITS if seconds < u[2])[:2]
-    return f"{seconds / size:.{0 if size == 1 else 1}f} {unit}"
+    number = f"{seconds / size:.{0 if size == 1 else 1}f}"
+    return f"{number}{units[unit]}" if units else f"{number} {unit}"
 
 
 def share_text(share: float | None) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from agent.approval.service import approval_for, missing_signoffs
@@ -110,28 +111,65 @@ def sender_for(
 CHANNEL_NAMES = {"pagerduty": "PagerDuty", "slack": "Slack"}
 
 
-def route_text(draft: Draft, config: DispatchConfig) -> str:
+@dataclass(frozen=True, slots=True)
+class RouteWords:
+    """Where a draft goes and what became of it, in one language (the war room's)."""
+
+    goes_to: str
+    goes_outbox_only: str
+    goes_outbox: str
+    queued: str
+    queued_unsent: str
+    delivered: str
+    not_sent: str
+    status: Mapping[str, str]
+
+
+ROUTE_EN = RouteWords(
+    goes_to="goes to {name}",
+    goes_outbox_only="goes to the outbox file only: {name} is not configured, nobody is notified",
+    goes_outbox="goes to the outbox file, for a person to publish",
+    queued="queued to the outbox",
+    queued_unsent="queued to the outbox ({name} not configured: nobody was notified)",
+    delivered="delivered to {name}",
+    not_sent="{status}: {detail}",
+    status={},
+)
+ROUTE_JA = RouteWords(
+    goes_to="承認すると{name}に送信されます",
+    goes_outbox_only="承認しても出力ファイル（outbox）に書き出すだけです。"
+    "{name}が未設定のため、誰にも通知されません",
+    goes_outbox="承認すると出力ファイル（outbox）に書き出されます。公開は担当者が行います",
+    queued="出力ファイル（outbox）に書き出しました",
+    queued_unsent="出力ファイル（outbox）に書き出しました（{name}が未設定のため、誰にも通知されていません）",
+    delivered="{name}に送信しました",
+    not_sent="{status}：{detail}",
+    status={"failed": "送信失敗", "refused": "送信拒否"},
+)
+
+
+def route_text(draft: Draft, config: DispatchConfig, words: RouteWords = ROUTE_EN) -> str:
     """Where this draft goes once approved, in words: a page to the outbox is not a page."""
     configured = {"pagerduty": config.pagerduty, "slack": config.slack}
     name = CHANNEL_NAMES.get(draft.channel)
     if name is not None and configured[draft.channel] is not None:
-        return f"to {name}"
+        return words.goes_to.format(name=name)
     if name is not None:
-        return f"to the outbox file only: {name} is not configured, nobody is notified"
-    return "to the outbox file, for a person to publish"
+        return words.goes_outbox_only.format(name=name)
+    return words.goes_outbox
 
 
-def outcome_text(result: DispatchResult) -> str:
+def outcome_text(result: DispatchResult, words: RouteWords = ROUTE_EN) -> str:
     """What became of one attempt: queued to the outbox, delivered to PagerDuty, or
     failed or refused with the reason."""
     if result.status != "sent":
-        return f"{result.status}: {result.detail}"
+        status = words.status.get(result.status, result.status)
+        return words.not_sent.format(status=status, detail=result.detail)
     if result.destination.startswith("outbox"):
         unsent = CHANNEL_NAMES.get(result.channel)
-        why = f" ({unsent} not configured: nobody was notified)" if unsent else ""
-        return f"queued to the outbox{why}"
+        return words.queued_unsent.format(name=unsent) if unsent else words.queued
     kind = result.destination.split(" ", 1)[0]
-    return f"delivered to {CHANNEL_NAMES.get(kind, kind)}"
+    return words.delivered.format(name=CHANNEL_NAMES.get(kind, kind))
 
 
 def _refused(incident: Incident, draft: Draft, problem: str, at: datetime) -> DispatchResult:

@@ -14,13 +14,15 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from agent.dispatch.config import DispatchConfig
-from agent.dispatch.service import outcome_text, route_text
+from agent.dispatch.service import ROUTE_EN, ROUTE_JA, RouteWords, outcome_text, route_text
+from agent.draft.models import Language
 from agent.incident.models import Incident
 from tools.redact import redact
 
 ALERTS_SHOWN = 10
 RUNBOOK_KEYS = ("runbook_url", "runbook", "runbookUrl", "playbook", "playbook_url")
 DESCRIPTION_KEYS = ("description", "message", "details")
+ROUTE_WORDS: dict[Language, RouteWords] = {"en": ROUTE_EN, "ja": ROUTE_JA}
 
 
 @dataclass(frozen=True)
@@ -67,10 +69,12 @@ def alert_views(incident: Incident) -> list[AlertView]:
     return list(seen.values())
 
 
-def draft_routes(incident: Incident, config: DispatchConfig) -> dict[str, str]:
-    """Per draft, in words: what became of its last send, or where it will go."""
+def draft_routes(incident: Incident, config: DispatchConfig, language: Language) -> dict[str, str]:
+    """Per draft, in the war room's language: what became of its last send, or where
+    it will go."""
+    words = ROUTE_WORDS[language]
     last = {r.draft_id: r for r in incident.dispatches}
     return {
-        d.id: outcome_text(last[d.id]) if d.id in last else f"goes {route_text(d, config)}"
+        d.id: outcome_text(last[d.id], words) if d.id in last else route_text(d, config, words)
         for d in incident.drafts
     }

@@ -31,9 +31,10 @@ from agent.incident.scorecard import stored_scorecard
 from agent.server.deps import TOKEN_COOKIE, api_access, server_of
 from agent.server.routes.incidents import answers
 from agent.server.schemas import IncidentSummary
-from agent.views import duration_text, plural, share_text
+from agent.views import share_text
 from agent.web.facts import alert_views, draft_routes
 from agent.web.plots import evidence_plots
+from agent.web.words import Locale
 from tools.telemetry.replay.format import FAULT_TYPES
 
 if TYPE_CHECKING:
@@ -45,8 +46,7 @@ TEMPLATES = Environment(
 )
 TEMPLATES.filters["percent"] = percent
 TEMPLATES.filters["share"] = share_text
-TEMPLATES.filters["duration"] = duration_text
-TEMPLATES.filters["plural"] = plural
+TEMPLATES.globals["zip"] = zip
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
     " object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
@@ -64,9 +64,17 @@ guarded = APIRouter(tags=["war room"], dependencies=[Depends(api_access)])
 
 def render(request: Request, template: str, *, status: int = 200, **values: Any) -> HTMLResponse:
     signed_in = TOKEN_COOKIE in request.cookies
-    html = TEMPLATES.get_template(template).render(signed_in=signed_in, **values)
+    loc = locale(server_of(request))
+    html = TEMPLATES.get_template(template).render(
+        signed_in=signed_in, loc=loc, w=loc.words, **values
+    )
     headers = {"Content-Security-Policy": CSP, "X-Frame-Options": "DENY"}
     return HTMLResponse(html, status_code=status, headers=headers)
+
+
+def locale(server: Server) -> Locale:
+    """The team's language and the organisation's zone, as its drafts use them."""
+    return Locale.of(server.ctx.language, server.ctx.policy.organisation.timezone)
 
 
 def incident_stamp(incident: Incident) -> str:
@@ -114,8 +122,8 @@ def incident_page(request: Request, incident_id: str, partial: bool = False) -> 
         "incident": incident,
         "lifecycle": lifecycle(incident),
         "alerts": alert_views(incident),
-        "routes": draft_routes(incident, server.ctx.dispatch),
-        "plots": evidence_plots(server.ctx, incident),
+        "routes": draft_routes(incident, server.ctx.dispatch, server.ctx.language),
+        "plots": evidence_plots(server.ctx, incident, locale(server)),
         "recollections": server.desk.recollections(incident),
         "fault_types": FAULT_TYPES,
         "example_policy": server.ctx.example_policy,
@@ -191,7 +199,7 @@ async def login(request: Request) -> Response:
     name = server.config.server.api.token_env
     expected = (server.env(name) or "") if name else ""
     if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
-        return _login(request, after, error="That token is not this server's.")
+        return _login(request, after, error=locale(server).words.wrong_token)
     reply = RedirectResponse(after, status_code=303)
     reply.set_cookie(
         TOKEN_COOKIE, given, httponly=True, samesite="strict", secure=request.url.scheme == "https"

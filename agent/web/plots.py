@@ -9,7 +9,7 @@ escaped text, so it can go into the page as markup.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from html import escape
 
 from markupsafe import Markup
@@ -18,6 +18,7 @@ from agent.chat.lookup import Lookup
 from agent.context import TriageContext
 from agent.incident.models import Incident
 from agent.isolation.evidence import Evidence
+from agent.web.words import Locale
 from tools.metrics import QueryMetricsOutput, SeriesPoints
 
 WIDTH, HEIGHT, PAD = 360, 120, 6
@@ -37,8 +38,8 @@ class Plot:
     svg: Markup
 
 
-def evidence_plots(ctx: TriageContext, incident: Incident) -> list[Plot]:
-    """Plots for the top suspect's metric evidence (at most MAX_PLOTS)."""
+def evidence_plots(ctx: TriageContext, incident: Incident, loc: Locale) -> list[Plot]:
+    """Plots for the top suspect's metric evidence (at most MAX_PLOTS), timed as `loc` reads."""
     isolation = incident.isolation
     top = isolation.top() if isolation else None
     if isolation is None or top is None or ctx.telemetry is None:
@@ -48,13 +49,18 @@ def evidence_plots(ctx: TriageContext, incident: Incident) -> list[Plot]:
     lookup = Lookup.of(ctx, incident)
     end = ctx.incident_now(incident)
     start = isolation.baseline_start or end - DEFAULT_SPAN
-    plots = [_plot(lookup, e, start, end, isolation.onset) for e in metrics[:MAX_PLOTS]]
+    plots = [_plot(lookup, e, (start, end), isolation.onset, loc) for e in metrics[:MAX_PLOTS]]
     return [p for p in plots if p is not None]
 
 
 def _plot(
-    lookup: Lookup, evidence: Evidence, start: datetime, end: datetime, onset: datetime | None
+    lookup: Lookup,
+    evidence: Evidence,
+    window: tuple[datetime, datetime],
+    onset: datetime | None,
+    loc: Locale,
 ) -> Plot | None:
+    start, end = window
     args = evidence.query.args
     metric = args.get("metric")
     if not metric:
@@ -74,14 +80,17 @@ def _plot(
     series = output.series[0]
     where = f"{series.service}/{series.instance}" if series.instance else series.service
     call = lookup.calls[-1].text() if lookup.calls else "query_metrics"
-    return Plot(f"{where} {series.metric}", evidence.id, call, sparkline(series, start, end, onset))
+    return Plot(
+        f"{where} {series.metric}", evidence.id, call, sparkline(series, window, onset, loc)
+    )
 
 
 def sparkline(
-    series: SeriesPoints, start: datetime, end: datetime, onset: datetime | None
+    series: SeriesPoints, window: tuple[datetime, datetime], onset: datetime | None, loc: Locale
 ) -> Markup:
-    """The series as an SVG line over [start, end] with a time axis (UTC) and a value axis,
-    and a dashed line at the onset."""
+    """The series as an SVG line over the window with a time axis (in the zone the war
+    room shows times in) and a value axis, and a dashed line at the onset."""
+    start, end = window
     points = [(p.t, p.mean) for p in series.points if p.mean is not None]
     span = max((end - start).total_seconds(), 1.0)
     values = [v for _, v in points]
@@ -117,11 +126,17 @@ def sparkline(
     for at, anchor in ticks:
         parts.append(
             f'<text class="time-tick" x="{x(at):.1f}" y="{HEIGHT - 4}"'
-            f' text-anchor="{anchor}">{at.astimezone(UTC):%H:%M}</text>'
+            f' text-anchor="{anchor}">{loc.minute(at)}</text>'
         )
     label = escape(
-        f"{series.metric}: {_number(low)} to {_number(high)},"
-        f" {start.astimezone(UTC):%H:%M} to {end.astimezone(UTC):%H:%M} UTC"
+        loc.words.plot_label.format(
+            metric=series.metric,
+            low=_number(low),
+            high=_number(high),
+            start=loc.minute(start),
+            end=loc.minute(end),
+            zone=loc.zone_name(end),
+        )
     )
     svg = (
         f'<svg class="plot" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}"'

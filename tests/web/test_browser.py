@@ -126,7 +126,7 @@ def test_sign_in_with_the_token_read_japanese_and_sign_out(guarded_live: LiveSer
         expect(page).to_have_url(re.compile(r"/login\?next=/$"))  # not raw JSON 401
         page.fill("input[name=token]", "not-the-token")
         page.click("form.login button[type=submit]")
-        expect(page.locator(".flash.error")).to_contain_text("not this server")
+        expect(page.locator(".flash.error")).to_contain_text("このサーバーのトークンではありません")
         page.fill("input[name=token]", TOKEN)
         page.click("form.login button[type=submit]")  # a real form submit, not cancelled
         expect(page).to_have_url(f"{guarded_live.url}/")

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from html import unescape
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
+from markupsafe import escape
 from rich.console import Console
 
+from agent.config import TriageConfig
 from agent.server.app import Server, build_server, create_app
 from agent.views import incident_view
-from tests.server.support import BEARER, ENV, server_config, wait_until
+from tests.server.fixtures import triaged
+from tests.server.support import BEARER, ENV, case_body, server_config, wait_until
 from tests.support.synthetic import SyntheticDataset
 
 HTML = {"Accept": "text/html,application/xhtml+xml"}
@@ -247,3 +253,49 @@ def test_each_draft_on_the_page_says_which_revision_it_shows(
     assert f'data-draft="{incident_id}-page" data-revision="1"' in html
     script = client.get("/static/warroom.js").text
     assert "draft.dataset.revision" in script and "return { by, role, revision }" in script
+
+
+@pytest.fixture
+def ja_client(tmp_path: Path, config: TriageConfig) -> Iterator[TestClient]:
+    """The same server for a Japanese team: `language: ja`, the policy's zone Asia/Tokyo."""
+    japanese = config.model_copy(update={"language": "ja"})
+    with TestClient(create_app(build_server(japanese, tmp_path / "ja", env=ENV.get))) as client:
+        yield client
+
+
+def test_a_japanese_war_room_speaks_japanese_and_shows_times_in_the_teams_zone(
+    ja_client: TestClient, synthetic: SyntheticDataset
+) -> None:
+    incident_id = triaged(ja_client, case_body(synthetic))
+    page = ja_client.get(f"/incidents/{incident_id}").text
+    listed = ja_client.get("/").text
+    assert '<html lang="ja">' in page, "the browser picks Japanese glyphs for kanji"
+    for label in ("被疑サービス", "下書き", "タイムライン", "インシデントコマンダー", "承認"):
+        assert label in page, label
+    for html in (page, listed):
+        shown = _visible(html)
+        assert "(JST)" in shown and "UTC" not in shown
+        for english in (
+            "Suspects",
+            "Drafts",
+            "Timeline",
+            "Approve",
+            "Acknowledge",
+            "since",
+            "revision",
+            "goes to",
+            "Incidents",
+            "Updated",
+            "You are",
+            "Overview",
+        ):
+            assert english not in shown, english
+    isolation = ja_client.get(f"/v1/incidents/{incident_id}").json()["isolation"]
+    cited = isolation["hypotheses"][0]["evidence_ids"][:5]
+    worded = [e for e in isolation["evidence"] if e["id"] in cited and e["summary_ja"]]
+    assert worded and all(str(escape(e["summary_ja"])) in page for e in worded)
+
+
+def _visible(html: str) -> str:
+    """The page's words as a reader sees them: no tags, attributes, scripts or data values."""
+    return unescape(re.sub(r"<[^>]+>", " ", html))

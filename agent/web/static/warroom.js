@@ -4,6 +4,12 @@
 
 const NAME_KEY = "triage.me";
 
+// The page's language: the server puts its words for this script on <body data-words>.
+function word(key) {
+  const words = JSON.parse(document.body.dataset.words || "{}");
+  return words[key] || key;
+}
+
 function me() {
   const field = document.getElementById("me");
   const name = field ? field.value.trim() : "";
@@ -90,7 +96,7 @@ function bodyFor(button) {
   if (action === "edit") return { by, role, revision, body: draft.querySelector("textarea").value };
   if (action === "reject") {
     const reason = draft.querySelector("input.reason").value.trim();
-    if (!reason) { say("Say why you reject it.", true); return null; }
+    if (!reason) { say(word("reason"), true); return null; }
     return { by, reason, revision };
   }
   return { by, role, revision };
@@ -102,9 +108,9 @@ async function act(button) {
   button.disabled = true;
   try {
     const result = await post(button.dataset.url, body);
-    const state = result.draft ? `${result.draft.id}: ${result.draft.state}`
-      : result.markdown ? `${result.id}: ${result.state}`
-      : result.state ? `inbox #${result.id}: ${result.state}` : "done";
+    const state = result.draft ? `${result.draft.id}: ${word(result.draft.state)}`
+      : result.markdown ? `${result.id}: ${word(result.state)}`
+      : result.state ? `inbox #${result.id}: ${result.state}` : word("done");
     say(state, false);
     await refresh();
   } catch (error) {
@@ -121,7 +127,7 @@ async function send(form) {
   if (!fields.change_id) delete fields.change_id;
   try {
     await post(form.dataset.url, { by, ...fields });
-    say(form.dataset.action === "resolve" ? "resolved" : "command handed over", false);
+    say(word(form.dataset.action === "resolve" ? "resolved" : "command"), false);
     await refresh();
   } catch (error) {
     say(error.message, true);
@@ -140,7 +146,7 @@ function chatLine(who, text, citations) {
   if (citations && citations.length) {
     const cites = document.createElement("div");
     cites.className = "cites";
-    cites.textContent = `cites: ${citations.join(", ")}`;
+    cites.textContent = `${word("cites")}: ${citations.join(", ")}`;
     item.append(cites);
   }
   log.prepend(item);
@@ -156,8 +162,8 @@ async function chat(form) {
   input.value = "";
   try {
     const reply = await post(`/v1/incidents/${box.dataset.incident}/chat`, { author, text });
-    const by = reply.fallback_reason ? `offline; LLM failed: ${reply.fallback_reason}` : reply.engine;
-    chatLine(`agent (${by})`, reply.answer, reply.citations);
+    const by = reply.fallback_reason ? `${word("fallback")}: ${reply.fallback_reason}` : reply.engine;
+    chatLine(`${word("agent")} (${by})`, reply.answer, reply.citations);
     await refresh();
   } catch (error) {
     say(error.message, true);
