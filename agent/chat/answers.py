@@ -14,6 +14,7 @@ from agent.chat.intents import Intent
 from agent.chat.lookup import Lookup
 from agent.chat.notes import Note
 from agent.draft.models import Draft, Language
+from agent.draft.phrases import fault_name, phrases
 from agent.draft.text import shown
 from agent.incident.models import Incident
 from agent.isolation.evidence import Evidence
@@ -68,9 +69,9 @@ TEXT: dict[str, dict[str, str]] = {
         " /対応 /決定 /要請 で伝えると次の更新に反映されます。",
         "unknown": "オフラインではその質問に答えられません。{help}",
         "no_isolation": "{id} はまだ調査されていないため、被疑サービスはありません。",
-        "status": "{id} [{status}] {title}。重大度 {severity}。最有力の被疑: {suspect}。"
-        "IC: {ic}。承認待ちの下書き: {pending}。",
-        "suspect": "{service}（{fault}、{confidence:.0%}）",
+        "status": "{id}［{status}］{title}。重大度 {severity}。最有力の被疑：{suspect}。"
+        "IC：{ic}。承認待ちの下書き：{pending}。",
+        "suspect": "{service}（{fault}、確度 {confidence:.0%}）",
         "none": "なし",
         "why": "{service} を疑っています（{fault}、確度 {confidence:.0%}、{n} 件中 {rank} 位）。"
         "{rationale}\n根拠:\n{evidence}",
@@ -88,9 +89,9 @@ TEXT: dict[str, dict[str, str]] = {
         "oncall": "{team} の当番は {name} です（{reason}）。",
         "no_oncall": "ポリシーに {team} の当番が見つかりません。",
         "paged": "このインシデント: IC {ic}、呼び出し済み {paged}。",
-        "drafted": "{kind} の新しい下書き（版 {revision}）を作りました。"
-        "承認待ちです: {title}\n\n{body}",
-        "noted": "{kind} として記録しました: {text}。次の対応状況の更新に反映されます。",
+        "drafted": "{kind}の新しい下書き（第{revision}版）を作りました。"
+        "承認待ちです：{title}\n\n{body}",
+        "noted": "「{kind}」として記録しました：{text}。次の対応状況の更新に反映されます。",
         "closest": "（「{what}」についての質問として答えます。違う場合は言い換えてください。）\n",
         "draft_unsure": "{what}を作成しますか？ 「{example}」のように依頼してください。",
     },
@@ -180,12 +181,12 @@ def status_answer(incident: Incident, language: Language) -> Answer:
         language,
         "status",
         id=incident.id,
-        status=incident.status,
+        status=phrases(language).status_name[incident.status],
         title=incident.title,
         severity=incident.severity.level if incident.severity else "?",
         suspect=_suspect(top, language) if top else t(language, "none"),
         ic=routing.incident_commander.name if routing else "?",
-        pending=", ".join(pending) or t(language, "none"),
+        pending=phrases(language).list_sep.join(pending) or t(language, "none"),
     )
     return Answer(text, list(top.evidence_ids[:SHOWN]) if top else [])
 
@@ -211,7 +212,7 @@ def why_answer(incident: Incident, service: str | None, language: Language) -> A
         language,
         "why",
         service=chosen.service,
-        fault=chosen.fault_type,
+        fault=fault_name(chosen.fault_type, language),
         confidence=shown(chosen.confidence),
         rank=ranked.index(chosen) + 1,
         n=len(ranked),
@@ -317,7 +318,7 @@ def draft_answer(draft: Draft, language: Language) -> Answer:
     text = t(
         language,
         "drafted",
-        kind=draft.kind,
+        kind=phrases(language).kind_name[draft.kind],
         revision=draft.revision,
         title=draft.title,
         body=draft.body,
@@ -333,7 +334,8 @@ def note_answer(note: Note, language: Language, entry_ref: str) -> Answer:
 
 def _suspect(h: Hypothesis, language: Language) -> str:
     confidence = shown(h.confidence)
-    return t(language, "suspect", service=h.service, fault=h.fault_type, confidence=confidence)
+    fault = fault_name(h.fault_type, language)
+    return t(language, "suspect", service=h.service, fault=fault, confidence=confidence)
 
 
 def _top_service(incident: Incident) -> str | None:

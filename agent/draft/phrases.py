@@ -17,9 +17,13 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from string import Template
-from typing import Literal
+from typing import Literal, get_args
 
-from agent.draft.models import Language
+from agent.draft.models import DraftKind, Language
+from agent.incident.models import IncidentStatus
+
+DRAFT_KINDS: tuple[str, ...] = get_args(DraftKind)
+INCIDENT_STATUSES: tuple[str, ...] = get_args(IncidentStatus)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +46,8 @@ class Phrases:
     issue: str
     issue_security: str
     fault: Mapping[str, str]
+    kind_name: Mapping[str, str]
+    status_name: Mapping[str, str]
     verdict: Mapping[str, str]
     reason_conclusive: str
     reason_inconclusive: str
@@ -156,6 +162,8 @@ EN = Phrases(
     internal_component="an internal component",
     issue="issue",
     issue_security="issue",
+    kind_name={k: k for k in DRAFT_KINDS},
+    status_name={s: s for s in INCIDENT_STATUSES},
     fault={
         "cpu": "CPU saturation",
         "memory": "memory exhaustion",
@@ -305,6 +313,21 @@ JA = Phrases(
     internal_component="社内システムの一部",
     issue="障害",
     issue_security="事象",
+    kind_name={
+        "page": "呼び出し",
+        "responder_update": "対応状況の共有",
+        "status_update": "ステータスページ",
+        "exec_summary": "経営層向けサマリー",
+        "pr_statement": "報道機関向けコメント",
+        "postmortem": "ポストモーテム",
+    },
+    status_name={
+        "open": "発生中",
+        "acknowledged": "確認済み",
+        "mitigated": "緩和済み",
+        "resolved": "解決済み",
+        "closed": "完了",
+    },
     fault={
         "cpu": "CPU 高負荷",
         "memory": "メモリ不足",
@@ -443,6 +466,14 @@ PHRASES: Mapping[Language, Phrases] = {"en": EN, "ja": JA}
 
 def phrases(language: Language) -> Phrases:
     return PHRASES[language]
+
+
+def fault_name(fault_type: str, language: Language) -> str:
+    """A fault type as chat and the war room name it: the drafts' words in Japanese; in
+    English its id, which English readers already know it by."""
+    if language == "en":
+        return fault_type
+    return PHRASES[language].fault.get(fault_type, fault_type)
 
 
 # ---------------------------------------------------------------------------

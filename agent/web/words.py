@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup
 
 from agent.draft.models import Language
-from agent.draft.phrases import phrases
+from agent.draft.phrases import JA as DRAFT_JA
+from agent.draft.phrases import fault_name, phrases
 from agent.incident.scorecard import EngineScore
 from agent.views import duration_text, plural, share_text
 
@@ -28,7 +29,7 @@ from agent.views import duration_text, plural, share_text
 class Words:
     """Every label the war room shows, for one language."""
 
-    language: str
+    language: Language
     war_room: str
     overview: str
     you_are: str
@@ -370,13 +371,7 @@ JA = Words(
     ask_hint="直近1時間で何が変わった？ · /対応 v1.2.3 にロールバックしました"
     " · 顧客向けの更新を書いて",
     send="送信",
-    status={
-        "open": "発生中",
-        "acknowledged": "確認済み",
-        "mitigated": "緩和済み",
-        "resolved": "解決済み",
-        "closed": "完了",
-    },
+    status=DRAFT_JA.status_name,
     stage={
         "triggered": "発生",
         "acknowledged": "確認",
@@ -385,14 +380,7 @@ JA = Words(
         "closed": "完了",
     },
     alert_status={"firing": "発火中", "resolved": "解消"},
-    draft_kind={
-        "page": "呼び出し",
-        "responder_update": "対応状況の共有",
-        "status_update": "ステータスページ",
-        "exec_summary": "経営層向けサマリー",
-        "pr_statement": "報道機関向けコメント",
-        "postmortem": "ポストモーテム",
-    },
+    draft_kind=DRAFT_JA.kind_name,
     draft_state=JA_DRAFT_STATES,
     audience={
         "on-call": "当番",
@@ -453,6 +441,7 @@ JA = Words(
         "cites": "根拠",
         "agent": "エージェント",
         "fallback": "オフライン。LLM が失敗しました",
+        "offline": "オフライン",
         **JA_DRAFT_STATES,
     },
 )
@@ -476,13 +465,11 @@ class Locale:
         return table.get(key, key)
 
     def fault(self, fault_type: str) -> str:
-        """The drafts' words for a fault type in Japanese; English shows its id, as ever."""
-        if self.words.language == "en":
-            return fault_type
-        return phrases("ja").fault.get(fault_type, fault_type)
+        return fault_name(fault_type, self.words.language)
 
     def verdict(self, verdict: str) -> str:
-        return verdict if self.words.language == "en" else phrases("ja").verdict[verdict]
+        language = self.words.language
+        return verdict if language == "en" else phrases(language).verdict[verdict]
 
     def stamp(self, at: datetime) -> str:
         """A date and time: UTC, labelled, in English; the team's zone in Japanese."""

@@ -118,3 +118,20 @@ def test_a_blank_line_is_refused_and_not_recorded(
     )
     assert reply.status_code == 422 and reply.json()["field"] == "text"
     assert len(server.ctx.store.get(incident_id).timeline) == before
+
+
+def test_japanese_answers_word_states_faults_kinds_and_notes_in_japanese(
+    client: TestClient, incident_id: str
+) -> None:
+    """A Japanese reply reads as Japanese: no status, fault type or draft kind id in it."""
+    status = ask(client, incident_id, "今の状況は？")
+    assert "[open]" not in status["answer"] and "bad-deploy" not in status["answer"]
+    assert "発生中" in status["answer"] and "不具合のあるデプロイ" in status["answer"]
+    assert status["citations"]
+    why = ask(client, incident_id, "なぜpaymentを疑っているの？")
+    assert "bad-deploy" not in why["answer"] and "確度 " in why["answer"]
+    noted = ask(client, incident_id, "/対応 v1.4.2 にロールバックしました")
+    assert noted["answer"].startswith("「対応」として記録しました：v1.4.2 にロールバックしました。")
+    drafted = ask(client, incident_id, "対応状況の更新を書いて")
+    assert drafted["answer"].startswith("対応状況の共有の新しい下書き（第2版）を作りました。")
+    assert "responder_update" not in drafted["answer"].split("\n")[0]

@@ -162,7 +162,7 @@ async function chat(form) {
   input.value = "";
   try {
     const reply = await post(`/v1/incidents/${box.dataset.incident}/chat`, { author, text });
-    const by = reply.fallback_reason ? `${word("fallback")}: ${reply.fallback_reason}` : reply.engine;
+    const by = reply.fallback_reason ? `${word("fallback")}: ${reply.fallback_reason}` : word(reply.engine);
     chatLine(`${word("agent")} (${by})`, reply.answer, reply.citations);
     await refresh();
   } catch (error) {
