@@ -278,14 +278,20 @@ def _event(s: Setting, entry: TimelineEntry) -> str | None:
 def _entry_facts(s: Setting, entry: TimelineEntry) -> dict[str, str]:
     incident = s.incident
     top = incident.isolation.top() if incident.isolation else None
-    kinds = {d.id: d.kind for d in incident.drafts}
-    kind = kinds.get(str(entry.data.get("draft_id", "")), "page")
+    kind = _draft_kind(incident, str(entry.data.get("draft_id", "")))
     return {
         "suspect": untrusted(top.service, MAX_NAME) if top else "-",
         "level": incident.severity.level if incident.severity else "-",
         "team": s.team(incident.routing.page_team) if incident.routing else "-",
         "kind": s.words.kinds.get(kind, kind),
     }
+
+
+def _draft_kind(incident: Incident, draft_id: str) -> str:
+    """The kind of the draft an entry is about. A draft withdrawn on resolve is no longer
+    among the incident's drafts, but its id still says its kind (`<incident>-<kind>`)."""
+    kinds = {d.id: d.kind for d in incident.drafts}
+    return kinds.get(draft_id) or draft_id.removeprefix(f"{incident.id}-") or "page"
 
 
 def _quote(s: Setting, text: str) -> str:

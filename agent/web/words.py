@@ -283,7 +283,7 @@ JA_DRAFT_STATES = {
 
 JA = Words(
     language="ja",
-    war_room="障害対応室",
+    war_room="対策室",
     overview="概況",
     you_are="担当者名",
     your_name="お名前",

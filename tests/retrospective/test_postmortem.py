@@ -133,3 +133,20 @@ def test_business_days_skip_weekends_and_holidays() -> None:
     weekdays = ["mon", "tue", "wed", "thu", "fri"]
     assert business_days_after(friday, 1, weekdays, []) == date(2026, 12, 7)
     assert business_days_after(friday, 5, weekdays, [date(2026, 12, 8)]) == date(2026, 12, 14)
+
+
+def test_the_timeline_names_the_draft_approved_even_once_it_was_withdrawn(
+    client: TestClient, server: Server, incident_id: str
+) -> None:
+    """A responder update approved, redrafted, then withdrawn on resolve is still the
+    responder update in the postmortem, not a page (no page was approved)."""
+    update = f"{incident_id}-responder_update"
+    approve = f"/v1/incidents/{incident_id}/drafts/{update}/approve"
+    assert client.post(approve, json={"by": "aki"}).status_code == 200
+    server.desk.redraft(incident_id, "responder_update", "aki")
+    incident = resolved(server, incident_id)
+    assert update not in {d.id for d in incident.drafts}, "withdrawn on resolve"
+    body = next(d for d in incident.drafts if d.kind == "postmortem").body
+    assert "approved the responder update" in body and "approved the page" not in body
+    ja = server.desk.postmortem(incident_id, "ja", "aki").body
+    assert "対応者向け更新を承認" in ja and "呼び出しを承認" not in ja
