@@ -77,6 +77,8 @@ def test_the_japanese_postmortem_is_japanese_throughout(server: Server, incident
     leftover = {w for w in re.findall(r"[A-Za-z][A-Za-z_-]{2,}", text) if w not in names}
     assert leftover <= {"CSIRT", "CPU"}, leftover
     assert "## 根本原因ときっかけ" in draft.body and "担当" in draft.body
+    assert ": " not in text, "Japanese punctuation (：), as the drafts write it"
+    assert draft.title.startswith("ポストモーテム：")
 
 
 def test_approval_exports_remembers_and_closes(
