@@ -49,7 +49,6 @@ class Phrases:
     kind_name: Mapping[str, str]
     status_name: Mapping[str, str]
     verdict: Mapping[str, str]
-    reason_conclusive: str
     reason_inconclusive: str
     no_runner_up: str
     reason_unavailable: str
@@ -186,7 +185,6 @@ EN = Phrases(
         "inconclusive": "inconclusive",
         "no-signal": "no clear signal",
     },
-    reason_conclusive="{service} stands out ({confidence} confidence)",
     reason_inconclusive="signals are weak or disagree: {service} leads at {confidence},"
     " then {runner_up}",
     no_runner_up="nothing",
@@ -350,7 +348,6 @@ JA = Phrases(
         "inconclusive": "決め手なし",
         "no-signal": "有意なシグナルなし",
     },
-    reason_conclusive="{service}が際立っています（確度 {confidence}）",
     reason_inconclusive="シグナルが弱いか食い違っています。首位は{service}"
     "（確度 {confidence}）、次点は{runner_up}",
     no_runner_up="なし",

@@ -127,3 +127,15 @@ def test_japanese_drafts_use_the_engines_japanese_evidence_sentence() -> None:
         assert cpu.summary in en and cpu.summary_ja not in en
         # An item the engine gave no Japanese sentence keeps its English one.
         assert items[3].summary in ja
+
+
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_a_conclusive_cause_line_states_its_confidence_once(language: str) -> None:
+    """'推定原因：payment-svc：CPU 高負荷（確度 82%）（判定：確定的）', not the suspect and
+    its confidence again inside the verdict's brackets."""
+    for kind in ("page", "responder_update"):
+        body = write_draft(make_context(language=language), kind).body
+        (line,) = [ln for ln in body.splitlines() if "82%" in ln and "payment-svc" in ln][:1]
+        assert line.count("82%") == 1, line
+    ja = write_draft(make_context(language="ja"), "page").body
+    assert "：CPU 高負荷（確度 82%）（判定：確定的）\n" in ja

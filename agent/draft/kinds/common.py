@@ -100,15 +100,13 @@ def verdict_text(ctx: DraftContext, p: Phrases) -> str:
 
 
 def verdict_reason(ctx: DraftContext, p: Phrases) -> str:
-    """Why the verdict, in the draft's language, from the ranking itself."""
+    """Why the cause is not yet known, in the draft's language, from the ranking itself."""
     top = ctx.top
     if top is None or ctx.verdict == "no-signal":
         return ""
     if ctx.unavailable:
         return p.reason_unavailable
     name, confidence = untrusted(top.service, MAX_NAME), percent(top.confidence)
-    if ctx.verdict == "conclusive":
-        return p.reason_conclusive.format(service=name, confidence=confidence)
     runner_up = (
         untrusted(ctx.suspects[1].service, MAX_NAME) if len(ctx.suspects) > 1 else p.no_runner_up
     )
@@ -120,7 +118,8 @@ def cause_lines(ctx: DraftContext, p: Phrases) -> list[str]:
     top = ctx.top
     if ctx.verdict == "conclusive" and top is not None:
         lines = [
-            p.cause_suspected.format(suspect=suspect_text(p, top), verdict=verdict_text(ctx, p))
+            # The line names the suspect and its confidence: the verdict needs no reason.
+            p.cause_suspected.format(suspect=suspect_text(p, top), verdict=p.verdict[ctx.verdict])
         ]
         if others := ctx.suspects[1:]:
             suspects = p.item_sep.join(suspect_text(p, s) for s in others)
