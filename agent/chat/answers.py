@@ -37,7 +37,7 @@ TEXT: dict[str, dict[str, str]] = {
         "unknown": "I can't answer that offline. {help}",
         "no_isolation": "{id} has not been investigated yet, so there are no suspects.",
         "status": "{id} [{status}] {title}. Severity {severity}. Top suspect: {suspect}."
-        " IC: {ic}. Pending drafts: {pending}.",
+        " Services harmed: {harmed}. IC: {ic}. Pending drafts: {pending}.",
         "suspect": "{service} ({fault}, {confidence:.0%})",
         "none": "none",
         "why": "I suspect {service} ({fault}, confidence {confidence:.0%}, rank {rank} of {n})."
@@ -70,7 +70,7 @@ TEXT: dict[str, dict[str, str]] = {
         "unknown": "オフラインではその質問に答えられません。{help}",
         "no_isolation": "{id} はまだ調査されていないため、被疑サービスはありません。",
         "status": "{id}［{status}］{title}。重大度 {severity}。最有力の被疑：{suspect}。"
-        "IC：{ic}。承認待ちの下書き：{pending}。",
+        "影響が出ているサービス：{harmed}。IC：{ic}。承認待ちの下書き：{pending}。",
         "suspect": "{service}（{fault}、確度 {confidence:.0%}）",
         "none": "なし",
         "why": "{service} を疑っています（{fault}、確度 {confidence:.0%}、{n} 件中 {rank} 位）。"
@@ -174,9 +174,13 @@ def draft_unsure(intent: str, language: Language) -> Answer:
 
 
 def status_answer(incident: Incident, language: Language) -> Answer:
+    """The incident at a glance, the services severity counted as harmed included: a
+    responder asking where we are (or 「影響範囲は？」) asks how far the harm reaches."""
     top = incident.isolation.top() if incident.isolation else None
     routing = incident.routing
     pending = [d.id for d in incident.drafts if d.state == "pending"]
+    harmed = incident.severity.harmed if incident.severity else []
+    sep = phrases(language).list_sep
     text = t(
         language,
         "status",
@@ -186,7 +190,8 @@ def status_answer(incident: Incident, language: Language) -> Answer:
         severity=incident.severity.level if incident.severity else "?",
         suspect=_suspect(top, language) if top else t(language, "none"),
         ic=routing.incident_commander.name if routing else "?",
-        pending=phrases(language).list_sep.join(pending) or t(language, "none"),
+        harmed=sep.join(harmed) or t(language, "none"),
+        pending=sep.join(pending) or t(language, "none"),
     )
     return Answer(text, list(top.evidence_ids[:SHOWN]) if top else [])
 

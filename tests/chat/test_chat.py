@@ -135,3 +135,14 @@ def test_japanese_answers_word_states_faults_kinds_and_notes_in_japanese(
     drafted = ask(client, incident_id, "対応状況の更新を書いて")
     assert drafted["answer"].startswith("対応状況の共有の新しい下書き（第2版）を作りました。")
     assert "responder_update" not in drafted["answer"].split("\n")[0]
+
+
+def test_the_status_names_the_services_harmed(client: TestClient, incident_id: str) -> None:
+    """「影響範囲は？」 is a status question; the status says which services show harm."""
+    harmed = client.get(f"/v1/incidents/{incident_id}").json()["severity"]["harmed"]
+    assert harmed
+    ja = ask(client, incident_id, "影響範囲は？")
+    assert ja["intent"] == "status"
+    assert f"影響が出ているサービス：{'、'.join(harmed)}" in ja["answer"]
+    en = ask(client, incident_id, "status?")
+    assert f"Services harmed: {', '.join(harmed)}." in en["answer"]
