@@ -269,6 +269,8 @@ def test_a_japanese_war_room_speaks_japanese_and_shows_times_in_the_teams_zone(
     incident_id = triaged(ja_client, case_body(synthetic))
     page = ja_client.get(f"/incidents/{incident_id}").text
     listed = ja_client.get("/").text
+    overview = ja_client.get("/overview").text
+    assert "段階別" in overview and "<th>発生</th>" in overview and "By stage" not in overview
     assert '<html lang="ja">' in page, "the browser picks Japanese glyphs for kanji"
     for label in ("被疑サービス", "下書き", "タイムライン", "インシデントコマンダー", "承認"):
         assert label in page, label
