@@ -42,6 +42,11 @@ log = logging.getLogger(__name__)
 Update = dict[str, object]
 AFFECTED = 0.5
 NOTHING_TO_DO = "recovery with no open incident: nothing to do"
+# Why a re-investigation kept the look before it.
+LESS_READ = "this look read less telemetry"
+NOTHING_SEEN = (
+    "this look saw no signal where the last one saw the fault (its telemetry no longer reaches it)"
+)
 
 
 def _save(ctx: TriageContext, incident: Incident) -> Update:
@@ -146,9 +151,20 @@ def investigate(state: TriageState, runtime: Runtime[TriageContext]) -> Update:
         # A store down mid-incident must not erase what it showed: the earlier findings
         # stand, the gap is named, and the look is retried when the store answers.
         kept = incident.model_copy(update={"telemetry_gaps": gaps})
-        return {**_save(ctx, kept), "kept_from": last_look(incident)}
+        return {**_save(ctx, kept), "kept_from": last_look(incident), "kept_because": LESS_READ}
+    if state.reason is not None and _lost_sight(incident.isolation, isolation):
+        kept = incident.model_copy(update={"telemetry_gaps": gaps})
+        return {**_save(ctx, kept), "kept_from": last_look(incident), "kept_because": NOTHING_SEEN}
     incident = incident.model_copy(update={"telemetry_gaps": gaps})
     return _investigated(state, ctx, incident, _honest(isolation, incident, backend))
+
+
+def _lost_sight(before: Isolation | None, after: Isolation) -> bool:
+    """A fresh look that sees nothing where the last one saw the fault: the engine reads
+    the fault window even once it is over, so an empty look means the telemetry no
+    longer reaches it (data past retention, a store answering empty), not that it
+    never happened."""
+    return before is not None and before.verdict != "no-signal" and after.verdict == "no-signal"
 
 
 def after_investigate(state: TriageState) -> str:
@@ -322,7 +338,7 @@ def revise(state: TriageState, runtime: Runtime[TriageContext]) -> Update:
     changes = what_changed(state.before or after, after)
     if state.kept_from is not None:
         changes.append(
-            f"findings of {state.kept_from:%Y-%m-%d %H:%M} UTC kept: this look read less telemetry"
+            f"findings of {state.kept_from:%Y-%m-%d %H:%M} UTC kept: {state.kept_because}"
         )
     text = f"Re-investigated ({state.reason}): {'; '.join(changes) or 'nothing changed'}."
     text += f" Drafts: {revised.summary()}."

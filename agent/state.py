@@ -42,6 +42,8 @@ class TriageState(BaseModel):
     before: Standing | None = Field(None, description="Where the incident stood before it.")
     kept_from: datetime | None = Field(
         None,
-        description="A re-investigation that read less telemetry than the look before it"
-        " keeps that look's findings: when that look was.",
+        description="A re-investigation that read less telemetry than the look before it,"
+        " or saw no signal where it saw the fault, keeps that look's findings: when that"
+        " look was.",
     )
+    kept_because: str | None = Field(None, description="Why the earlier findings were kept.")

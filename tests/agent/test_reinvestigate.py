@@ -5,9 +5,9 @@ what changed and why, with repeated attaches collapsed into one line."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pytest
 
@@ -15,6 +15,7 @@ from agent.alert.models import Alert
 from agent.approval.models import Decision
 from agent.runner import TriageRunner
 from tools.telemetry.backend import TelemetryError
+from tools.telemetry.models import TimeWindow, to_epoch
 from tools.telemetry.replay.backend import ReplayBackend
 from tools.telemetry.replay.format import CaseRecord
 
@@ -110,3 +111,34 @@ def test_a_store_down_at_a_later_look_keeps_the_earlier_findings_and_names_the_g
     assert not again.incident.telemetry_gaps
     assert again.incident.isolation is not None and again.incident.isolation.now != case.now
     assert "metrics readable again" in again.incident.timeline[-1].text
+
+
+def test_a_later_look_that_sees_nothing_keeps_the_findings_that_saw_the_fault(
+    runner: TriageRunner, alerts: list[Alert], case: CaseRecord, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stores answer but hold nothing from before a minute ago (past their retention):
+    the fresh look sees no signal, which says the telemetry no longer reaches the fault,
+    not that there was none. The first look's findings stand and the timeline says why."""
+    first = runner.run(alerts, case.now).incident
+    assert first.isolation is not None and first.isolation.verdict != "no-signal"
+    later = case.now + timedelta(minutes=2)
+    _expire_before(monkeypatch, later - timedelta(minutes=1))
+    looked = runner.run([_related(alerts[0], "HighErrorRate", "checkout", 120, case)], later)
+    incident = looked.incident
+    assert incident.isolation == first.isolation and incident.severity == first.severity
+    assert not incident.telemetry_gaps, "the stores answered: nothing is down"
+    entry = incident.timeline[-1]
+    assert entry.kind == "reinvestigation"
+    assert f"findings of {case.now:%Y-%m-%d %H:%M} UTC kept: this look saw no signal" in entry.text
+
+
+def _expire_before(monkeypatch: pytest.MonkeyPatch, cutoff: datetime) -> None:
+    """Every replayed store keeps nothing older than `cutoff`, as a retention would."""
+    for name in ("_metric_series", "_metric_keys", "_log_template_counts", "_spans", "_span_stats"):
+        read = getattr(ReplayBackend, name)
+
+        def kept(self: ReplayBackend, window: TimeWindow, *args: Any, _read: Any = read) -> Any:
+            start = max(window.start_s, to_epoch(cutoff))
+            return _read(self, TimeWindow.of(start, max(start, window.end_s)), *args)
+
+        monkeypatch.setattr(ReplayBackend, name, kept)
