@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from agent.draft.models import Language
+from agent.draft.phrases import phrases as draft_phrases
 from agent.policy.models import PostmortemSection
 
 
@@ -285,14 +286,7 @@ JA = Words(
         "csirt": "CSIRT",
     },
     templates={"full": "完全版ポストモーテム", "light": "簡易版の振り返り"},
-    kinds={
-        "page": "呼び出し",
-        "responder_update": "対応者向け更新",
-        "status_update": "ステータス更新",
-        "exec_summary": "経営陣向け要約",
-        "pr_statement": "報道向け声明",
-        "postmortem": "ポストモーテム",
-    },
+    kinds=draft_phrases("ja").kind_name,  # the names the drafts and the war room use
     until={"mitigated": "緩和", "resolved": "解決"},
     day="{d.year}年{d.month}月{d.day}日",
 )

@@ -151,4 +151,4 @@ def test_the_timeline_names_the_draft_approved_even_once_it_was_withdrawn(
     body = next(d for d in incident.drafts if d.kind == "postmortem").body
     assert "approved the responder update" in body and "approved the page" not in body
     ja = server.desk.postmortem(incident_id, "ja", "aki").body
-    assert "対応者向け更新を承認" in ja and "呼び出しを承認" not in ja
+    assert "対応状況の共有を承認" in ja and "呼び出しを承認" not in ja
