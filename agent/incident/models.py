@@ -117,6 +117,12 @@ class Incident(BaseModel):
     severity: SeverityAssessment | None = None
     routing: Routing | None = None
     drafts: list[Draft] = Field(default_factory=list)
+    sent_earlier: list[Draft] = Field(
+        default_factory=list,
+        description="Revisions a person signed off before a newer revision of the same draft"
+        " replaced them (each responder or status update redrafts the last): what was said"
+        " to whom stays on record.",
+    )
     approvals: list[Approval] = Field(default_factory=list)
     dispatches: list[DispatchResult] = Field(default_factory=list)
     timeline: list[TimelineEntry] = Field(default_factory=list)

@@ -19,6 +19,9 @@ from agent.incident.models import Incident
 from agent.incident.service import note
 from agent.routing.models import EscalationStep
 
+# A revision a person approved (as written or edited): sent, or on its way.
+SIGNED_OFF = ("approved", "edited", "sent")
+
 
 def redraft(
     ctx: TriageContext, incident: Incident, kind: DraftKind, by: str, at: datetime
@@ -66,8 +69,11 @@ def escalation_page(
 
 
 def with_draft(incident: Incident, draft: Draft) -> Incident:
-    """`incident` with `draft` added, or replacing the draft of the same id."""
-    if incident.draft(draft.id) is None:
+    """`incident` with `draft` added, or replacing the draft of the same id; a replaced
+    revision a person signed off stays on record in `sent_earlier`."""
+    old = incident.draft(draft.id)
+    if old is None:
         return incident.model_copy(update={"drafts": [*incident.drafts, draft]})
     drafts = [draft if d.id == draft.id else d for d in incident.drafts]
-    return incident.model_copy(update={"drafts": drafts})
+    earlier = [*incident.sent_earlier, old] if old.state in SIGNED_OFF else incident.sent_earlier
+    return incident.model_copy(update={"drafts": drafts, "sent_earlier": earlier})

@@ -109,6 +109,7 @@ class Words:
     reject_reason: str
     reject: str
     no_drafts: str
+    sent_earlier: str
     timeline: str
     plot_label: str
     ask: str
@@ -228,6 +229,7 @@ EN = Words(
     reject_reason="reason to reject",
     reject="Reject",
     no_drafts="No drafts yet.",
+    sent_earlier="Signed off earlier (replaced by a newer revision)",
     timeline="Timeline",
     plot_label="{metric}: {low} to {high}, {start} to {end} {zone}",
     ask="Ask the agent",
@@ -365,6 +367,7 @@ JA = Words(
     reject_reason="却下の理由",
     reject="却下",
     no_drafts="下書きはまだありません。",
+    sent_earlier="以前に承認した版（新しい版に置き換え済み）",
     timeline="タイムライン（時刻は {zone}）",
     plot_label="{metric}：{low}〜{high}、{start}〜{end}（{zone}）",
     ask="エージェントに質問",

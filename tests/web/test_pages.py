@@ -301,3 +301,30 @@ def test_a_japanese_war_room_speaks_japanese_and_shows_times_in_the_teams_zone(
 def _visible(html: str) -> str:
     """The page's words as a reader sees them: no tags, attributes, scripts or data values."""
     return unescape(re.sub(r"<[^>]+>", " ", html))
+
+
+def test_a_signed_off_update_replaced_by_a_newer_one_stays_on_record(
+    client: TestClient, incident_id: str
+) -> None:
+    """Each responder update redrafts the last: the one people approved and sent is kept,
+    on the page and in the API, even after resolving withdraws the newer pending one."""
+    update = f"{incident_id}-responder_update"
+    sent = client.get(f"/v1/incidents/{incident_id}").json()
+    first = next(d for d in sent["drafts"] if d["id"] == update)
+    approved = client.post(
+        f"/v1/incidents/{incident_id}/drafts/{update}/approve", json={"by": "aki"}
+    )
+    assert approved.status_code == 200
+    chat = {"author": "aki", "text": "write a responder update"}
+    assert client.post(f"/v1/incidents/{incident_id}/chat", json=chat).status_code == 200
+    cause = {"by": "aki", "service": "payment", "summary": "bad deploy rolled back"}
+    assert client.post(f"/v1/incidents/{incident_id}/resolve", json=cause).status_code == 200
+
+    incident = client.get(f"/v1/incidents/{incident_id}").json()
+    assert update not in [d["id"] for d in incident["drafts"]], "the newer one was withdrawn"
+    (kept,) = incident["sent_earlier"]
+    assert (kept["id"], kept["revision"], kept["state"]) == (update, first["revision"], "sent")
+    assert kept["body"] == first["body"]
+    html = client.get(f"/incidents/{incident_id}").text
+    assert "Signed off earlier" in html and f'id="sent-{update}-{first["revision"]}"' in html
+    assert str(escape(first["title"])) in html
