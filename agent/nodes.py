@@ -135,36 +135,43 @@ def investigate(state: TriageState, runtime: Runtime[TriageContext]) -> Update:
 
     Telemetry that cannot be read (none configured, a store down) is a gap the
     incident names; the triage goes on from what it has (agent.isolation.degraded).
-    A re-investigation that could read less than the look before it keeps that
-    look's findings (`kept_from`) and only names the new gap.
+    A re-investigation that could read less than the look before it, or sees no signal
+    where it saw the fault, keeps that look's findings (`kept_from`) and says why.
     """
     ctx, at = runtime.context, state.received_at
     incident = _incident(state)
     backend = ctx.observe(at, state.run_id)
     isolation = _isolate(backend, incident, at, ctx.ranking)
     gaps = dict(backend.gaps.reasons)
-    if (
-        state.reason is not None
-        and incident.isolation is not None
-        and gaps.keys() - incident.telemetry_gaps.keys()
-    ):
-        # A store down mid-incident must not erase what it showed: the earlier findings
-        # stand, the gap is named, and the look is retried when the store answers.
-        kept = incident.model_copy(update={"telemetry_gaps": gaps})
-        return {**_save(ctx, kept), "kept_from": last_look(incident), "kept_because": LESS_READ}
-    if state.reason is not None and _lost_sight(incident.isolation, isolation):
-        kept = incident.model_copy(update={"telemetry_gaps": gaps})
-        return {**_save(ctx, kept), "kept_from": last_look(incident), "kept_because": NOTHING_SEEN}
-    incident = incident.model_copy(update={"telemetry_gaps": gaps})
-    return _investigated(state, ctx, incident, _honest(isolation, incident, backend))
+    incident_now = incident.model_copy(update={"telemetry_gaps": gaps})
+    because = _keep_earlier(state, incident, isolation, gaps)
+    if because is not None:
+        # A store down, or one that no longer holds the fault, must not erase what the
+        # last look saw: its findings stand, the reason is named, and the look is
+        # retried when the store answers.
+        return {
+            **_save(ctx, incident_now),
+            "kept_from": last_look(incident),
+            "kept_because": because,
+        }
+    return _investigated(state, ctx, incident_now, _honest(isolation, incident_now, backend))
 
 
-def _lost_sight(before: Isolation | None, after: Isolation) -> bool:
-    """A fresh look that sees nothing where the last one saw the fault: the engine reads
-    the fault window even once it is over, so an empty look means the telemetry no
-    longer reaches it (data past retention, a store answering empty), not that it
-    never happened."""
-    return before is not None and before.verdict != "no-signal" and after.verdict == "no-signal"
+def _keep_earlier(
+    state: TriageState, incident: Incident, isolation: Isolation, gaps: dict[str, str]
+) -> str | None:
+    """Why a re-investigation keeps the last look's findings, if it does: it read less
+    telemetry (a store down), or it sees nothing where the last look saw the fault (the
+    engine reads the fault window even once it is over, so an empty look means the
+    telemetry no longer reaches it: data past retention, a store answering empty)."""
+    before = incident.isolation
+    if state.reason is None or before is None:
+        return None
+    if gaps.keys() - incident.telemetry_gaps.keys():
+        return LESS_READ
+    if before.verdict != "no-signal" and isolation.verdict == "no-signal":
+        return NOTHING_SEEN
+    return None
 
 
 def after_investigate(state: TriageState) -> str:

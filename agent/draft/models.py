@@ -34,3 +34,8 @@ class Draft(BaseModel):
     payload: dict[str, object] = Field(
         default_factory=dict, description="Channel-specific fields, e.g. a PagerDuty event."
     )
+
+    @property
+    def signed_off(self) -> bool:
+        """A person approved this revision (as written or edited): sent, or on its way."""
+        return self.state in ("approved", "edited", "sent")

@@ -72,12 +72,17 @@ def percent(confidence: float) -> str:
     return f"{round(shown(confidence) * 100)}%"
 
 
+def ja_date(local: datetime) -> str:
+    """A date as Japanese readers write it: '2026年11月26日'."""
+    return f"{local.year}年{local.month}月{local.day}日"
+
+
 def format_time(at: datetime, language: Language, tz: ZoneInfo) -> str:
     """Japanese: local date and time ('2026年11月26日 15:30 (JST)').
     English: UTC with the local time beside it ('2026-11-26 06:30 UTC (15:30 JST)')."""
     local = at.astimezone(tz)
     if language == "ja":
-        return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M} ({local.tzname()})"
+        return f"{ja_date(local)} {local:%H:%M} ({local.tzname()})"
     utc = at.astimezone(UTC)
     text = f"{utc:%Y-%m-%d %H:%M} UTC"
     if local.utcoffset() == timedelta(0):

@@ -19,9 +19,6 @@ from agent.incident.models import Incident
 from agent.incident.service import note
 from agent.routing.models import EscalationStep
 
-# A revision a person approved (as written or edited): sent, or on its way.
-SIGNED_OFF = ("approved", "edited", "sent")
-
 
 def redraft(
     ctx: TriageContext, incident: Incident, kind: DraftKind, by: str, at: datetime
@@ -75,5 +72,5 @@ def with_draft(incident: Incident, draft: Draft) -> Incident:
     if old is None:
         return incident.model_copy(update={"drafts": [*incident.drafts, draft]})
     drafts = [draft if d.id == draft.id else d for d in incident.drafts]
-    earlier = [*incident.sent_earlier, old] if old.state in SIGNED_OFF else incident.sent_earlier
+    earlier = [*incident.sent_earlier, old] if old.signed_off else incident.sent_earlier
     return incident.model_copy(update={"drafts": drafts, "sent_earlier": earlier})

@@ -23,7 +23,6 @@ from agent.service.drafting import with_draft
 from knowledge.records import PastIncident
 
 log = logging.getLogger(__name__)
-DECIDED = frozenset({"approved", "edited", "sent"})
 
 
 def postmortem_of(incident: Incident) -> Draft | None:
@@ -40,7 +39,7 @@ def with_postmortem(
         log.info("%s", error)
         return incident
     old = postmortem_of(incident)
-    if old is not None and old.state in DECIDED:
+    if old is not None and old.signed_off:
         raise ApprovalError(
             f"the postmortem of {incident.id} was {old.state} in {old.language}; it is final"
         )
@@ -53,7 +52,7 @@ def with_postmortem(
 
 
 def is_approved_postmortem(draft: Draft | None) -> bool:
-    return draft is not None and draft.kind == KIND and draft.state in DECIDED
+    return draft is not None and draft.kind == KIND and draft.signed_off
 
 
 def export(home: Path, draft: Draft) -> Path:

@@ -21,6 +21,7 @@ from markupsafe import Markup
 from agent.draft.models import Language
 from agent.draft.phrases import JA as DRAFT_JA
 from agent.draft.phrases import fault_name, phrases
+from agent.draft.text import ja_date
 from agent.incident.scorecard import EngineScore
 from agent.views import duration_text, plural, share_text
 
@@ -479,7 +480,7 @@ class Locale:
         if self.words.language == "en":
             return f"{at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
         local = at.astimezone(self.zone)
-        return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M:%S} ({local.tzname()})"
+        return f"{ja_date(local)} {local:%H:%M:%S} ({local.tzname()})"
 
     @property
     def shown_zone(self) -> ZoneInfo:
